@@ -1,0 +1,68 @@
+"""The `augkit` command. Subcommands live in their own modules, imported only when used."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> module with `register(subparsers)` that adds it and sets `func`
+PLUGINS = {
+    "search": "augkit.search.cli",
+    "evaluate": "augkit.search.cli",
+    "show": "augkit.show",
+    "bench": "benchmarks.__main__",
+}
+
+
+def _ops(args) -> int:
+    from .core import registered_ops
+
+    rows = []
+    for name, cls in sorted(registered_ops().items()):
+        geometric = cls.geometric if isinstance(cls.geometric, bool) else "depends"
+        tier = cls.tier if isinstance(cls.tier, str) else "depends"
+        rows.append((name, tier, str(geometric), cls.__module__))
+    widths = [max(len(r[i]) for r in rows + [("op", "tier", "geometric", "module")])
+              for i in range(4)]
+    for r in [("op", "tier", "geometric", "module")] + rows:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    return 0
+
+
+def build_parser(argv_cmd: str | None = None) -> argparse.ArgumentParser:
+    from ._version import __version__
+
+    p = argparse.ArgumentParser(prog="augkit", description=__doc__)
+    p.add_argument("--version", action="version", version=f"augkit {__version__}")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+    ops = sub.add_parser("ops", help="list every registered op with its tier and geometry")
+    ops.set_defaults(func=_ops)
+    seen = set()
+    for cmd, mod in PLUGINS.items():
+        if mod in seen or (argv_cmd is not None and argv_cmd != cmd):
+            continue
+        try:
+            module = importlib.import_module(mod)
+        except ModuleNotFoundError as e:  # a plugin whose optional deps are missing
+            if argv_cmd == cmd:
+                raise SystemExit(f"augkit {cmd}: unavailable ({e})") from None
+            continue
+        seen.add(mod)
+        module.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    cmd = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(cmd if cmd in PLUGINS else None)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

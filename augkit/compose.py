@@ -1,0 +1,277 @@
+"""Combinators, themselves ops: `Seq`, `OneOf`, `SomeOf`, `Maybe`.
+
+`Seq` fuses every run of consecutive `GeometricOp`s that share interpolation and fill into a
+single warp: one interpolation (sharper) and one pass over memory (faster). Boxes then are
+the enclosing box of the corners moved once, which is tighter than moving them step by step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .core import GeometricOp, Op, check_prob, warp_sample
+from .errors import value_error
+from .sample import Sample
+
+
+def _check_ops(op, field, ops):
+    if not isinstance(ops, tuple) or not all(isinstance(o, Op) for o in ops):
+        raise value_error(op, field, f"is {ops!r}; expected a list of augkit ops")
+
+
+def _style_compatible(a: tuple, b: tuple) -> tuple | None:
+    """Merge two warp styles, or None when they differ (None fills match anything)."""
+    if a[0] != b[0]:
+        return None
+    merged = [a[0]]
+    for x, y in zip(a[1:], b[1:]):
+        if x is not None and y is not None and x != y:
+            return None
+        merged.append(x if x is not None else y)
+    return tuple(merged)
+
+
+@dataclass(frozen=True)
+class Seq(Op):
+    """Apply ops in order. Consecutive geometric ops become one warp (see module doc)."""
+
+    ops: tuple = ()
+    fuse: bool = True
+
+    def validate(self):
+        _check_ops(self, "ops", self.ops)
+
+    @property
+    def geometric(self):  # type: ignore[override]
+        return any(o.geometric for o in self.ops)
+
+    @property
+    def tier(self):  # type: ignore[override]
+        from .core import TIERS
+
+        return max((o.tier for o in self.ops), key=TIERS.index, default="poor")
+
+    def children(self):
+        return self.ops
+
+    def sample(self, rng, s):
+        # Later ops draw from the geometry earlier ops produce, so drawing runs the chain.
+        return self.sample_apply(rng, s)[1]
+
+    def sample_apply(self, rng, s):
+        steps = []
+        run: list = []  # pending geometric (op, params, size_before)
+        for op in self.ops:
+            if self.fuse and isinstance(op, GeometricOp):
+                size = _run_size(run, s)
+                p = op.sample(rng, _geometry_view(s, size))
+                steps.append(p)
+                run.append((op, p, size))
+                continue
+            s = _flush(run, s)
+            run = []
+            s, p = op.sample_apply(rng, s)
+            steps.append(p)
+        return _flush(run, s), {"steps": steps}
+
+    def apply(self, s, params):
+        steps = params["steps"]
+        if len(steps) != len(self.ops):
+            raise value_error(self, "params", f"have {len(steps)} steps; expected {len(self.ops)}")
+        run: list = []
+        for op, p in zip(self.ops, steps):
+            if self.fuse and isinstance(op, GeometricOp):
+                run.append((op, p, _run_size(run, s)))
+                continue
+            s = _flush(run, s)
+            run = []
+            s = op.apply(s, p)
+        return _flush(run, s)
+
+
+def _run_size(run, s):
+    if not run:
+        return s.size
+    op, p, size = run[-1]
+    return tuple(op.out_size(p, size))
+
+
+def _geometry_view(s: Sample, size) -> Sample:
+    """What a fused geometric op sees while drawing: the size the run has reached so far.
+    GeometricOp.sample reads geometry only; a zero-stride view stands in for the image."""
+    if tuple(size) == s.size:
+        return s
+    shape = tuple(size) + s.image.shape[2:]
+    return Sample(np.broadcast_to(np.zeros((), s.image.dtype), shape), boxes=s.boxes,
+                  box_labels=s.box_labels, keypoints=s.keypoints)
+
+
+def _flush(run, s):
+    """Apply a pending run of geometric ops as few warps as their styles allow."""
+    if not run:
+        return s
+    if len(run) == 1:
+        op, p, _ = run[0]
+        return op.apply(s, p)
+    i = 0
+    while i < len(run):
+        op, p, size = run[i]
+        m = op.matrix(p, size)
+        style = op.warp_style()
+        out = op.out_size(p, size)
+        group = [(op, p)]
+        j = i + 1
+        while j < len(run):
+            op2, p2, size2 = run[j]
+            merged = _style_compatible(style, op2.warp_style())
+            if merged is None:
+                break
+            m = op2.matrix(p2, size2) @ m
+            out = op2.out_size(p2, size2)
+            style = merged
+            group.append((op2, p2))
+            j += 1
+        if len(group) == 1:
+            s = op.apply(s, p)
+        else:
+            s = warp_sample(s, m, out, style)
+            for g, gp in group:
+                s = g.remap_targets(s, gp)
+        i = j
+    return s
+
+
+def _check_weights(op, weights, n):
+    if weights is None:
+        return
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise value_error(op, "weights", f"is {weights!r}; expected {n} non-negative numbers "
+                          "with a positive sum")
+
+
+@dataclass(frozen=True)
+class OneOf(Op):
+    """Apply one op, chosen with probability proportional to `weights` (uniform if None)."""
+
+    ops: tuple = ()
+    weights: tuple | None = None
+
+    def validate(self):
+        _check_ops(self, "ops", self.ops)
+        if not self.ops:
+            raise value_error(self, "ops", "is empty; expected at least one op")
+        _check_weights(self, self.weights, len(self.ops))
+
+    geometric = Seq.geometric
+    tier = Seq.tier
+
+    def children(self):
+        return self.ops
+
+    def _choose(self, rng):
+        if self.weights is None:
+            return int(rng.integers(len(self.ops)))
+        w = np.asarray(self.weights, float)
+        return int(rng.choice(len(self.ops), p=w / w.sum()))
+
+    def sample(self, rng, s):
+        i = self._choose(rng)
+        return {"index": i, "params": self.ops[i].sample(rng, s)}
+
+    def sample_apply(self, rng, s):
+        i = self._choose(rng)
+        out, p = self.ops[i].sample_apply(rng, s)
+        return out, {"index": i, "params": p}
+
+    def apply(self, s, params):
+        return self.ops[params["index"]].apply(s, params["params"])
+
+
+@dataclass(frozen=True)
+class SomeOf(Op):
+    """Apply `k` distinct ops in random order; `k` may be an int or an inclusive (lo, hi)."""
+
+    ops: tuple = ()
+    k: int | tuple = 1
+    weights: tuple | None = None
+
+    def validate(self):
+        _check_ops(self, "ops", self.ops)
+        lo, hi = (self.k, self.k) if isinstance(self.k, int) else tuple(self.k)
+        if not (0 <= lo <= hi <= len(self.ops)):
+            raise value_error(self, "k", f"is {self.k!r}; expected 0 <= k <= {len(self.ops)}")
+        _check_weights(self, self.weights, len(self.ops))
+
+    geometric = Seq.geometric
+    tier = Seq.tier
+
+    def children(self):
+        return self.ops
+
+    def _choose(self, rng):
+        lo, hi = (self.k, self.k) if isinstance(self.k, int) else tuple(self.k)
+        k = int(rng.integers(lo, hi + 1)) if hi > lo else lo
+        p = None
+        if self.weights is not None:
+            w = np.asarray(self.weights, float)
+            p = w / w.sum()
+            k = min(k, int((w > 0).sum()))
+        return [int(i) for i in rng.choice(len(self.ops), size=k, replace=False, p=p)]
+
+    def sample(self, rng, s):
+        return self.sample_apply(rng, s)[1]
+
+    def sample_apply(self, rng, s):
+        idx = self._choose(rng)
+        ps = []
+        for i in idx:
+            s, p = self.ops[i].sample_apply(rng, s)
+            ps.append(p)
+        return s, {"indices": idx, "params": ps}
+
+    def apply(self, s, params):
+        for i, p in zip(params["indices"], params["params"]):
+            s = self.ops[i].apply(s, p)
+        return s
+
+
+@dataclass(frozen=True)
+class Maybe(Op):
+    """Apply `op` with probability `p`."""
+
+    op: Op | None = None
+    p: float = 0.5
+
+    def validate(self):
+        if not isinstance(self.op, Op):
+            raise value_error(self, "op", f"is {self.op!r}; expected an augkit op")
+        check_prob(self, "p", self.p)
+
+    @property
+    def geometric(self):  # type: ignore[override]
+        return self.op.geometric
+
+    @property
+    def tier(self):  # type: ignore[override]
+        return self.op.tier
+
+    def children(self):
+        return (self.op,)
+
+    def sample(self, rng, s):
+        if rng.random() < self.p:
+            return {"applied": True, "params": self.op.sample(rng, s)}
+        return {"applied": False, "params": None}
+
+    def sample_apply(self, rng, s):
+        if rng.random() < self.p:
+            out, p = self.op.sample_apply(rng, s)
+            return out, {"applied": True, "params": p}
+        return s, {"applied": False, "params": None}
+
+    def apply(self, s, params):
+        return self.op.apply(s, params["params"]) if params["applied"] else s

@@ -1,0 +1,197 @@
+"""The op contract: `sample(rng, s) -> params` draws, `apply(s, params) -> s'` is pure.
+
+Ops are frozen dataclasses. They hold no random state, so they pickle, compare and hash
+cleanly and are safe in DataLoader workers. Every concrete subclass registers itself by class
+name (through ``__init_subclass__``, no metaclass) so serialisation and the contract tests
+find it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .boundary import to_sample
+from .errors import value_error
+from .functional import geometry as G
+from .sample import Sample
+
+TIERS = ("poor", "middle", "rich")
+REGISTRY: dict[str, type] = {}
+
+
+def _freeze(v):
+    """Lists (e.g. from YAML) become tuples so ops stay hashable."""
+    if isinstance(v, list):
+        return tuple(_freeze(x) for x in v)
+    return v
+
+
+@dataclass(frozen=True)
+class Op:
+    """Base of every augmentation op.
+
+    Subclasses set ``tier`` and implement `sample` and `apply` (or derive from `PixelOp` /
+    `GeometricOp`, which implement `apply` for them), and validate fields in `validate`.
+    """
+
+    tier: ClassVar[str] = "poor"
+    geometric: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if not cls.__name__.startswith("_") and cls.__dict__.get("register", True):
+            REGISTRY[cls.__name__] = cls
+
+    register: ClassVar[bool] = False  # bases opt out of the registry; subclasses are in
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, list):
+                object.__setattr__(self, f.name, _freeze(v))
+        if self.tier not in TIERS:
+            raise value_error(self, "tier", f"is {self.tier!r}; expected one of {TIERS}")
+        self.validate()
+
+    def validate(self) -> None:
+        """Check the fields; raise `value_error(self, field, what)` on bad ones."""
+
+    # -- the contract -------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator, s: Sample) -> dict:
+        """Draw this call's parameters: plain JSON-able values. Reads only the geometry of
+        `s` (shapes, dtype, targets), never its pixel values."""
+        return {}
+
+    def apply(self, s: Sample, params: dict) -> Sample:
+        """Apply with fixed parameters. Pure: never modifies `s`."""
+        raise NotImplementedError(f"{type(self).__name__}.apply")
+
+    def sample_apply(self, rng: np.random.Generator, s: Sample) -> tuple[Sample, dict]:
+        """Draw and apply in one pass (combinators override it to avoid double work)."""
+        params = self.sample(rng, s)
+        return self.apply(s, params), params
+
+    def __call__(self, x, rng: np.random.Generator | None = None):
+        """Augment `x` (numpy HWC, torch CHW, PIL image or Sample); returns the same kind."""
+        s, back = to_sample(x, self)
+        if rng is None:
+            from .rng import default_rng
+
+            rng = default_rng()
+        return back(self.sample_apply(rng, s)[0])
+
+    def children(self) -> tuple["Op", ...]:
+        """Nested ops (combinators and runners override)."""
+        return ()
+
+
+def check_prob(op, field: str, p) -> None:
+    if not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
+        raise value_error(op, field, f"is {p!r}; expected a probability in [0, 1]")
+
+
+def check_range(op, field: str, r, lo=-np.inf, hi=np.inf) -> None:
+    """A (low, high) pair with low <= high inside [lo, hi]."""
+    ok = (isinstance(r, tuple) and len(r) == 2
+          and all(isinstance(v, (int, float)) and np.isfinite(v) for v in r))
+    if not ok:
+        raise value_error(op, field, f"is {r!r}; expected a (low, high) pair of finite numbers")
+    if r[0] > r[1]:
+        raise value_error(op, field, f"is inverted {r!r}; expected low <= high")
+    if r[0] < lo or r[1] > hi:
+        raise value_error(op, field, f"is {r!r}; expected values within [{lo}, {hi}]")
+
+
+def symmetric(v, op, field: str) -> tuple[float, float]:
+    """Accept x or (lo, hi); x means (-x, x), like torchvision's `degrees=15`."""
+    if isinstance(v, (int, float)):
+        return (-float(v), float(v))
+    return v
+
+
+@dataclass(frozen=True)
+class PixelOp(Op):
+    """An op that changes pixel values only; mask, boxes and keypoints stay identical."""
+
+    register: ClassVar[bool] = False
+
+    def image(self, img: np.ndarray, params: dict) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__}.image")
+
+    def apply(self, s: Sample, params: dict) -> Sample:
+        return s.replace(image=self.image(s.image, params))
+
+
+@dataclass(frozen=True)
+class GeometricOp(Op):
+    """An op defined by one 3x3 matrix (pixel-edge coordinates) that moves every target.
+
+    Implement `matrix(params, size)`; override `out_size` when the output size changes and
+    `remap_targets` for identity changes (e.g. left/right keypoints on a flip). Image
+    interpolation comes from the ``interpolation`` field if the op has one ("linear"
+    otherwise); masks always use nearest. Uncovered pixels get ``fill`` / ``mask_fill``.
+    """
+
+    register: ClassVar[bool] = False
+    geometric: ClassVar[bool] = True
+
+    def matrix(self, params: dict, size: tuple[int, int]) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__}.matrix")
+
+    def out_size(self, params: dict, size: tuple[int, int]) -> tuple[int, int]:
+        return size
+
+    def remap_targets(self, s: Sample, params: dict) -> Sample:
+        return s
+
+    def warp_style(self) -> tuple:
+        """(interpolation, fill, mask_fill); ops that uncover no pixels return None fills."""
+        return (getattr(self, "interpolation", "linear"), getattr(self, "fill", None),
+                getattr(self, "mask_fill", None))
+
+    def apply(self, s: Sample, params: dict) -> Sample:
+        size = s.size
+        m = self.matrix(params, size)
+        out = warp_sample(s, m, self.out_size(params, size), self.warp_style())
+        return self.remap_targets(out, params)
+
+
+def warp_sample(s: Sample, m: np.ndarray, out_size, style) -> Sample:
+    """Move image, mask, boxes and keypoints by one matrix."""
+    interp, fill, mask_fill = style
+    out_size = (int(out_size[0]), int(out_size[1]))
+    changes: dict[str, Any] = {
+        "image": G.warp_image(s.image, m, out_size, interp, 0.0 if fill is None else fill)}
+    if s.mask is not None:
+        changes["mask"] = G.warp_mask(s.mask, m, out_size, 0 if mask_fill is None else mask_fill)
+    if s.boxes is not None:
+        changes["boxes"] = G.warp_boxes(np.asarray(s.boxes), m, out_size)
+    if s.keypoints is not None:
+        changes["keypoints"] = G.warp_keypoints(np.asarray(s.keypoints), m, out_size)
+    return s.replace(**changes)
+
+
+def registered_ops() -> dict[str, type]:
+    """Every registered op class by name, built-in modules imported first."""
+    import_builtin_ops()
+    return dict(REGISTRY)
+
+
+BUILTIN_MODULES = (
+    "augkit.compose", "augkit.poor", "augkit.middle", "augkit.rich", "augkit.photometric",
+)
+
+
+def import_builtin_ops() -> None:
+    import importlib
+
+    for name in BUILTIN_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as e:  # a tier not built yet must not break the others
+            if e.name != name:
+                raise

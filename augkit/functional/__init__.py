@@ -1,0 +1,1 @@
+"""Pure kernels: numpy + OpenCV on HWC arrays; no classes, no randomness."""

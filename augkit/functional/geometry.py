@@ -1,0 +1,242 @@
+"""Geometry kernels: 3x3 matrices in pixel-edge coordinates and the warps that apply them.
+
+Pixel ``i`` spans ``[i, i+1)``. OpenCV addresses pixel centres by integer index, so a matrix
+``M`` in edge coordinates becomes ``T(-0.5) @ M @ T(+0.5)`` for OpenCV (`to_cv`).
+Exact fast paths (copy, flip, integer shift/crop/pad, plain resize) are taken whenever the
+matrix allows them; they give the same pixels as the general warp would, only faster.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INTERPOLATIONS = ("nearest", "linear", "cubic", "area", "lanczos")
+
+
+def _cv_interp(name: str) -> int:
+    import cv2
+
+    return {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC,
+            "area": cv2.INTER_AREA, "lanczos": cv2.INTER_LANCZOS4}[name]
+
+
+# --- matrices ---------------------------------------------------------------------------
+
+def identity() -> np.ndarray:
+    return np.eye(3)
+
+
+def translation(tx: float, ty: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, tx], [0.0, 1.0, ty], [0.0, 0.0, 1.0]])
+
+
+def scaling(sx: float, sy: float, centre=(0.0, 0.0)) -> np.ndarray:
+    cx, cy = centre
+    return np.array([[sx, 0.0, cx - sx * cx], [0.0, sy, cy - sy * cy], [0.0, 0.0, 1.0]])
+
+
+def rotation(degrees: float, centre=(0.0, 0.0)) -> np.ndarray:
+    """Counter-clockwise on screen for positive angles (y points down), like PIL and OpenCV."""
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    cx, cy = centre
+    r = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+    return translation(cx, cy) @ r @ translation(-cx, -cy)
+
+
+def shearing(x_degrees: float, y_degrees: float = 0.0, centre=(0.0, 0.0)) -> np.ndarray:
+    """x' = x + tan(x_deg) * y, y' = y + tan(y_deg) * x, about `centre`."""
+    cx, cy = centre
+    sh = np.array([[1.0, math.tan(math.radians(x_degrees)), 0.0],
+                   [math.tan(math.radians(y_degrees)), 1.0, 0.0], [0.0, 0.0, 1.0]])
+    return translation(cx, cy) @ sh @ translation(-cx, -cy)
+
+
+def hflip(width: float) -> np.ndarray:
+    return np.array([[-1.0, 0.0, width], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def vflip(height: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, 0.0], [0.0, -1.0, height], [0.0, 0.0, 1.0]])
+
+
+def to_cv(m: np.ndarray) -> np.ndarray:
+    """Edge-coordinate matrix -> OpenCV's pixel-index matrix."""
+    return translation(-0.5, -0.5) @ m @ translation(0.5, 0.5)
+
+
+def is_affine(m: np.ndarray) -> bool:
+    return m[2, 0] == 0.0 and m[2, 1] == 0.0 and m[2, 2] == 1.0
+
+
+# --- images and masks --------------------------------------------------------------------
+
+def _fast_path(img, m, out_size):
+    """Exact results for copies, flips, integer shifts and crops/pads; None if no fast path."""
+    import cv2
+
+    oh, ow = out_size
+    h, w = img.shape[:2]
+    if not is_affine(m) or m[0, 1] != 0.0 or m[1, 0] != 0.0:
+        return None
+    sx, sy, tx, ty = m[0, 0], m[1, 1], m[0, 2], m[1, 2]
+    if abs(sx) != 1.0 or abs(sy) != 1.0 or tx != round(tx) or ty != round(ty):
+        return None
+    if (sx, sy, tx, ty) == (-1.0, 1.0, w, 0.0) and (oh, ow) == (h, w):
+        return _flip(img, 1, cv2)
+    if (sx, sy, tx, ty) == (1.0, -1.0, 0.0, h) and (oh, ow) == (h, w):
+        return _flip(img, 0, cv2)
+    if (sx, sy, tx, ty) == (-1.0, -1.0, w, h) and (oh, ow) == (h, w):
+        return _flip(img, -1, cv2)
+    if sx == 1.0 and sy == 1.0:
+        return "shift", int(tx), int(ty)
+    return None
+
+
+def _flip(img, code, cv2):
+    if img.dtype in (np.uint8, np.float32, np.int32, np.uint16, np.int16) and (
+            img.ndim == 2 or img.shape[2] <= 4):
+        out = cv2.flip(img, code)
+        return out.reshape(img.shape)
+    axes = {1: (1,), 0: (0,), -1: (0, 1)}[code]
+    return np.ascontiguousarray(np.flip(img, axes))
+
+
+def _shift(img, tx, ty, out_size, fill):
+    """out[y, x] = img[y - ty, x - tx]: a pure integer translation with a constant border."""
+    oh, ow = out_size
+    h, w = img.shape[:2]
+    out = np.empty((oh, ow) + img.shape[2:], img.dtype)
+    y0, y1 = max(0, ty), min(oh, h + ty)
+    x0, x1 = max(0, tx), min(ow, w + tx)
+    if y1 <= y0 or x1 <= x0:
+        out[...] = fill
+        return out
+    if y0 > 0 or x0 > 0 or y1 < oh or x1 < ow:  # fill only the uncovered border
+        out[:y0] = fill
+        out[y1:] = fill
+        out[y0:y1, :x0] = fill
+        out[y0:y1, x1:] = fill
+    out[y0:y1, x0:x1] = img[y0 - ty:y1 - ty, x0 - tx:x1 - tx]
+    return out
+
+
+def _fill_value(fill, channels: int):
+    if np.ndim(fill) == 0:
+        return float(fill)
+    vals = [float(v) for v in fill]
+    if len(vals) != channels:
+        return float(vals[0])
+    return vals
+
+
+def warp_image(img: np.ndarray, m: np.ndarray, out_size: tuple[int, int],
+               interpolation: str = "linear", fill=0.0) -> np.ndarray:
+    """Warp `img` by edge-coordinate matrix `m` into an image of `out_size` (H, W)."""
+    import cv2
+
+    oh, ow = int(out_size[0]), int(out_size[1])
+    channels = 1 if img.ndim == 2 else img.shape[2]
+    fp = _fast_path(img, m, (oh, ow))
+    if fp is not None:
+        if isinstance(fp, tuple):
+            _, tx, ty = fp
+            if tx == 0 and ty == 0 and (oh, ow) == img.shape[:2]:
+                return img  # outputs may share unchanged arrays with the input
+            f = _fill_value(fill, channels)
+            return _shift(img, tx, ty, (oh, ow), f if np.ndim(f) == 0 else np.asarray(f, img.dtype))
+        return fp
+    h, w = img.shape[:2]
+    flag = _cv_interp(interpolation)
+    if (is_affine(m) and m[0, 1] == 0.0 and m[1, 0] == 0.0 and m[0, 2] == 0.0 and m[1, 2] == 0.0
+            and math.isclose(m[0, 0], ow / w) and math.isclose(m[1, 1], oh / h)):
+        out = cv2.resize(img, (ow, oh), interpolation=flag)  # same mapping as the warp
+        return out.reshape((oh, ow) + img.shape[2:])
+    if interpolation == "area":
+        flag = cv2.INTER_LINEAR  # area is defined for resizes only
+    f = _fill_value(fill, channels)
+    border = tuple(f) + (0.0,) * (4 - len(f)) if isinstance(f, list) and len(f) <= 4 else f
+    mc = to_cv(m)
+    if channels > 4:  # OpenCV warps at most 4 channels at once
+        parts = [warp_image(img[:, :, i:i + 4], m, (oh, ow), interpolation,
+                            f[i:i + 4] if isinstance(f, list) else f)
+                 for i in range(0, channels, 4)]
+        return np.concatenate([p.reshape(oh, ow, -1) for p in parts], axis=2)
+    if is_affine(m):
+        out = cv2.warpAffine(img, mc[:2], (ow, oh), flags=flag, borderMode=cv2.BORDER_CONSTANT,
+                             borderValue=border)
+    else:
+        out = cv2.warpPerspective(img, mc, (ow, oh), flags=flag, borderMode=cv2.BORDER_CONSTANT,
+                                  borderValue=border)
+    return out.reshape((oh, ow) + img.shape[2:])
+
+
+_CV_MASK_DTYPES = (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32)
+
+
+def warp_mask(mask: np.ndarray, m: np.ndarray, out_size, fill=0) -> np.ndarray:
+    """Warp an integer label mask with nearest-neighbour sampling; dtype is kept."""
+    dt = mask.dtype
+    if dt.type in _CV_MASK_DTYPES:
+        return warp_image(mask, m, out_size, "nearest", fill)
+    if dt == np.bool_:
+        return warp_image(mask.view(np.uint8), m, out_size, "nearest", int(fill)).astype(bool)
+    # int64 & co: OpenCV cannot warp them; labels that fit int32 travel as int32.
+    lo, hi = (int(mask.min()), int(mask.max())) if mask.size else (0, 0)
+    if lo >= np.iinfo(np.int32).min and hi <= np.iinfo(np.int32).max:
+        return warp_image(mask.astype(np.int32), m, out_size, "nearest", fill).astype(dt)
+    fp = _fast_path(mask, m, out_size)
+    if fp is not None and not isinstance(fp, tuple):
+        return fp
+    # Exact nearest sampling in numpy for wide labels.
+    oh, ow = out_size
+    inv = np.linalg.inv(m)
+    ys, xs = np.mgrid[0:oh, 0:ow].astype(np.float64) + 0.5
+    pts = inv @ np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
+    sx, sy = pts[0] / pts[2], pts[1] / pts[2]
+    ix, iy = np.floor(sx).astype(np.int64), np.floor(sy).astype(np.int64)
+    ok = (ix >= 0) & (ix < mask.shape[1]) & (iy >= 0) & (iy < mask.shape[0])
+    out = np.full((oh * ow,) + mask.shape[2:], fill, dtype=dt)
+    out[ok] = mask[iy[ok], ix[ok]]
+    return out.reshape((oh, ow) + mask.shape[2:])
+
+
+# --- boxes and keypoints -----------------------------------------------------------------
+
+def apply_points(m: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Move (..., 2) points by a 3x3 matrix (projective division included)."""
+    flat = xy.reshape(-1, 2).astype(np.float64)
+    out = flat @ m[:2, :2].T + m[:2, 2]
+    if not is_affine(m):
+        den = flat @ m[2, :2] + m[2, 2]
+        out = out / den[:, None]
+    return out.reshape(xy.shape)
+
+
+def warp_boxes(boxes: np.ndarray, m: np.ndarray, out_size) -> np.ndarray:
+    """Enclosing box of the four moved corners, clipped to the output image."""
+    if boxes.shape[0] == 0:
+        return boxes.astype(np.float32).reshape(0, 4)
+    b = boxes.astype(np.float64)
+    corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [0, 3]], b[:, [2, 3]]], axis=1)
+    moved = apply_points(m, corners)
+    oh, ow = out_size
+    x1 = np.clip(moved[..., 0].min(1), 0, ow)
+    x2 = np.clip(moved[..., 0].max(1), 0, ow)
+    y1 = np.clip(moved[..., 1].min(1), 0, oh)
+    y2 = np.clip(moved[..., 1].max(1), 0, oh)
+    return np.stack([x1, y1, x2, y2], 1).astype(np.float32)
+
+
+def warp_keypoints(kp: np.ndarray, m: np.ndarray, out_size) -> np.ndarray:
+    """Move keypoints; those leaving the image are kept and marked not visible (v = 0)."""
+    out = np.array(kp, dtype=kp.dtype if kp.dtype in (np.float32, np.float64) else np.float32)
+    out[..., :2] = apply_points(m, out[..., :2])
+    if out.shape[-1] == 3:
+        oh, ow = out_size
+        x, y = out[..., 0], out[..., 1]
+        outside = (x < 0) | (x >= ow) | (y < 0) | (y >= oh)
+        out[..., 2] = np.where(outside, 0, out[..., 2])
+    return out

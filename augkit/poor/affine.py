@@ -1,0 +1,152 @@
+"""Scale, translation, rotation and shear, each a single matrix about the image centre."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core import GeometricOp, symmetric
+from ..errors import value_error
+from ..functional import geometry as G
+from ._common import check_warp_fields, range_of
+
+
+def _centre(size):
+    return size[1] / 2.0, size[0] / 2.0
+
+
+@dataclass(frozen=True)
+class Rotate(GeometricOp):
+    """Rotate about the centre by an angle drawn uniformly from `degrees` (a number d means
+    (-d, d)); positive angles turn counter-clockwise on screen, as in PIL and OpenCV."""
+
+    degrees: float | tuple = (-30.0, 30.0)
+    interpolation: str = "linear"
+    fill: float | tuple = 0.0
+    mask_fill: int = 0
+
+    def validate(self):
+        range_of(self, "degrees", symmetric(self.degrees, self, "degrees"))
+        check_warp_fields(self)
+
+    def sample(self, rng, s):
+        return {"angle": float(rng.uniform(*symmetric(self.degrees, self, "degrees")))}
+
+    def matrix(self, params, size):
+        return G.rotation(params["angle"], _centre(size))
+
+
+@dataclass(frozen=True)
+class Scale(GeometricOp):
+    """Zoom about the centre by a factor drawn from `scale`; the output keeps the input size.
+    `keep_aspect=False` draws the x and y factors independently."""
+
+    scale: tuple = (0.9, 1.1)
+    keep_aspect: bool = True
+    interpolation: str = "linear"
+    fill: float | tuple = 0.0
+    mask_fill: int = 0
+
+    def validate(self):
+        lo, _ = range_of(self, "scale", self.scale)
+        if lo <= 0:
+            raise value_error(self, "scale", f"is {self.scale!r}; expected factors > 0")
+        check_warp_fields(self)
+
+    def sample(self, rng, s):
+        sx = float(rng.uniform(*self.scale))
+        sy = sx if self.keep_aspect else float(rng.uniform(*self.scale))
+        return {"sx": sx, "sy": sy}
+
+    def matrix(self, params, size):
+        return G.scaling(params["sx"], params["sy"], _centre(size))
+
+
+@dataclass(frozen=True)
+class Translate(GeometricOp):
+    """Shift by offsets drawn from `x` and `y`: fractions of the width/height by default,
+    pixels with ``unit="pixels"`` (integer pixel shifts take an exact copy path)."""
+
+    x: tuple = (-0.1, 0.1)
+    y: tuple = (-0.1, 0.1)
+    unit: str = "fraction"
+    interpolation: str = "linear"
+    fill: float | tuple = 0.0
+    mask_fill: int = 0
+
+    def validate(self):
+        range_of(self, "x", self.x)
+        range_of(self, "y", self.y)
+        if self.unit not in ("fraction", "pixels"):
+            raise value_error(self, "unit", f"is {self.unit!r}; expected 'fraction' or 'pixels'")
+        check_warp_fields(self)
+
+    def sample(self, rng, s):
+        return {"dx": float(rng.uniform(*self.x)), "dy": float(rng.uniform(*self.y))}
+
+    def matrix(self, params, size):
+        if self.unit == "pixels":
+            return G.translation(params["dx"], params["dy"])
+        return G.translation(params["dx"] * size[1], params["dy"] * size[0])
+
+
+@dataclass(frozen=True)
+class Shear(GeometricOp):
+    """Shear about the centre by angles (degrees) drawn from `x` and `y`."""
+
+    x: float | tuple = (-10.0, 10.0)
+    y: float | tuple = (0.0, 0.0)
+    interpolation: str = "linear"
+    fill: float | tuple = 0.0
+    mask_fill: int = 0
+
+    def validate(self):
+        range_of(self, "x", symmetric(self.x, self, "x"), -89.0, 89.0)
+        range_of(self, "y", symmetric(self.y, self, "y"), -89.0, 89.0)
+        check_warp_fields(self)
+
+    def sample(self, rng, s):
+        return {"sx": float(rng.uniform(*symmetric(self.x, self, "x"))),
+                "sy": float(rng.uniform(*symmetric(self.y, self, "y")))}
+
+    def matrix(self, params, size):
+        return G.shearing(params["sx"], params["sy"], _centre(size))
+
+
+@dataclass(frozen=True)
+class Affine(GeometricOp):
+    """Rotation, scale, shear and translation in one warp (torchvision's RandomAffine).
+
+    degrees: angle range (d means (-d, d)); translate: maximum |shift| as fractions of
+    (width, height); scale: factor range; shear: x-shear range in degrees (d means (-d, d)).
+    Composition order: scale and shear, then rotation, all about the centre, then the shift.
+    """
+
+    degrees: float | tuple = 0.0
+    translate: tuple = (0.0, 0.0)
+    scale: tuple = (1.0, 1.0)
+    shear: float | tuple = 0.0
+    interpolation: str = "linear"
+    fill: float | tuple = 0.0
+    mask_fill: int = 0
+
+    def validate(self):
+        range_of(self, "degrees", symmetric(self.degrees, self, "degrees"))
+        tx, ty = range_of(self, "translate", self.translate, 0.0, 1.0)
+        lo, _ = range_of(self, "scale", self.scale)
+        if lo <= 0:
+            raise value_error(self, "scale", f"is {self.scale!r}; expected factors > 0")
+        range_of(self, "shear", symmetric(self.shear, self, "shear"), -89.0, 89.0)
+        check_warp_fields(self)
+
+    def sample(self, rng, s):
+        tx, ty = self.translate
+        return {"angle": float(rng.uniform(*symmetric(self.degrees, self, "degrees"))),
+                "dx": float(rng.uniform(-tx, tx)), "dy": float(rng.uniform(-ty, ty)),
+                "scale": float(rng.uniform(*self.scale)),
+                "shear": float(rng.uniform(*symmetric(self.shear, self, "shear")))}
+
+    def matrix(self, params, size):
+        c = _centre(size)
+        m = G.rotation(params["angle"], c) @ G.shearing(params["shear"], 0.0, c) @ G.scaling(
+            params["scale"], params["scale"], c)
+        return G.translation(params["dx"] * size[1], params["dy"] * size[0]) @ m

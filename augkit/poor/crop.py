@@ -1,0 +1,172 @@
+"""Size-changing geometry: `Resize`, `Crop`, `Pad`, `PadCrop`, `RandomResizedCrop`.
+
+All are matrices too, so they fuse with neighbouring geometric ops; integer crops and pads
+take the exact copy path of `functional.geometry.warp_image`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..core import GeometricOp
+from ..errors import value_error
+from ..functional import geometry as G
+from ._common import check_size, check_warp_fields, range_of
+
+
+@dataclass(frozen=True)
+class Resize(GeometricOp):
+    """Resize to `size` (int: square; (height, width) otherwise)."""
+
+    size: int | tuple = 224
+    interpolation: str = "linear"
+
+    def validate(self):
+        check_size(self, "size", self.size)
+        check_warp_fields(self)
+
+    def out_size(self, params, size):
+        return check_size(self, "size", self.size)
+
+    def matrix(self, params, size):
+        oh, ow = self.out_size(params, size)
+        return G.scaling(ow / size[1], oh / size[0])
+
+
+@dataclass(frozen=True)
+class Crop(GeometricOp):
+    """Cut a `size` window, at a random position (``position="random"``, torchvision's
+    RandomCrop) or in the centre (``"center"``). A window larger than the image is filled."""
+
+    size: int | tuple = 224
+    position: str = "random"
+    fill: float | tuple = 0.0
+    mask_fill: int = 0
+
+    def validate(self):
+        check_size(self, "size", self.size)
+        if self.position not in ("random", "center"):
+            raise value_error(self, "position", f"is {self.position!r}; expected 'random' or "
+                              "'center'")
+        check_warp_fields(self)
+
+    def sample(self, rng, s):
+        (h, w), (ch, cw) = s.size, check_size(self, "size", self.size)
+        if self.position == "center":
+            return {"top": (h - ch) // 2, "left": (w - cw) // 2}
+        return {"top": int(rng.integers(0, h - ch + 1)) if h > ch else (h - ch) // 2,
+                "left": int(rng.integers(0, w - cw + 1)) if w > cw else (w - cw) // 2}
+
+    def out_size(self, params, size):
+        return check_size(self, "size", self.size)
+
+    def matrix(self, params, size):
+        return G.translation(-params["left"], -params["top"])
+
+
+@dataclass(frozen=True)
+class Pad(GeometricOp):
+    """Pad by `padding` pixels: int (all sides), (x, y), or (left, top, right, bottom)."""
+
+    padding: int | tuple = 4
+    fill: float | tuple = 0.0
+    mask_fill: int = 0
+
+    def _ltrb(self):
+        p = self.padding
+        if isinstance(p, int):
+            return p, p, p, p
+        if len(p) == 2:
+            return p[0], p[1], p[0], p[1]
+        return tuple(p)
+
+    def validate(self):
+        p = self.padding
+        ok = isinstance(p, int) or (isinstance(p, tuple) and len(p) in (2, 4))
+        if not ok or not all(isinstance(v, int) and v >= 0 for v in
+                             ((p,) if isinstance(p, int) else p)):
+            raise value_error(self, "padding", f"is {p!r}; expected ints >= 0: n, (x, y) or "
+                              "(left, top, right, bottom)")
+        check_warp_fields(self)
+
+    def out_size(self, params, size):
+        l, t, r, b = self._ltrb()
+        return size[0] + t + b, size[1] + l + r
+
+    def matrix(self, params, size):
+        l, t, _, _ = self._ltrb()
+        return G.translation(l, t)
+
+
+@dataclass(frozen=True)
+class PadCrop(GeometricOp):
+    """Pad by `padding` then crop a random window of the original size: CIFAR's classic
+    pad-4-and-crop, done as one integer shift (no padded copy is ever made)."""
+
+    padding: int = 4
+    fill: float | tuple = 0.0
+    mask_fill: int = 0
+
+    def validate(self):
+        if not (isinstance(self.padding, int) and self.padding >= 0):
+            raise value_error(self, "padding", f"is {self.padding!r}; expected an int >= 0")
+        check_warp_fields(self)
+
+    def sample(self, rng, s):
+        p = self.padding
+        return {"dx": int(rng.integers(-p, p + 1)), "dy": int(rng.integers(-p, p + 1))}
+
+    def matrix(self, params, size):
+        return G.translation(params["dx"], params["dy"])
+
+
+@dataclass(frozen=True)
+class RandomResizedCrop(GeometricOp):
+    """Crop a random area fraction `scale` with aspect ratio in `ratio` (log-uniform), then
+    resize to `size`: the Inception / torchvision rule, with its 10 tries and centre-crop
+    fallback."""
+
+    size: int | tuple = 224
+    scale: tuple = (0.08, 1.0)
+    ratio: tuple = (3 / 4, 4 / 3)
+    interpolation: str = "linear"
+
+    def validate(self):
+        check_size(self, "size", self.size)
+        lo, _ = range_of(self, "scale", self.scale, 0.0, 1.0)
+        if lo <= 0:
+            raise value_error(self, "scale", f"is {self.scale!r}; expected fractions in (0, 1]")
+        rlo, _ = range_of(self, "ratio", self.ratio)
+        if rlo <= 0:
+            raise value_error(self, "ratio", f"is {self.ratio!r}; expected ratios > 0")
+        check_warp_fields(self)
+
+    def sample(self, rng, s):
+        h, w = s.size
+        area = h * w
+        log_r = (math.log(self.ratio[0]), math.log(self.ratio[1]))
+        for _ in range(10):
+            target = area * rng.uniform(*self.scale)
+            ar = math.exp(rng.uniform(*log_r))
+            cw = int(round(math.sqrt(target * ar)))
+            ch = int(round(math.sqrt(target / ar)))
+            if 0 < cw <= w and 0 < ch <= h:
+                return {"top": int(rng.integers(0, h - ch + 1)),
+                        "left": int(rng.integers(0, w - cw + 1)), "height": ch, "width": cw}
+        in_r = w / h  # fallback: the largest centre crop within the ratio range
+        if in_r < self.ratio[0]:
+            cw, ch = w, int(round(w / self.ratio[0]))
+        elif in_r > self.ratio[1]:
+            ch, cw = h, int(round(h * self.ratio[1]))
+        else:
+            cw, ch = w, h
+        return {"top": (h - ch) // 2, "left": (w - cw) // 2, "height": ch, "width": cw}
+
+    def out_size(self, params, size):
+        return check_size(self, "size", self.size)
+
+    def matrix(self, params, size):
+        oh, ow = self.out_size(params, size)
+        return G.scaling(ow / params["width"], oh / params["height"]) @ G.translation(
+            -params["left"], -params["top"])

@@ -1,0 +1,67 @@
+"""Mirroring: `HFlip`, `VFlip`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core import GeometricOp, check_prob
+from ..errors import value_error
+from ..functional import geometry as G
+
+
+@dataclass(frozen=True)
+class HFlip(GeometricOp):
+    """Mirror left-right with probability `p`.
+
+    `keypoint_pairs` lists (left, right) keypoint indices along the keypoint axis (the one
+    before xy[v]); a flip swaps them so a flipped left eye becomes the right eye, for every
+    person of a (people, K, 3) array.
+    """
+
+    p: float = 0.5
+    keypoint_pairs: tuple = ()
+
+    def validate(self):
+        check_prob(self, "p", self.p)
+        if not all(isinstance(t, tuple) and len(t) == 2 and all(isinstance(i, int) for i in t)
+                   for t in self.keypoint_pairs):
+            raise value_error(self, "keypoint_pairs", f"is {self.keypoint_pairs!r}; expected "
+                              "(left, right) index pairs")
+
+    def sample(self, rng, s):
+        return {"flip": bool(rng.random() < self.p)}
+
+    def matrix(self, params, size):
+        return G.hflip(size[1]) if params["flip"] else G.identity()
+
+    def remap_targets(self, s, params):
+        if not (params["flip"] and self.keypoint_pairs and s.keypoints is not None):
+            return s
+        kp = s.keypoints
+        n = kp.shape[-2] if kp.ndim >= 2 else 0
+        for a, b in self.keypoint_pairs:
+            if not (0 <= a < n and 0 <= b < n):
+                raise value_error(self, "keypoint_pairs", f"pair {(a, b)} is out of range for "
+                                  f"keypoints of shape {kp.shape}")
+        order = np.arange(n)
+        for a, b in self.keypoint_pairs:
+            order[a], order[b] = b, a
+        return s.replace(keypoints=kp[..., order, :])
+
+
+@dataclass(frozen=True)
+class VFlip(GeometricOp):
+    """Mirror top-bottom with probability `p`."""
+
+    p: float = 0.5
+
+    def validate(self):
+        check_prob(self, "p", self.p)
+
+    def sample(self, rng, s):
+        return {"flip": bool(rng.random() < self.p)}
+
+    def matrix(self, params, size):
+        return G.vflip(size[0]) if params["flip"] else G.identity()

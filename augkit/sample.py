@@ -1,0 +1,194 @@
+"""`Sample`: one image with the dense and sparse targets that move with it.
+
+Coordinate convention, written down once: pixel ``i`` spans ``[i, i + 1)``, so the centre of
+pixel ``i`` is ``i + 0.5``. Boxes are ``xyxy`` in these pixel-edge coordinates and a box that
+covers exactly pixels ``0..w-1`` is ``[0, 0, w, h]``. Conversions from other formats happen
+only at the boundary (`boxes_from`, `boxes_to`, `keypoints_from_indices`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import type_error, value_error
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """An image and the targets that must follow its pixels.
+
+    image: (H, W, C) or (H, W); uint8, or float32 in [0, 1].
+    mask: (H, W) or (H, W, K) integer (or bool) labels.
+    boxes: (N, 4) float xyxy, pixel-edge coordinates; box_labels: (N,) travel with them.
+    keypoints: (..., 2) xy or (..., 3) xy + visibility (0 = not visible), e.g. (people, 17, 3).
+    """
+
+    image: np.ndarray
+    mask: np.ndarray | None = None
+    boxes: np.ndarray | None = None
+    box_labels: np.ndarray | None = None
+    keypoints: np.ndarray | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width)."""
+        return self.image.shape[0], self.image.shape[1]
+
+    def replace(self, **changes) -> "Sample":
+        return dataclasses.replace(self, **changes)
+
+
+_TARGETS = ("mask", "boxes", "box_labels", "keypoints")
+FLOAT_IMAGE = np.dtype(np.float32)
+UINT8 = np.dtype(np.uint8)
+
+
+def check_image(img, op, field: str = "image") -> np.ndarray:
+    """Validate an HWC / HW numpy image and return it (never copied)."""
+    if not isinstance(img, np.ndarray):
+        raise type_error(op, field, f"is {type(img).__name__}; expected a numpy array")
+    shape = img.shape
+    if img.ndim not in (2, 3):
+        raise value_error(op, field, f"has {img.ndim} dims {shape}; expected (H, W, C) or (H, W)")
+    if img.size == 0:
+        raise value_error(op, field, f"is empty {shape}")
+    if img.ndim == 3 and shape[0] <= 4 and shape[2] > 4 and shape[1] > 4:
+        raise value_error(
+            op, field, f"looks like CHW {shape}; augkit numpy images are (H, W, C): "
+            "use img.transpose(1, 2, 0)")
+    dt = img.dtype
+    if dt == UINT8:
+        return img
+    if dt == FLOAT_IMAGE:
+        lo, hi = float(img.min()), float(img.max())  # NaN propagates into lo/hi
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise value_error(op, field, f"of shape {shape} contains NaN or inf")
+        if lo < 0.0 or hi > 1.0:
+            raise value_error(
+                op, field, f"float32 values span [{lo:.4g}, {hi:.4g}]; expected [0, 1]")
+        return img
+    raise type_error(
+        op, field, f"has dtype {dt} {shape}; expected uint8, or float32 in [0, 1]")
+
+
+def check_sample(s: Sample, op) -> Sample:
+    """Validate every field of a sample; clip boxes that reach past the border.
+
+    Returns the sample itself when nothing needed clipping, else a new one. Never mutates.
+    """
+    if not isinstance(s, Sample):
+        raise type_error(op, "input", f"is {type(s).__name__}; expected augkit.Sample")
+    check_image(s.image, op)
+    h, w = s.size
+    changes = {}
+    if s.mask is not None:
+        m = s.mask
+        if not isinstance(m, np.ndarray):
+            raise type_error(op, "mask", f"is {type(m).__name__}; expected a numpy array")
+        if m.ndim not in (2, 3) or m.shape[:2] != (h, w):
+            raise value_error(op, "mask", f"has shape {m.shape}; expected ({h}, {w}) or "
+                              f"({h}, {w}, K) to match image {s.image.shape}")
+        if not (np.issubdtype(m.dtype, np.integer) or m.dtype == np.bool_):
+            raise type_error(op, "mask", f"has dtype {m.dtype} {m.shape}; expected integer labels")
+    if s.boxes is not None:
+        b = np.asarray(s.boxes)
+        if b.ndim != 2 or b.shape[1] != 4:
+            raise value_error(op, "boxes", f"have shape {b.shape}; expected (N, 4) xyxy")
+        if not np.issubdtype(b.dtype, np.number):
+            raise type_error(op, "boxes", f"have dtype {b.dtype}; expected float")
+        if not np.isfinite(b).all():
+            raise value_error(op, "boxes", f"of shape {b.shape} contain NaN or inf")
+        if (b[:, 2] < b[:, 0]).any() or (b[:, 3] < b[:, 1]).any():
+            i = int(np.flatnonzero((b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1]))[0])
+            raise value_error(op, "boxes", f"row {i} {b[i].tolist()} is inverted; expected xyxy "
+                              "with x2 >= x1 and y2 >= y1")
+        clipped = clip_boxes(b.astype(np.float32, copy=False), h, w)
+        if clipped is not s.boxes:
+            changes["boxes"] = clipped
+        if s.box_labels is not None and np.shape(s.box_labels)[:1] != (b.shape[0],):
+            raise value_error(op, "box_labels", f"have shape {np.shape(s.box_labels)}; "
+                              f"expected ({b.shape[0]},) to match boxes {b.shape}")
+    elif s.box_labels is not None:
+        raise value_error(op, "box_labels", "given without boxes")
+    if s.keypoints is not None:
+        k = np.asarray(s.keypoints)
+        if k.ndim < 1 or k.shape[-1] not in (2, 3):
+            raise value_error(op, "keypoints", f"have shape {k.shape}; expected (..., 2) xy or "
+                              "(..., 3) xy + visibility")
+        if not np.issubdtype(k.dtype, np.number):
+            raise type_error(op, "keypoints", f"have dtype {k.dtype}; expected float")
+        if not np.isfinite(k).all():
+            raise value_error(op, "keypoints", f"of shape {k.shape} contain NaN or inf")
+        if k.dtype != np.float32 and k.dtype != np.float64:
+            changes["keypoints"] = k.astype(np.float32)
+    return s.replace(**changes) if changes else s
+
+
+def clip_boxes(b: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Clip xyxy boxes to the image; returns `b` itself when already inside."""
+    if b.size == 0 or (b.min() >= 0 and b[:, [0, 2]].max() <= w and b[:, [1, 3]].max() <= h):
+        return b
+    out = b.copy()
+    out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, w)
+    out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, h)
+    return out
+
+
+# --- format conversions at the boundary -------------------------------------------------
+
+BOX_FORMATS = ("xyxy", "xywh", "cxcywh", "yolo", "voc")
+
+
+def boxes_from(boxes, fmt: str, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Convert boxes to augkit's xyxy pixel-edge format.
+
+    fmt: ``xyxy``/``voc`` (Pascal VOC, already xyxy pixel edges), ``xywh`` (COCO),
+    ``cxcywh``, ``yolo`` (normalised cx cy w h; needs ``size=(H, W)``).
+    """
+    b = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    if fmt in ("xyxy", "voc"):
+        return b.copy()
+    if fmt == "xywh":
+        return np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], 1)
+    if fmt in ("cxcywh", "yolo"):
+        if fmt == "yolo":
+            if size is None:
+                raise value_error("boxes_from", "size", "is required for yolo boxes: (H, W)")
+            b = b * np.array([size[1], size[0], size[1], size[0]], np.float32)
+        return np.concatenate([b[:, :2] - b[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2], 1)
+    raise value_error("boxes_from", "fmt", f"is {fmt!r}; expected one of {BOX_FORMATS}")
+
+
+def boxes_to(boxes, fmt: str, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Convert augkit xyxy boxes to another format (inverse of `boxes_from`)."""
+    b = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    if fmt in ("xyxy", "voc"):
+        return b.copy()
+    wh = b[:, 2:] - b[:, :2]
+    if fmt == "xywh":
+        return np.concatenate([b[:, :2], wh], 1)
+    if fmt in ("cxcywh", "yolo"):
+        out = np.concatenate([b[:, :2] + wh / 2, wh], 1)
+        if fmt == "yolo":
+            if size is None:
+                raise value_error("boxes_to", "size", "is required for yolo boxes: (H, W)")
+            out = out / np.array([size[1], size[0], size[1], size[0]], np.float32)
+        return out
+    raise value_error("boxes_to", "fmt", f"is {fmt!r}; expected one of {BOX_FORMATS}")
+
+
+def keypoints_from_indices(kp) -> np.ndarray:
+    """Integer pixel indices (col, row[, v]) -> pixel-edge coordinates (centre = i + 0.5)."""
+    k = np.array(kp, dtype=np.float32)
+    k[..., :2] += 0.5
+    return k
+
+
+def keypoints_to_indices(kp) -> np.ndarray:
+    """Pixel-edge keypoints -> the integer index of the pixel each one lies in."""
+    k = np.array(kp, dtype=np.float32)
+    k[..., :2] = np.floor(k[..., :2])
+    return k

@@ -1,0 +1,31 @@
+"""Shared fixtures: hypothesis profiles and the real data in ../shared/data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=50, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def data_root() -> Path:
+    """../shared/data relative to the repo root, or $AUGKIT_DATA."""
+    env = os.environ.get("AUGKIT_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    root = data_root()
+    if not root.is_dir():
+        pytest.skip(f"real data folder {root} is absent (set AUGKIT_DATA)")
+    return root
