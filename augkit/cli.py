@@ -56,7 +56,9 @@ def build_parser(argv_cmd: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     cmd = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(cmd if cmd in PLUGINS else None)
+    # a known command loads only its own plugin (`augkit ops` imports none); help and
+    # unknown commands load them all so that every command is listed
+    parser = build_parser(cmd if cmd in PLUGINS or cmd == "ops" else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -8,12 +8,12 @@ the enclosing box of the corners moved once, which is tighter than moving them s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
 from .core import GeometricOp, Op, check_prob, warp_sample
 from .errors import value_error
+from .functional import geometry as G
 from .sample import Sample
 
 
@@ -65,9 +65,9 @@ class Seq(Op):
         steps = []
         run: list = []  # pending geometric (op, params, size_before)
         for op in self.ops:
-            if self.fuse and isinstance(op, GeometricOp):
+            if self.fuse and _fusable(op):
                 size = _run_size(run, s)
-                p = op.sample(rng, _geometry_view(s, size))
+                p = op.sample(rng, _geometry_view(s, run, size))
                 steps.append(p)
                 run.append((op, p, size))
                 continue
@@ -83,13 +83,18 @@ class Seq(Op):
             raise value_error(self, "params", f"have {len(steps)} steps; expected {len(self.ops)}")
         run: list = []
         for op, p in zip(self.ops, steps):
-            if self.fuse and isinstance(op, GeometricOp):
+            if self.fuse and _fusable(op):
                 run.append((op, p, _run_size(run, s)))
                 continue
             s = _flush(run, s)
             run = []
             s = op.apply(s, p)
         return _flush(run, s)
+
+
+def _fusable(op) -> bool:
+    """A GeometricOp that is fully described by its matrix (it does not override apply)."""
+    return isinstance(op, GeometricOp) and type(op).apply is GeometricOp.apply
 
 
 def _run_size(run, s):
@@ -99,14 +104,23 @@ def _run_size(run, s):
     return tuple(op.out_size(p, size))
 
 
-def _geometry_view(s: Sample, size) -> Sample:
-    """What a fused geometric op sees while drawing: the size the run has reached so far.
-    GeometricOp.sample reads geometry only; a zero-stride view stands in for the image."""
-    if tuple(size) == s.size:
+def _geometry_view(s: Sample, run, size) -> Sample:
+    """What a fused geometric op sees while drawing: the geometry the pending run has reached
+    (its size, and boxes and keypoints moved by the run's matrices) with a zero-stride
+    stand-in for the image. GeometricOp.sample reads geometry only, so this is enough."""
+    if not run:
         return s
+    m = np.eye(3)
+    for op, p, sz in run:
+        m = op.matrix(p, sz) @ m
     shape = tuple(size) + s.image.shape[2:]
-    return Sample(np.broadcast_to(np.zeros((), s.image.dtype), shape), boxes=s.boxes,
-                  box_labels=s.box_labels, keypoints=s.keypoints)
+    view = Sample(np.broadcast_to(np.zeros((), s.image.dtype), shape), box_labels=s.box_labels,
+                  boxes=None if s.boxes is None else G.warp_boxes(np.asarray(s.boxes), m, size),
+                  keypoints=None if s.keypoints is None else G.warp_keypoints(
+                      np.asarray(s.keypoints), m, size))
+    for op, p, _ in run:
+        view = op.remap_targets(view, p)
+    return view
 
 
 def _flush(run, s):

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .boundary import to_sample
-from .errors import value_error
+from .errors import type_error, value_error
 from .functional import geometry as G
 from .sample import Sample
 
@@ -53,9 +53,9 @@ class Op:
             v = getattr(self, f.name)
             if isinstance(v, list):
                 object.__setattr__(self, f.name, _freeze(v))
+        self.validate()  # first: combinators derive `tier` from their (validated) children
         if self.tier not in TIERS:
             raise value_error(self, "tier", f"is {self.tier!r}; expected one of {TIERS}")
-        self.validate()
 
     def validate(self) -> None:
         """Check the fields; raise `value_error(self, field, what)` on bad ones."""
@@ -82,9 +82,12 @@ class Op:
             from .rng import default_rng
 
             rng = default_rng()
+        elif not isinstance(rng, np.random.Generator):
+            raise type_error(self, "rng", f"is {type(rng).__name__}; expected a numpy.random."
+                             "Generator (np.random.default_rng(seed)) or None")
         return back(self.sample_apply(rng, s)[0])
 
-    def children(self) -> tuple["Op", ...]:
+    def children(self) -> tuple[Op, ...]:
         """Nested ops (combinators and runners override)."""
         return ()
 
@@ -108,7 +111,10 @@ def check_range(op, field: str, r, lo=-np.inf, hi=np.inf) -> None:
 
 def symmetric(v, op, field: str) -> tuple[float, float]:
     """Accept x or (lo, hi); x means (-x, x), like torchvision's `degrees=15`."""
-    if isinstance(v, (int, float)):
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if not v >= 0:  # also catches NaN
+            raise value_error(op, field, f"is {v!r}; a single number d means (-d, d) and must "
+                              "be >= 0")
         return (-float(v), float(v))
     return v
 

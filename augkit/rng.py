@@ -27,16 +27,14 @@ def seed(value: int | None) -> None:
 def default_rng() -> np.random.Generator:
     """This process's stream; reseeded automatically after a fork."""
     pid = os.getpid()
-    if _state["pid"] != pid:
-        seed_seq = None
-        if _state["pid"] is not None or _state["seed"] is not None:
-            seed_seq = _child_seed()
-        _state.update(pid=pid, rng=np.random.default_rng(seed_seq))
+    if _state["pid"] != pid:  # first use in this process, or a forked child
+        _state.update(pid=pid, rng=np.random.default_rng(_child_seed()))
     return _state["rng"]
 
 
 def _child_seed():
-    """A forked child: the torch worker seed when we are in one, else fresh entropy."""
+    """The torch worker seed inside a DataLoader worker (so torch.manual_seed in the parent
+    makes workers reproducible), else fresh entropy."""
     torch = sys.modules.get("torch")
     if torch is not None:
         info = torch.utils.data.get_worker_info()

@@ -37,7 +37,7 @@ class Sample:
         """(height, width)."""
         return self.image.shape[0], self.image.shape[1]
 
-    def replace(self, **changes) -> "Sample":
+    def replace(self, **changes) -> Sample:
         return dataclasses.replace(self, **changes)
 
 
@@ -68,7 +68,8 @@ def check_image(img, op, field: str = "image") -> np.ndarray:
             raise value_error(op, field, f"of shape {shape} contains NaN or inf")
         if lo < 0.0 or hi > 1.0:
             raise value_error(
-                op, field, f"float32 values span [{lo:.4g}, {hi:.4g}]; expected [0, 1]")
+                op, field, f"of shape {shape} has float32 values in [{lo:.4g}, {hi:.4g}]; "
+                "expected [0, 1]")
         return img
     raise type_error(
         op, field, f"has dtype {dt} {shape}; expected uint8, or float32 in [0, 1]")
@@ -103,8 +104,8 @@ def check_sample(s: Sample, op) -> Sample:
             raise value_error(op, "boxes", f"of shape {b.shape} contain NaN or inf")
         if (b[:, 2] < b[:, 0]).any() or (b[:, 3] < b[:, 1]).any():
             i = int(np.flatnonzero((b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1]))[0])
-            raise value_error(op, "boxes", f"row {i} {b[i].tolist()} is inverted; expected xyxy "
-                              "with x2 >= x1 and y2 >= y1")
+            raise value_error(op, "boxes", f"of shape {b.shape}: row {i} {b[i].tolist()} is "
+                              "inverted; expected xyxy with x2 >= x1 and y2 >= y1")
         clipped = clip_boxes(b.astype(np.float32, copy=False), h, w)
         if clipped is not s.boxes:
             changes["boxes"] = clipped

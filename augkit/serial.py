@@ -1,8 +1,8 @@
 """Ops as data: `to_dict` / `from_dict` through the op registry, `save` / `load` as YAML or JSON.
 
 A saved file is ``{"format": FORMAT, "op": {...}}``; an op dict is ``{"type": ClassName,
-field: value, ...}`` with nested ops as nested dicts (so "type" is not a field name for ops). YAML is read with the safe loader only
-and nothing is ever pickled.
+field: value, ...}`` with nested ops as nested dicts (so "type" is not a field name for ops).
+YAML is read with the safe loader only and nothing is ever pickled.
 """
 
 from __future__ import annotations

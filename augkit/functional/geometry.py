@@ -135,10 +135,20 @@ def _fill_value(fill, channels: int):
 def warp_image(img: np.ndarray, m: np.ndarray, out_size: tuple[int, int],
                interpolation: str = "linear", fill=0.0) -> np.ndarray:
     """Warp `img` by edge-coordinate matrix `m` into an image of `out_size` (H, W)."""
-    import cv2
-
     oh, ow = int(out_size[0]), int(out_size[1])
     channels = 1 if img.ndim == 2 else img.shape[2]
+    if img.dtype == np.float32:  # float images stay in [0, 1]: clip the fill and overshoot
+        fill = np.clip(fill, 0.0, 1.0)
+        if interpolation in ("cubic", "lanczos"):
+            out = _warp(img, m, (oh, ow), interpolation, fill, channels)
+            return np.clip(out, 0.0, 1.0, out=out) if out is not img else out
+    return _warp(img, m, (oh, ow), interpolation, fill, channels)
+
+
+def _warp(img, m, out_size, interpolation, fill, channels):
+    import cv2
+
+    oh, ow = out_size
     fp = _fast_path(img, m, (oh, ow))
     if fp is not None:
         if isinstance(fp, tuple):
@@ -152,25 +162,45 @@ def warp_image(img: np.ndarray, m: np.ndarray, out_size: tuple[int, int],
     flag = _cv_interp(interpolation)
     if (is_affine(m) and m[0, 1] == 0.0 and m[1, 0] == 0.0 and m[0, 2] == 0.0 and m[1, 2] == 0.0
             and math.isclose(m[0, 0], ow / w) and math.isclose(m[1, 1], oh / h)):
-        out = cv2.resize(img, (ow, oh), interpolation=flag)  # same mapping as the warp
+        # same mapping as the warp; plain INTER_NEAREST in resize is off by half a pixel
+        rflag = cv2.INTER_NEAREST_EXACT if interpolation == "nearest" else flag
+        out = cv2.resize(img, (ow, oh), interpolation=rflag)
         return out.reshape((oh, ow) + img.shape[2:])
     if interpolation == "area":
         flag = cv2.INTER_LINEAR  # area is defined for resizes only
     f = _fill_value(fill, channels)
-    border = tuple(f) + (0.0,) * (4 - len(f)) if isinstance(f, list) and len(f) <= 4 else f
+    # OpenCV reads a bare number as (v, 0, 0, 0): spell the fill out for every channel
+    border = tuple(f) + (0.0,) * (4 - len(f)) if isinstance(f, list) else (f,) * 4
     mc = to_cv(m)
     if channels > 4:  # OpenCV warps at most 4 channels at once
         parts = [warp_image(img[:, :, i:i + 4], m, (oh, ow), interpolation,
                             f[i:i + 4] if isinstance(f, list) else f)
                  for i in range(0, channels, 4)]
         return np.concatenate([p.reshape(oh, ow, -1) for p in parts], axis=2)
+    # When every output pixel centre lands inside the input, no pixel is uncovered: replicate
+    # the edge (as a resize does) instead of blending a dark fringe of `fill` into the border.
+    mode = cv2.BORDER_REPLICATE if _covered(m, (oh, ow), (h, w)) else cv2.BORDER_CONSTANT
     if is_affine(m):
-        out = cv2.warpAffine(img, mc[:2], (ow, oh), flags=flag, borderMode=cv2.BORDER_CONSTANT,
+        out = cv2.warpAffine(img, mc[:2], (ow, oh), flags=flag, borderMode=mode,
                              borderValue=border)
     else:
-        out = cv2.warpPerspective(img, mc, (ow, oh), flags=flag, borderMode=cv2.BORDER_CONSTANT,
+        out = cv2.warpPerspective(img, mc, (ow, oh), flags=flag, borderMode=mode,
                                   borderValue=border)
     return out.reshape((oh, ow) + img.shape[2:])
+
+
+def _covered(m, out_size, size) -> bool:
+    """Whether the centres of all output pixels map inside the input (edge coordinates)."""
+    oh, ow = out_size
+    h, w = size
+    centres = np.array([[0.5, 0.5], [ow - 0.5, 0.5], [0.5, oh - 0.5], [ow - 0.5, oh - 0.5]])
+    try:
+        src = apply_points(np.linalg.inv(m), centres)
+    except np.linalg.LinAlgError:
+        return False
+    eps = 1e-6
+    return bool((src[:, 0] >= -eps).all() and (src[:, 0] <= w + eps).all()
+                and (src[:, 1] >= -eps).all() and (src[:, 1] <= h + eps).all())
 
 
 _CV_MASK_DTYPES = (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32)
@@ -179,6 +209,8 @@ _CV_MASK_DTYPES = (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32)
 def warp_mask(mask: np.ndarray, m: np.ndarray, out_size, fill=0) -> np.ndarray:
     """Warp an integer label mask with nearest-neighbour sampling; dtype is kept."""
     dt = mask.dtype
+    if mask.size == 0:  # (H, W, 0): an instance mask of an image without instances
+        return np.zeros((int(out_size[0]), int(out_size[1])) + mask.shape[2:], dt)
     if dt.type in _CV_MASK_DTYPES:
         return warp_image(mask, m, out_size, "nearest", fill)
     if dt == np.bool_:

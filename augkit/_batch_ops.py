@@ -1,0 +1,211 @@
+"""Vectorised draws and matrices for the poor tier's geometric ops (used by `augkit.batch`).
+
+Each entry mirrors one op's own `sample` and `matrix` for a whole batch at once:
+
+* ``uniforms(op)``: how many ``rng.uniform`` / ``rng.random`` calls the op's `sample` makes,
+  or None when it draws anything else (integers, choices). numpy's ``Generator.uniform(lo,
+  hi)`` is ``lo + (hi - lo) * next_double`` and ``random()`` is ``next_double``, so
+  ``rng.random((B, k))`` holds, row by row, exactly the doubles that B per-image calls
+  would consume, and the parameters computed from it are bit-identical.
+* ``columns(op, u)``: those parameters as arrays (the op's params dict, one array per key).
+* ``matrices(op, cols, size)``: the (B, 3, 3) stack of ``op.matrix``; the same formulas as
+  `functional.geometry`, evaluated for all images at once (equal up to float rounding).
+
+`tests/test_batch.py` checks every entry against the op's own per-image path, so a change to
+an op's `sample` or `matrix` that is not mirrored here fails a test instead of drifting.
+Only exact types are listed: a subclass may draw differently.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import symmetric
+from .poor.affine import Affine, Rotate, Scale, Shear, Translate
+from .poor.crop import Crop, Pad, PadCrop, RandomResizedCrop, Resize
+from .poor.flip import HFlip, VFlip
+
+
+def _eye(n):
+    return np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
+
+
+def _translation(tx, ty):
+    m = _eye(len(tx))
+    m[:, 0, 2], m[:, 1, 2] = tx, ty
+    return m
+
+
+def _about(m, centre):
+    """T(c) @ m @ T(-c), as `geometry.rotation` and `geometry.shearing` build it."""
+    n = len(m)
+    cx, cy = centre
+    return (_translation(np.full(n, cx), np.full(n, cy)) @ m
+            @ _translation(np.full(n, -cx), np.full(n, -cy)))
+
+
+def _rotation(deg, centre):
+    a = np.radians(deg)
+    c, s = np.cos(a), np.sin(a)
+    m = _eye(len(deg))
+    m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1] = c, s, -s, c
+    return _about(m, centre)
+
+
+def _shearing(xdeg, ydeg, centre):
+    m = _eye(len(xdeg))
+    m[:, 0, 1], m[:, 1, 0] = np.tan(np.radians(xdeg)), np.tan(np.radians(ydeg))
+    return _about(m, centre)
+
+
+def _scaling(sx, sy, centre=(0.0, 0.0)):
+    cx, cy = centre
+    m = _eye(len(sx))
+    m[:, 0, 0], m[:, 1, 1] = sx, sy
+    m[:, 0, 2], m[:, 1, 2] = cx - sx * cx, cy - sy * cy
+    return m
+
+
+def _centre(size):
+    return size[1] / 2.0, size[0] / 2.0
+
+
+def _uni(u, lo_hi):
+    lo, hi = float(lo_hi[0]), float(lo_hi[1])
+    return lo + (hi - lo) * u
+
+
+# --- draws ----------------------------------------------------------------------------
+
+def uniforms(op) -> int | None:
+    t = type(op)
+    if t in (HFlip, VFlip, Rotate):
+        return 1
+    if t is Scale:
+        return 1 if op.keep_aspect else 2
+    if t in (Translate, Shear):
+        return 2
+    if t is Affine:
+        return 5
+    return None
+
+
+def columns(op, u: np.ndarray) -> dict:
+    """Params of B images from their (B, uniforms(op)) doubles."""
+    t = type(op)
+    if t in (HFlip, VFlip):
+        return {"flip": u[:, 0] < op.p}
+    if t is Rotate:
+        return {"angle": _uni(u[:, 0], symmetric(op.degrees, op, "degrees"))}
+    if t is Scale:
+        sx = _uni(u[:, 0], op.scale)
+        return {"sx": sx, "sy": sx if op.keep_aspect else _uni(u[:, 1], op.scale)}
+    if t is Translate:
+        return {"dx": _uni(u[:, 0], op.x), "dy": _uni(u[:, 1], op.y)}
+    if t is Shear:
+        return {"sx": _uni(u[:, 0], symmetric(op.x, op, "x")),
+                "sy": _uni(u[:, 1], symmetric(op.y, op, "y"))}
+    if t is Affine:
+        tx, ty = op.translate
+        return {"angle": _uni(u[:, 0], symmetric(op.degrees, op, "degrees")),
+                "dx": _uni(u[:, 1], (-tx, tx)), "dy": _uni(u[:, 2], (-ty, ty)),
+                "scale": _uni(u[:, 3], op.scale),
+                "shear": _uni(u[:, 4], symmetric(op.shear, op, "shear"))}
+    raise KeyError(t.__name__)
+
+
+def columns_of(params: list[dict]) -> dict:
+    """Per-image params dicts -> one array per key."""
+    return {k: np.array([p[k] for p in params]) for k in params[0]}
+
+
+# --- matrices ---------------------------------------------------------------------------
+
+def has_matrices(op) -> bool:
+    return type(op) in SIZE_KEPT or type(op) in (Crop, Pad, Resize, RandomResizedCrop)
+
+
+SIZE_KEPT = (HFlip, VFlip, Rotate, Scale, Translate, Shear, Affine, PadCrop)
+
+
+def out_size(op, size, first_params) -> tuple[int, int]:
+    """Every listed op's output size depends on its fields only, not on the draw."""
+    if type(op) in SIZE_KEPT:
+        return tuple(size)
+    return tuple(int(v) for v in op.out_size(first_params, size))
+
+
+def matrices(op, cols: dict, size, n: int) -> np.ndarray:
+    t = type(op)
+    h, w = size
+    if t in (HFlip, VFlip):
+        m = _eye(n)
+        flip = np.asarray(cols["flip"], bool)
+        if t is HFlip:
+            m[flip, 0, 0], m[flip, 0, 2] = -1.0, float(w)
+        else:
+            m[flip, 1, 1], m[flip, 1, 2] = -1.0, float(h)
+        return m
+    if t is Rotate:
+        return _rotation(cols["angle"], _centre(size))
+    if t is Scale:
+        return _scaling(cols["sx"], cols["sy"], _centre(size))
+    if t is Translate:
+        if op.unit == "pixels":
+            return _translation(cols["dx"], cols["dy"])
+        return _translation(cols["dx"] * w, cols["dy"] * h)
+    if t is Shear:
+        return _shearing(cols["sx"], cols["sy"], _centre(size))
+    if t is Affine:
+        c = _centre(size)
+        m = _rotation(cols["angle"], c) @ _shearing(cols["shear"], np.zeros(n), c) @ _scaling(
+            cols["scale"], cols["scale"], c)
+        return _translation(cols["dx"] * w, cols["dy"] * h) @ m
+    if t is PadCrop:
+        return _translation(cols["dx"].astype(float), cols["dy"].astype(float))
+    if t is Crop:
+        return _translation(-cols["left"].astype(float), -cols["top"].astype(float))
+    if t in (Pad, Resize):
+        return np.broadcast_to(op.matrix({}, size), (n, 3, 3)).copy()
+    if t is RandomResizedCrop:
+        oh, ow = op.out_size({}, size)
+        sx, sy = ow / cols["width"], oh / cols["height"]
+        m = _scaling(sx, sy)
+        m[:, 0, 2], m[:, 1, 2] = sx * -cols["left"], sy * -cols["top"]
+        return m
+    raise KeyError(t.__name__)
+
+
+# --- non-geometric ops -----------------------------------------------------------------------
+
+def leaf_batch(op, x: np.ndarray, params: list) -> np.ndarray | None:
+    """A vectorised `apply` for the image of known non-geometric ops, else None.
+
+    CutOut: one copy of the batch, then each hole is one slice assignment (the per-image
+    path copies each image and builds a Sample per call)."""
+    from .middle.cutout import CutOut
+    from .poor.color import RGBShift
+    from .poor.pca import PCALighting
+
+    t = type(op)
+    if t in (RGBShift, PCALighting) and x.shape[-1] == 3:
+        # Per-image per-channel shifts: the op's own kernel (`add_scalar`), straight into
+        # the output batch, without the per-call checks and list building of `image`.
+        from .functional.color import _clip01, add_scalar
+
+        out = np.empty_like(x)
+        scale = 255.0 if x.dtype == np.uint8 else 1.0
+        for j, p in enumerate(params):
+            shift = ([v / 255.0 for v in p["shift"]] if t is RGBShift
+                     else [float(v) for v in op.rgb_shift(p)])
+            out[j] = add_scalar(x[j], [scale * v for v in shift])
+        return out if x.dtype == np.uint8 else _clip01(out)
+    if t is CutOut:
+        out = x.copy()
+        img0 = x[0] if x.shape[-1] != 1 else x[0, :, :, 0]
+        fill = op._fill_for(img0)
+        for j, p in enumerate(params):
+            for y1, x1, y2, x2 in p["holes"]:
+                out[j, y1:y2, x1:x2] = fill
+        return out
+    return None

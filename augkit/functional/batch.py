@@ -1,0 +1,171 @@
+"""Batched geometry kernel: warp image j of a (B, H, W, C) batch by matrix j.
+
+Same pixels as `geometry.warp_image` applied image by image (the same exact fast paths:
+flips, integer shifts, plain resizes; OpenCV otherwise), with the per-call work hoisted out:
+matrices are classified and converted for OpenCV in one vectorised step, flips of a whole
+batch are one OpenCV call, shifts pad the batch once, and every warp writes straight into
+the output batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import geometry as G
+
+_CV_DTYPES = (np.uint8, np.float32)
+
+
+def warp_batch(x: np.ndarray, ms: np.ndarray, out_size, interpolation: str = "linear",
+               fill=0.0) -> np.ndarray:
+    """Warp `x[j]` by edge-coordinate matrix `ms[j]` into one (B, oh, ow, C) array."""
+    import cv2
+
+    n, h, w, c = x.shape
+    oh, ow = int(out_size[0]), int(out_size[1])
+    fill = 0.0 if fill is None else fill
+    if x.dtype == np.float32:  # float images stay in [0, 1], as in `geometry.warp_image`
+        fill = np.clip(fill, 0.0, 1.0)
+    if c > 4 or x.dtype.type not in _CV_DTYPES:  # rare layouts: the per-image kernel
+        return np.stack([G.warp_image(x[j], ms[j], (oh, ow), interpolation, fill)
+                         for j in range(n)]).reshape((n, oh, ow, c))
+    out = np.empty((n, oh, ow, c), x.dtype)
+    affine = (ms[:, 2, 0] == 0) & (ms[:, 2, 1] == 0) & (ms[:, 2, 2] == 1)
+    axis = affine & (ms[:, 0, 1] == 0) & (ms[:, 1, 0] == 0)
+    sx, sy, tx, ty = ms[:, 0, 0], ms[:, 1, 1], ms[:, 0, 2], ms[:, 1, 2]
+    unit = (axis & (np.abs(sx) == 1) & (np.abs(sy) == 1) & (tx == np.round(tx))
+            & (ty == np.round(ty)))
+    same = (oh, ow) == (h, w)
+    hflip = unit & (sx == -1) & (sy == 1) & (tx == w) & (ty == 0) & same
+    vflip = unit & (sx == 1) & (sy == -1) & (tx == 0) & (ty == h) & same
+    both = unit & (sx == -1) & (sy == -1) & (tx == w) & (ty == h) & same
+    shift = unit & (sx == 1) & (sy == 1)
+    rest = ~(hflip | vflip | both | shift)
+    mat = _mat_view(c)
+    for code, sel in ((1, hflip), (0, vflip), (-1, both)):
+        if code == 1 and sel.all():  # flipping the rows of the stacked batch flips each image
+            cv2.flip(mat(x.reshape(n * h, w, c)), 1, dst=mat(out.reshape(n * h, w, c)))
+            continue
+        if code == 0 and sel.all():  # whole rows in reverse order: one numpy copy
+            np.copyto(out, x[:, ::-1])
+            continue
+        for j in np.flatnonzero(sel):
+            cv2.flip(mat(x[j]), code, dst=mat(out[j]))
+    if shift.any():
+        _shift_batch(x, out, np.flatnonzero(shift), tx.astype(np.int64), ty.astype(np.int64),
+                     fill)
+    if rest.any():
+        _general(x, out, ms, np.flatnonzero(rest), affine, axis, interpolation, fill)
+    return out
+
+
+def _mat_view(c):
+    """OpenCV sees (H, W) for one channel; index away the channel axis (a view)."""
+    return (lambda a: a[..., 0]) if c == 1 else (lambda a: a)
+
+
+def cv_matrices(ms: np.ndarray) -> np.ndarray:
+    """`geometry.to_cv` for a stack of matrices: T(-0.5) @ M @ T(+0.5)."""
+    return G.translation(-0.5, -0.5) @ ms @ G.translation(0.5, 0.5)
+
+
+def _fill_array(fill, c, dtype):
+    f = G._fill_value(fill, c)
+    return np.asarray(f, dtype) if np.ndim(f) else np.asarray(f).astype(dtype)
+
+
+def _shift_batch(x, out, idx, tx, ty, fill):
+    """out[j, y, x] = x[j, y - ty, x - tx]: pad the batch once, then one slice per image."""
+    n, h, w, c = x.shape
+    oh, ow = out.shape[1:3]
+    tys, txs = ty[idx], tx[idx]
+    top, left = max(0, int(tys.max())), max(0, int(txs.max()))
+    bottom = max(0, int((oh - tys).max()) - h)
+    right = max(0, int((ow - txs).max()) - w)
+    if h * w >= 4096 and x.dtype.type in _CV_DTYPES and c <= 4:
+        _shift_each(x, out, idx, txs, tys, fill)  # large images: one pass, no padded copy
+        return
+    src = x[idx] if len(idx) < n else x
+    if top or left or bottom or right:
+        padded = np.empty((len(idx), h + top + bottom, w + left + right, c), x.dtype)
+        padded[...] = _fill_array(fill, c, x.dtype)
+        padded[:, top:top + h, left:left + w] = src
+    else:
+        padded = src
+    for k, j in enumerate(idx):
+        y0, x0 = top - int(tys[k]), left - int(txs[k])
+        out[j] = padded[k, y0:y0 + oh, x0:x0 + ow]
+
+
+def _shift_each(x, out, idx, txs, tys, fill):
+    """Per image: copy the covered window and write the border in one OpenCV call."""
+    import cv2
+
+    h, w, c = x.shape[1:]
+    oh, ow = out.shape[1:3]
+    f = G._fill_value(fill, c)
+    val = [f] * 4 if isinstance(f, float) else list(f) + [0.0] * (4 - len(f))
+    mat = _mat_view(c)
+    for k, j in enumerate(idx):
+        tx, ty = int(txs[k]), int(tys[k])
+        y0, y1 = max(0, ty), min(oh, h + ty)
+        x0, x1 = max(0, tx), min(ow, w + tx)
+        if y1 <= y0 or x1 <= x0:
+            out[j] = _fill_array(fill, c, x.dtype)
+            continue
+        cv2.copyMakeBorder(mat(x[j, y0 - ty:y1 - ty, x0 - tx:x1 - tx]), y0, oh - y1, x0,
+                           ow - x1, cv2.BORDER_CONSTANT, dst=mat(out[j]), value=val)
+
+
+def _general(x, out, ms, idx, affine, axis, interpolation, fill):
+    import cv2
+
+    n, h, w, c = x.shape
+    oh, ow = out.shape[1:3]
+    flag = G._cv_interp(interpolation)
+    warp_flag = cv2.INTER_LINEAR if interpolation == "area" else flag
+    f = G._fill_value(fill, c)
+    border = tuple(f) + (0.0,) * (4 - len(f)) if isinstance(f, list) else f
+    mc = cv_matrices(ms[idx])
+    resize = (axis[idx] & (ms[idx, 0, 2] == 0) & (ms[idx, 1, 2] == 0)
+              & np.isclose(ms[idx, 0, 0], ow / w, rtol=1e-9, atol=0.0)
+              & np.isclose(ms[idx, 1, 1], oh / h, rtol=1e-9, atol=0.0))
+    mat = _mat_view(c)
+    modes = np.where(_covered(ms[idx], (oh, ow), (h, w)), cv2.BORDER_REPLICATE,
+                     cv2.BORDER_CONSTANT)
+    window = getattr(G, "_resize_window", None)  # crop + resize, when geometry has it
+    for k, j in enumerate(idx):
+        src, dst = mat(x[j]), mat(out[j])
+        if resize[k]:
+            cv2.resize(src, (ow, oh), dst=dst, interpolation=flag)
+            continue
+        win = window(ms[j].ravel().tolist(), (oh, ow), (h, w)) if window and axis[j] else None
+        if win is not None:
+            y0, y1, x0, x1 = win
+            cv2.resize(src[y0:y1, x0:x1], (ow, oh), dst=dst, interpolation=flag)
+        elif affine[j]:
+            cv2.warpAffine(src, mc[k, :2], (ow, oh), dst=dst, flags=warp_flag,
+                           borderMode=int(modes[k]), borderValue=border)
+        else:
+            cv2.warpPerspective(src, mc[k], (ow, oh), dst=dst, flags=warp_flag,
+                                borderMode=int(modes[k]), borderValue=border)
+    if x.dtype == np.float32 and interpolation in ("cubic", "lanczos"):
+        np.clip(out[idx], 0.0, 1.0, out=out[idx]) if len(idx) < n else np.clip(
+            out, 0.0, 1.0, out=out)
+
+
+def _covered(ms, out_size, size) -> np.ndarray:
+    """Per matrix: do the centres of all output pixels map inside the input? Then no pixel
+    is uncovered and the edge is replicated (as `geometry.warp_image` does)."""
+    oh, ow = out_size
+    h, w = size
+    ok = np.abs(np.linalg.det(ms)) > 0
+    inv = np.linalg.inv(np.where(ok[:, None, None], ms, np.eye(3)))
+    pts = np.array([[0.5, 0.5, 1.0], [ow - 0.5, 0.5, 1.0], [0.5, oh - 0.5, 1.0],
+                    [ow - 0.5, oh - 0.5, 1.0]])
+    src = pts @ inv.transpose(0, 2, 1)  # (n, 4, 3)
+    affine = (ms[:, 2, 0] == 0) & (ms[:, 2, 1] == 0) & (ms[:, 2, 2] == 1)
+    den = np.where(affine[:, None], 1.0, src[..., 2])
+    sx, sy = src[..., 0] / den, src[..., 1] / den
+    eps = 1e-6
+    return ok & ((sx >= -eps) & (sx <= w + eps) & (sy >= -eps) & (sy <= h + eps)).all(1)

@@ -1,0 +1,341 @@
+"""albumentations in augkit pipelines, and augkit ops out to albumentations.
+
+* `from_albu(t)` wraps any albumentations transform (or ``Compose``) as an augkit op, so a
+  pipeline can migrate one op at a time. Image, mask, boxes and keypoints are routed to
+  albumentations' ``image`` / ``mask`` / ``bboxes`` / ``keypoints`` with format conversion.
+* `to_albu(op)` / `to_albu_dict(op)` export augkit ops that have an albumentations twin
+  (see ``TWINS`` and docs/interop.md for the table).
+
+Randomness: the augkit rng draws one integer seed per call (``params = {"seed": s}``), and
+the albumentations pipeline is re-seeded with it (``Compose.set_random_seed(s)``) just before
+it runs. The same augkit rng therefore gives the same output, and ``op.apply(s, params)``
+replays a call exactly. albumentations itself is imported only when such an op is built.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..core import Op
+from ..errors import type_error, value_error
+from ..sample import Sample
+
+
+def _albu():
+    import albumentations
+
+    return albumentations
+
+
+def _check_transform(t, where: str = "from_albu"):
+    A = _albu()
+    if not isinstance(t, (A.BasicTransform, A.BaseCompose)):
+        raise type_error(where, "transform", f"is {type(t).__module__}.{type(t).__name__}; "
+                         "expected an albumentations transform")
+
+
+@dataclass(frozen=True)
+class _AlbuBase(Op):
+    """Shared runner: image/mask/bboxes/keypoints routing for a wrapped transform."""
+
+    register: ClassVar[bool] = False
+
+    def transform(self):  # the albumentations transform this op runs
+        raise NotImplementedError
+
+    @property
+    def geometric(self) -> bool:  # type: ignore[override]
+        A = _albu()
+        t = self.transform()
+        return isinstance(t, (A.DualTransform, A.BaseCompose))
+
+    @property
+    def changes_size(self) -> bool:  # for augkit.testing: dual transforms may crop/resize
+        return self.geometric
+
+    @property
+    def changes_targets(self) -> bool:  # and may drop boxes
+        return self.geometric
+
+    def _pipeline(self):
+        c = self.__dict__.get("_compose")
+        if c is None:
+            A = _albu()
+            with warnings.catch_warnings():  # "no transform to process bboxes": benign here
+                warnings.simplefilter("ignore", UserWarning)
+                c = A.Compose(
+                    [self.transform()], strict=False,
+                    bbox_params=A.BboxParams(format="pascal_voc", label_fields=["augkit_box"],
+                                             clip=True),
+                    keypoint_params=A.KeypointParams(format="xy", label_fields=["augkit_kp"],
+                                                     remove_invisible=False))
+            object.__setattr__(self, "_compose", c)  # a cache, not a field: eq/hash ignore it
+        return c
+
+    def sample(self, rng, s):
+        return {"seed": int(rng.integers(0, 2**32))}
+
+    def apply(self, s: Sample, params: dict) -> Sample:
+        c = self._pipeline()
+        c.set_random_seed(int(params["seed"]))
+        h, w = s.size
+        boxes = np.zeros((0, 4), np.float32) if s.boxes is None else np.asarray(s.boxes)
+        kp = None if s.keypoints is None else np.asarray(s.keypoints)
+        flat_kp = np.zeros((0, 2)) if kp is None else kp.reshape(-1, kp.shape[-1])[:, :2] - 0.5
+        mask = s.mask
+        if mask is not None and mask.dtype == np.bool_:
+            mask = mask.astype(np.uint8)
+        kwargs: dict[str, Any] = {"image": s.image.copy(), "bboxes": boxes.copy(),
+                                  "augkit_box": np.arange(len(boxes)), "keypoints": flat_kp,
+                                  "augkit_kp": np.arange(len(flat_kp))}
+        if mask is not None:
+            kwargs["mask"] = mask.copy()
+        try:
+            r = c(**kwargs)
+        except Exception as e:  # an albumentations failure names the augkit op and the input
+            raise value_error(self, "transform", f"failed on image {s.image.shape} "
+                              f"{s.image.dtype}: {type(e).__name__}: {e}") from e
+        return _back(s, r, kp)
+
+
+def _back(s: Sample, r: dict, kp) -> Sample:
+    img = np.asarray(r["image"])
+    if s.image.ndim == 2 and img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.dtype != s.image.dtype:
+        img = np.clip(img, 0, 1 if s.image.dtype == np.float32 else 255).astype(s.image.dtype)
+    oh, ow = img.shape[:2]
+    changes: dict[str, Any] = {"image": img}
+    if s.mask is not None:
+        changes["mask"] = np.asarray(r["mask"]).astype(s.mask.dtype).reshape(
+            (oh, ow) + s.mask.shape[2:])
+    if s.boxes is not None:  # albumentations drops boxes cropped away: labels follow
+        keep = np.asarray(r["augkit_box"], dtype=np.int64)
+        b = np.asarray(r["bboxes"], np.float32).reshape(-1, 4)[:, :4]
+        changes["boxes"] = np.clip(b, 0, [ow, oh, ow, oh]).astype(np.float32)
+        if s.box_labels is not None:
+            changes["box_labels"] = np.asarray(s.box_labels)[keep]
+    if kp is not None:
+        out = np.array(kp, dtype=kp.dtype if kp.dtype in (np.float32, np.float64) else np.float32)
+        flat = out.reshape(-1, out.shape[-1])
+        kept = np.asarray(r["augkit_kp"], dtype=np.int64)
+        flat[kept, :2] = np.asarray(r["keypoints"], np.float64).reshape(-1, 2)[:, :2] + 0.5
+        if flat.shape[1] == 3:
+            # points albumentations dropped stay where they were, invisible; and augkit's
+            # rule: a keypoint that leaves the image is not visible
+            flat[np.setdiff1d(np.arange(len(flat)), kept), 2] = 0
+            x, y = flat[:, 0], flat[:, 1]
+            flat[:, 2] = np.where((x < 0) | (x >= ow) | (y < 0) | (y >= oh), 0, flat[:, 2])
+        changes["keypoints"] = flat.reshape(out.shape)
+    return s.replace(**changes)
+
+
+def _spec_of(t) -> str:
+    return json.dumps(_albu().to_dict(t), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Albu(_AlbuBase):
+    """An albumentations transform as an augkit op, stored as albumentations' own
+    serialisation (``spec``: the JSON of ``albumentations.to_dict(t)``), so pipelines that
+    contain it still save and load. Build it with `from_albu`."""
+
+    spec: str = field(default='{"__version__": "2.0.8", "transform": {"__class_fullname__": '
+                      '"HorizontalFlip", "p": 0.5}}')
+
+    def validate(self):
+        try:
+            t = _albu().from_dict(json.loads(self.spec))
+        except Exception as e:
+            raise value_error(self, "spec", f"is not an albumentations serialisation "
+                              f"({type(e).__name__}: {e})") from e
+        object.__setattr__(self, "_transform", t)
+
+    def transform(self):
+        return self.__dict__["_transform"]
+
+
+@dataclass(frozen=True)
+class _AlbuObject(_AlbuBase):
+    """A transform albumentations cannot serialise (e.g. ``Lambda``): works, never saves."""
+
+    albu: Any = None
+
+    def validate(self):
+        _check_transform(self.albu)
+
+    def transform(self):
+        return self.albu
+
+
+def from_albu(t) -> Op:
+    """Wrap an albumentations transform (or ``Compose``) as an augkit op.
+
+    Routing: augkit image -> ``image``; mask (H, W[, K]) -> ``mask``; boxes (xyxy pixel
+    edges) -> ``bboxes`` as ``pascal_voc`` (boxes albumentations drops take their
+    ``box_labels`` with them); keypoints (..., 2|3) -> ``keypoints`` as ``xy`` minus 0.5
+    (albumentations keypoints are pixel indices), visibility kept and zeroed off-image.
+    """
+    _check_transform(t)
+    A = _albu()
+    if isinstance(t, A.Compose) and (t.processors or t.strict):
+        t = A.Sequential(list(t.transforms), p=t.p)  # our outer Compose does the routing
+    try:
+        return Albu(spec=_spec_of(t))
+    except Exception:  # not serialisable: keep the object itself
+        return _AlbuObject(albu=t)
+
+
+# --- export -----------------------------------------------------------------------------
+
+def _cv(interp: str) -> int:
+    import cv2
+
+    return {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC,
+            "area": cv2.INTER_AREA, "lanczos": cv2.INTER_LANCZOS4}[interp]
+
+
+def _sym(v) -> tuple[float, float]:
+    return (-float(v), float(v)) if isinstance(v, (int, float)) else (float(v[0]), float(v[1]))
+
+
+def _neg(r) -> tuple[float, float]:
+    """albumentations shears the other way round: augkit's +d is its -d."""
+    lo, hi = _sym(r)
+    return (-hi, -lo)
+
+
+def _hw(size) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else tuple(size)
+
+
+def _warp_kw(op) -> dict:
+    kw = {"interpolation": _cv(getattr(op, "interpolation", "linear")), "border_mode": 0}
+    if hasattr(op, "fill"):
+        kw["fill"] = op.fill
+    if hasattr(op, "mask_fill"):
+        kw["fill_mask"] = op.mask_fill
+    return kw
+
+
+def _affine(A, op, **kw):
+    return A.Affine(**kw, **_warp_kw(op), p=1.0)
+
+
+def _translate(A, op):
+    key = "translate_percent" if op.unit == "fraction" else "translate_px"
+    return _affine(A, op, **{key: {"x": tuple(op.x), "y": tuple(op.y)}})
+
+
+def _crop(A, op):
+    h, w = _hw(op.size)
+    cls = A.CenterCrop if op.position == "center" else A.RandomCrop
+    return cls(height=h, width=w, pad_if_needed=True, fill=op.fill, fill_mask=op.mask_fill,
+               border_mode=0, p=1.0)
+
+
+def _pad(A, op):
+    l, t, r, b = op._ltrb()
+    return A.Pad(padding=(l, t, r, b), fill=op.fill, fill_mask=op.mask_fill, border_mode=0,
+                 p=1.0)
+
+
+def _pair(v) -> tuple:
+    return tuple(v) if isinstance(v, tuple) else (v, v)
+
+
+def _jitter(v) -> tuple[float, float]:  # ColorJitter's x -> (max(0, 1 - x), 1 + x)
+    return (max(0.0, 1.0 - v), 1.0 + v) if isinstance(v, (int, float)) else tuple(v)
+
+
+def _blur(A, op):
+    if op.kind == "gaussian":
+        return A.GaussianBlur(blur_limit=_pair(op.kernel), sigma_limit=_pair(op.sigma), p=1.0)
+    cls = A.MedianBlur if op.kind == "median" else A.Blur
+    return cls(blur_limit=_pair(op.kernel), p=1.0)
+
+
+def _cutout(A, op):
+    hw = (op.size, op.size) if not isinstance(op.size, tuple) else op.size
+    return A.CoarseDropout(num_holes_range=(op.holes, op.holes), hole_height_range=(hw[0], hw[0]),
+                           hole_width_range=(hw[1], hw[1]), fill=op.fill,
+                           fill_mask=op.mask_fill, p=1.0)
+
+
+def _weighted(A, op):
+    ws = op.weights or (1.0,) * len(op.ops)
+    return [A.Sequential([to_albu(o)], p=float(w)) for o, w in zip(op.ops, ws)]
+
+
+# augkit op name -> builder of its albumentations twin (same distribution of outputs).
+TWINS: dict = {
+    "HFlip": lambda A, op: A.HorizontalFlip(p=op.p),
+    "VFlip": lambda A, op: A.VerticalFlip(p=op.p),
+    "Rotate": lambda A, op: A.Rotate(limit=_sym(op.degrees), **_warp_kw(op), p=1.0),
+    "Affine": lambda A, op: _affine(
+        A, op, rotate=_sym(op.degrees), scale=tuple(op.scale), shear={"x": _neg(op.shear),
+                                                                      "y": (0.0, 0.0)},
+        translate_percent={"x": (-op.translate[0], op.translate[0]),
+                           "y": (-op.translate[1], op.translate[1])}),
+    "Scale": lambda A, op: _affine(A, op, scale=tuple(op.scale), keep_ratio=op.keep_aspect),
+    "Translate": _translate,
+    "Shear": lambda A, op: _affine(A, op, shear={"x": _neg(op.x), "y": _neg(op.y)}),
+    "Resize": lambda A, op: A.Resize(*_hw(op.size), interpolation=_cv(op.interpolation), p=1.0),
+    "RandomResizedCrop": lambda A, op: A.RandomResizedCrop(
+        size=_hw(op.size), scale=tuple(op.scale), ratio=tuple(op.ratio),
+        interpolation=_cv(op.interpolation), p=1.0),
+    "Crop": _crop,
+    "Pad": _pad,
+    "ColorShift": lambda A, op: A.ColorJitter(
+        brightness=_jitter(op.brightness), contrast=_jitter(op.contrast),
+        saturation=_jitter(op.saturation), hue=_sym(op.hue), p=1.0),
+    "RGBShift": lambda A, op: A.RGBShift(r_shift_limit=_sym(op.r_shift),
+                                         g_shift_limit=_sym(op.g_shift),
+                                         b_shift_limit=_sym(op.b_shift), p=1.0),
+    "Blur": _blur,
+    "MotionBlur": lambda A, op: A.MotionBlur(blur_limit=_pair(op.kernel),
+                                             angle_range=_pair(op.angle), allow_shifted=False,
+                                             p=1.0),
+    "Invert": lambda A, op: A.InvertImg(p=1.0),
+    "Equalize": lambda A, op: A.Equalize(p=1.0),
+    "AutoContrast": lambda A, op: A.AutoContrast(p=1.0),
+    "Posterize": lambda A, op: A.Posterize(num_bits=op.bits, p=1.0),
+    "Solarize": lambda A, op: A.Solarize(
+        threshold_range=tuple(min(v / 255, 1.0) for v in _pair(op.threshold)), p=1.0),
+    "ElasticDistortion": lambda A, op: A.ElasticTransform(
+        alpha=op.alpha, sigma=op.sigma, interpolation=_cv(op.interpolation), border_mode=0,
+        fill=op.fill, fill_mask=op.mask_fill, p=1.0),
+    "GridDistortion": lambda A, op: A.GridDistortion(
+        num_steps=op.num_steps, distort_limit=_sym(op.distort_limit),
+        interpolation=_cv(op.interpolation), border_mode=0, fill=op.fill,
+        fill_mask=op.mask_fill, p=1.0),
+    "CutOut": _cutout,
+    "Identity": lambda A, op: A.NoOp(p=1.0),
+    "Seq": lambda A, op: A.Sequential([to_albu(o) for o in op.ops], p=1.0),
+    "OneOf": lambda A, op: A.OneOf(_weighted(A, op), p=1.0),
+    "SomeOf": lambda A, op: A.SomeOf(_weighted(A, op), n=op.k, replace=False, p=1.0),
+    "Maybe": lambda A, op: A.Sequential([to_albu(op.op)], p=float(op.p)),
+    "Albu": lambda A, op: op.transform(),
+    "_AlbuObject": lambda A, op: op.albu,
+}
+
+
+def to_albu(op: Op):
+    """The albumentations twin of `op` (combinators included); raises for ops without one."""
+    if not isinstance(op, Op):
+        raise type_error("to_albu", "op", f"is {type(op).__name__}; expected an augkit op")
+    build = TWINS.get(type(op).__name__)
+    if build is None:
+        raise value_error(op, "op", f"{type(op).__name__} has no albumentations twin; ops "
+                          f"that have one: {sorted(k for k in TWINS if not k.startswith('_'))}")
+    return build(_albu(), op)
+
+
+def to_albu_dict(op: Op) -> dict:
+    """``albumentations.to_dict`` of the twin: load it with ``albumentations.from_dict``."""
+    return _albu().to_dict(to_albu(op))

@@ -1,0 +1,15 @@
+"""The batch-level mixer: MixUp, CutMix, CutOut, RICAP and `Mixer`, on torch tensors on any
+device, with dense targets (masks, boxes, keypoints) moved with the pasted pixels.
+
+Imports torch. `augkit.core.registered_ops()` never imports this package: mixers live in
+their own registry (`MIXERS`), because they take batches, not samples.
+"""
+
+from .base import MIXERS, Batch, BatchMixer, mixer_from_dict, mixer_to_dict
+from .cutmix import CutMix, CutOut
+from .mixer import Collate, Mixer, collate, mix_loss
+from .mixup import MixUp
+from .ricap import RICAP
+
+__all__ = ["Batch", "BatchMixer", "MixUp", "CutMix", "CutOut", "RICAP", "Mixer", "collate",
+           "Collate", "mix_loss", "MIXERS", "mixer_to_dict", "mixer_from_dict"]

@@ -1,0 +1,83 @@
+"""Torch kernels on (B, C, H, W) batches: one gather per batch, no per-image host work."""
+
+from __future__ import annotations
+
+import torch
+
+
+def blend(x: torch.Tensor, perm: torch.Tensor, lam) -> torch.Tensor:
+    """lam * x + (1 - lam) * x[perm] into a fresh tensor; lam a float or a (B,) tensor.
+
+    Float batches: one gather and one in-place lerp. uint8 batches are blended in float32
+    and rounded back to uint8."""
+    if not torch.is_tensor(lam):
+        if lam == 1.0:
+            return x.clone()
+        if x.is_floating_point():
+            out = x.index_select(0, perm)
+            return out.lerp_(x, float(lam))
+        out = x.index_select(0, perm).float()
+        out.lerp_(x.float(), float(lam))
+        return out.round_().to(torch.uint8)
+    w = lam.to(x.device).reshape(-1, *([1] * (x.ndim - 1)))
+    if x.is_floating_point():
+        out = x.index_select(0, perm)
+        return out.lerp_(x, w.to(x.dtype))
+    out = x.index_select(0, perm).float()
+    out.lerp_(x.float(), w.float())
+    return out.round_().to(torch.uint8)
+
+
+def paste(x: torch.Tensor, perm: torch.Tensor, region) -> torch.Tensor:
+    """Copy of x with x[perm]'s pixels in `region` (y1, x1, y2, x2) pasted: clone plus one
+    gather of the region only. Works on (B, C, H, W) and (B, H, W)."""
+    y1, x1, y2, x2 = region
+    out = x.clone()
+    if y2 > y1 and x2 > x1:
+        out[..., y1:y2, x1:x2] = x[..., y1:y2, x1:x2].index_select(0, perm)
+    return out
+
+
+def fill_holes(x: torch.Tensor, holes, value) -> torch.Tensor:
+    """Copy of x with one rectangle per image (host ints y1, x1, y2, x2) set to `value` (a
+    number or one per channel). Large images: clone plus one slice fill per image (no host
+    sync: the holes are known on the host); small ones: one separable mask over the batch."""
+    n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
+    zero = all(float(t) == 0.0 for t in (value if isinstance(value, (tuple, list)) else (value,)))
+    v = torch.as_tensor(value, dtype=x.dtype)
+    if v.ndim == 1 and x.ndim == 4:
+        v = v.reshape(-1, 1, 1)
+    if h * w >= 4096:
+        out = x.clone()
+        v = v.to(x.device)
+        for i, (y1, x1, y2, x2) in enumerate(holes):
+            if y2 > y1 and x2 > x1:
+                out[i, ..., y1:y2, x1:x2] = v
+        return out
+    # Small images: one separable mask over the whole batch (row range x column range).
+    hs = torch.as_tensor(holes, dtype=torch.long).reshape(n, 4).to(x.device)
+    rows = torch.arange(h, device=x.device)[None]
+    cols = torch.arange(w, device=x.device)[None]
+    in_r = (rows >= hs[:, 0:1]) & (rows < hs[:, 2:3])  # (B, H)
+    in_c = (cols >= hs[:, 1:2]) & (cols < hs[:, 3:4])  # (B, W)
+    lead = (n, 1) if x.ndim == 4 else (n,)
+    r = in_r.reshape(*lead, h, 1)
+    c = in_c.reshape(*lead, 1, w)
+    v = v.to(x.device)
+    if x.is_floating_point():  # lerp with weights exactly 0 or 1 returns x or v exactly
+        return torch.lerp(x, v.expand((1,) * (x.ndim - v.ndim) + tuple(v.shape)),
+                          r.to(x.dtype) * c.to(x.dtype))
+    if zero and x.dtype == torch.uint8:
+        return x * ~(r & c)
+    return torch.where(r & c, v, x)
+
+
+def tile4(x: torch.Tensor, perms, crops, w: int, h: int) -> torch.Tensor:
+    """RICAP tiling: four crops (y, x, ch, cw) of x[perm_k] placed at the four corners of
+    a (H, W) image split at column w, row h."""
+    out = torch.empty_like(x)
+    offsets = [(0, 0), (0, w), (h, 0), (h, w)]
+    for perm, (cy, cx, ch, cw), (oy, ox) in zip(perms, crops, offsets):
+        if ch > 0 and cw > 0:
+            out[..., oy:oy + ch, ox:ox + cw] = x[..., cy:cy + ch, cx:cx + cw].index_select(0, perm)
+    return out

@@ -1,0 +1,311 @@
+"""The batch-level contract: `Batch`, the `BatchMixer` base, label handling, serialisation.
+
+Mixers mirror the op contract one level up: ``sample(rng, batch) -> params`` draws plain,
+JSON-able values (permutations as lists, boxes as ints) from an explicit numpy Generator and
+reads only shapes; ``apply(batch, params) -> batch`` is pure torch on the batch's device.
+They are frozen dataclasses kept in their own registry (`MIXERS`), not the op registry: a
+mixer takes a batch, not a `Sample`, so the per-sample contract does not apply to it.
+Serialised names carry a ``mix.`` prefix (``{"type": "mix.CutOut", ...}``) so the batch
+CutOut never collides with the per-sample one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from ..errors import type_error, value_error
+
+MIXERS: dict[str, type] = {}
+PREFIX = "mix."
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """A batch and the targets that must follow its pixels.
+
+    images: (B, C, H, W) uint8 or floating tensor, any device.
+    labels: (B,) class indices (int) or (B, K) soft labels (float); None when absent.
+    masks: (B, H, W) integer label maps, or (B, K, H, W) float soft masks after MixUp.
+    boxes: list of B tensors (N_i, 4) xyxy in pixel-edge coordinates.
+    box_labels: list of B tensors (N_i,), kept in step with boxes.
+    keypoints: list of B tensors (..., 2) xy or (..., 3) xy + visibility, e.g. (people, K, 3).
+    """
+
+    images: Any
+    labels: Any = None
+    masks: Any = None
+    boxes: Any = None
+    box_labels: Any = None
+    keypoints: Any = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.images.shape[-2]), int(self.images.shape[-1])
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def replace(self, **changes) -> Batch:
+        return Batch(**{**self.__dict__, **changes})  # dataclasses.replace is slower
+
+
+def check_batch(op, b: Batch, num_classes: int | None) -> Batch:
+    """Validate shapes and dtypes; class indices become soft labels (B, K) float32.
+
+    The only device sync is one min/max check of integer labels (one per batch)."""
+    if not isinstance(b, Batch):
+        raise type_error(op, "input", f"is {type(b).__name__}; expected augkit.mix.Batch")
+    x = b.images
+    if not isinstance(x, torch.Tensor):
+        raise type_error(op, "images", f"are {type(x).__name__}; expected a torch tensor "
+                         "(B, C, H, W)")
+    if x.ndim != 4:
+        raise value_error(op, "images", f"have {x.ndim} dims {tuple(x.shape)}; expected "
+                          "(B, C, H, W)")
+    if not (x.dtype == torch.uint8 or x.is_floating_point()):
+        raise type_error(op, "images", f"have dtype {x.dtype} {tuple(x.shape)}; expected "
+                         "torch.uint8 or a floating dtype")
+    n, _, h, w = x.shape
+    if n < 1 or h < 1 or w < 1:
+        raise value_error(op, "images", f"are empty {tuple(x.shape)}")
+    changes: dict = {}
+    if b.labels is not None:
+        changes["labels"] = soft_labels(op, b.labels, n, num_classes, x.device)
+    if b.masks is not None:
+        m = b.masks
+        if not isinstance(m, torch.Tensor):
+            raise type_error(op, "masks", f"are {type(m).__name__}; expected a torch tensor "
+                             "(B, H, W)")
+        if m.ndim != 3 or tuple(m.shape) != (n, h, w):
+            raise value_error(op, "masks", f"have shape {tuple(m.shape)}; expected "
+                              f"({n}, {h}, {w}) to match images {tuple(x.shape)}")
+        if m.is_floating_point() or m.is_complex():
+            raise type_error(op, "masks", f"have dtype {m.dtype}; expected integer labels")
+    for name in ("boxes", "box_labels", "keypoints"):
+        v = getattr(b, name)
+        if v is None:
+            continue
+        if not isinstance(v, (list, tuple)) or len(v) != n:
+            got = len(v) if isinstance(v, (list, tuple)) else type(v).__name__
+            raise value_error(op, name, f"are {got}; expected a list of {n} tensors, one per "
+                              "image")
+        changes[name] = [torch.as_tensor(t, device=x.device) for t in v]
+    if b.boxes is not None:
+        for i, t in enumerate(changes["boxes"]):
+            if t.ndim != 2 or t.shape[1] != 4:
+                raise value_error(op, "boxes", f"[{i}] has shape {tuple(t.shape)}; expected "
+                                  "(N, 4) xyxy")
+        if b.box_labels is not None:
+            for i, (t, lab) in enumerate(zip(changes["boxes"], changes["box_labels"])):
+                if lab.shape[:1] != t.shape[:1]:
+                    raise value_error(op, "box_labels", f"[{i}] has shape {tuple(lab.shape)}; "
+                                      f"expected ({t.shape[0]},) to match its boxes")
+    elif b.box_labels is not None:
+        raise value_error(op, "box_labels", "given without boxes")
+    if b.keypoints is not None:
+        for i, t in enumerate(changes["keypoints"]):
+            if t.ndim < 1 or t.shape[-1] not in (2, 3):
+                raise value_error(op, "keypoints", f"[{i}] has shape {tuple(t.shape)}; "
+                                  "expected (..., 2) xy or (..., 3) xy + visibility")
+    return b.replace(**changes) if changes else b
+
+
+def soft_labels(op, y, n: int, num_classes: int | None, device) -> torch.Tensor:
+    """Class indices (B,) -> one-hot float32 (B, K); soft labels (B, K) pass through."""
+    if not isinstance(y, torch.Tensor):
+        raise type_error(op, "labels", f"are {type(y).__name__}; expected a torch tensor")
+    if y.shape[:1] != (n,):
+        raise value_error(op, "labels", f"have shape {tuple(y.shape)}; expected ({n},) class "
+                          f"indices or ({n}, K) soft labels for {n} images")
+    y = y.to(device)
+    if y.ndim == 2 and y.is_floating_point():
+        if num_classes is not None and y.shape[1] != num_classes:
+            raise value_error(op, "labels", f"have {y.shape[1]} classes {tuple(y.shape)}; "
+                              f"expected num_classes={num_classes}")
+        return y
+    if y.ndim != 1 or y.is_floating_point() or y.dtype == torch.bool:
+        raise type_error(op, "labels", f"have dtype {y.dtype} and shape {tuple(y.shape)}; "
+                         "expected (B,) integer class indices or (B, K) float soft labels")
+    if num_classes is None:
+        raise value_error(op, "num_classes", "is None; class-index labels need num_classes "
+                          "(or pass soft labels (B, K))")
+    lo, hi = torch.stack(torch.aminmax(y)).tolist()  # one device sync
+    if lo < 0 or hi >= num_classes:
+        raise value_error(op, "labels", f"span [{lo}, {hi}]; expected class indices in "
+                          f"[0, {num_classes})")
+    out = torch.zeros((n, num_classes), dtype=torch.float32, device=device)
+    return out.scatter_(1, y.long()[:, None], 1.0)
+
+
+def smooth(y: torch.Tensor, eps: float) -> torch.Tensor:
+    """Label smoothing: (1 - eps) * y + eps / K (applied after mixing; the same thing as
+    timm's smoothing before mixing, because mixing weights sum to 1)."""
+    if not eps:
+        return y
+    return y * (1.0 - eps) + eps / y.shape[1]
+
+
+def check_common(op) -> None:
+    nc = op.num_classes
+    if nc is not None and not (isinstance(nc, int) and not isinstance(nc, bool) and nc >= 1):
+        raise value_error(op, "num_classes", f"is {nc!r}; expected None or an int >= 1")
+    eps = op.label_smoothing
+    if not (isinstance(eps, (int, float)) and 0.0 <= eps < 1.0):
+        raise value_error(op, "label_smoothing", f"is {eps!r}; expected a number in [0, 1)")
+
+
+def check_positive(op, field: str, v) -> None:
+    if not (isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+            and v > 0):
+        raise value_error(op, field, f"is {v!r}; expected a finite number > 0")
+
+
+@dataclass(frozen=True)
+class BatchMixer:
+    """Base of the batch mixers. Subclasses implement `sample` and `mix(batch, params)`,
+    where `batch` is validated and its labels are already soft (B, K) float."""
+
+    register: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if not cls.__name__.startswith("_") and cls.__dict__.get("register", True):
+            MIXERS[cls.__name__] = cls
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, list):
+                object.__setattr__(self, f.name, tuple(v))
+        self.validate()
+
+    def validate(self) -> None:
+        """Check the fields; raise `value_error(self, field, what)` on bad ones."""
+
+    # -- the contract ---------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator, batch: Batch) -> dict:
+        """Draw this batch's parameters (plain JSON-able values) from shapes only."""
+        raise NotImplementedError(f"{type(self).__name__}.sample")
+
+    def mix(self, batch: Batch, params: dict) -> Batch:
+        raise NotImplementedError(f"{type(self).__name__}.mix")
+
+    def apply(self, batch: Batch, params: dict) -> Batch:
+        """Mix with fixed parameters; pure (inputs are never modified)."""
+        return self._mix_checked(check_batch(self, batch, self.classes()), params)
+
+    def _mix_checked(self, b: Batch, params: dict) -> Batch:
+        out = self.mix(b, params)
+        if out.labels is not None and self.label_smoothing:
+            out = out.replace(labels=smooth(out.labels, self.label_smoothing))
+        return out
+
+    def __call__(self, images, labels=None, rng: np.random.Generator | None = None):
+        """``mixer(images, labels)`` -> ``(images, soft_labels)``; ``mixer(batch)`` -> Batch."""
+        if rng is None:
+            from ..rng import default_rng
+
+            rng = default_rng()
+        if isinstance(images, Batch):
+            if labels is not None:
+                raise value_error(self, "labels", "given twice (inside the Batch and apart)")
+            b = check_batch(self, images, self.classes())
+            return self._mix_checked(b, self.sample(rng, b))
+        b = check_batch(self, Batch(images, labels), self.classes())
+        out = self._mix_checked(b, self.sample(rng, b))
+        return out.images, out.labels
+
+    def pair(self, images, labels, rng: np.random.Generator | None = None):
+        """The ``(images, y_a, y_b, lam)`` form for training with hard labels: the loss is
+        ``lam * loss(y_a) + (1 - lam) * loss(y_b)`` (see `mix_loss`); lam is a (B,) float
+        tensor. Only for mixers that combine two images (not RICAP)."""
+        if rng is None:
+            from ..rng import default_rng
+
+            rng = default_rng()
+        b = check_batch(self, Batch(images), None)
+        n = len(b)
+        if not isinstance(labels, torch.Tensor) or labels.shape != (n,) or \
+                labels.is_floating_point():
+            got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels)
+            raise value_error(self, "labels", f"are {got}; the pair form needs ({n},) class "
+                              "indices")
+        params = self.sample(rng, b)
+        perm, lam = self.pair_weights(params, n)
+        dev = b.images.device
+        out = self.mix(b, params)
+        y = labels.to(dev)
+        lam_t = torch.as_tensor(lam, dtype=torch.float32, device=dev).expand(n).clone()
+        return out.images, y, y.index_select(0, perm_tensor(perm, dev)), lam_t
+
+    def pair_weights(self, params: dict, n: int):
+        """(partner permutation, lam: float or list) of the two-label form."""
+        raise value_error(self, "pair", "is not available: this mixer combines more than two "
+                          "labels; use soft labels")
+
+    def classes(self) -> int | None:
+        """The number of classes one-hot labels get (None: labels must be soft)."""
+        return self.num_classes
+
+    def children(self) -> tuple:
+        return ()
+
+
+def mixer_to_dict(m: BatchMixer) -> dict:
+    """``{"type": "mix.ClassName", field: value, ...}``; nested mixers nest."""
+    if not isinstance(m, BatchMixer):
+        raise type_error("to_dict", "mixer", f"is {type(m).__name__}; expected a batch mixer")
+    d: dict = {"type": PREFIX + type(m).__name__}
+    for f in dataclasses.fields(m):
+        if f.init:
+            d[f.name] = _plain(getattr(m, f.name))
+    return d
+
+
+def _plain(v):
+    if isinstance(v, BatchMixer):
+        return mixer_to_dict(v)
+    if isinstance(v, (tuple, list)):
+        return [_plain(x) for x in v]
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def mixer_from_dict(d: dict) -> BatchMixer:
+    """Rebuild a mixer from `mixer_to_dict` output."""
+    import augkit.mix  # noqa: F401  (defines the built-in mixers, filling MIXERS)
+
+    name = d.get("type") if isinstance(d, dict) else None
+    if not isinstance(name, str) or not name.startswith(PREFIX):
+        raise value_error("from_dict", "type", f"is missing in {d!r}; expected "
+                          "{'type': 'mix.Name', ...}")
+    cls = MIXERS.get(name[len(PREFIX):])
+    if cls is None:
+        raise value_error("from_dict", "type", f"{name!r} is not a known mixer; expected one "
+                          f"of {sorted(PREFIX + k for k in MIXERS)}")
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = set(d) - names - {"type"}
+    if unknown:
+        raise value_error(name, "fields", f"{sorted(unknown)} are unknown; expected some of "
+                          f"{sorted(names)}")
+
+    def revive(v):
+        if isinstance(v, dict) and isinstance(v.get("type"), str):
+            return mixer_from_dict(v)
+        if isinstance(v, list):
+            return [revive(x) for x in v]
+        return v
+
+    return cls(**{k: revive(v) for k, v in d.items() if k != "type"})
+
+
+def perm_tensor(perm, device) -> torch.Tensor:
+    """A params permutation (list) as an index tensor on `device`: one host-to-device copy."""
+    t = torch.from_numpy(np.asarray(perm, dtype=np.int64))
+    return t if t.device == torch.device(device) else t.to(device, non_blocking=True)

@@ -1,0 +1,185 @@
+"""`CutMix` (Yun et al. 2019) and the batch `CutOut` (DeVries & Taylor 2017)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import value_error
+from ..middle.cutout import check_hole_size, check_label_fits, hole_extent
+from ._dense import move_targets
+from ._kernels import fill_holes, paste
+from .base import BatchMixer, check_common, check_positive, perm_tensor
+
+
+def cutmix_box(rng, h: int, w: int, lam: float) -> list[int]:
+    """The reference box: sides int(H * sqrt(1 - lam)) and int(W * sqrt(1 - lam)), centre
+    uniform over all pixels, clipped. Returns [y1, x1, y2, x2]."""
+    r = math.sqrt(1.0 - lam)
+    ch, cw = int(h * r), int(w * r)
+    cy, cx = int(rng.integers(h)), int(rng.integers(w))
+    return [min(max(cy - ch // 2, 0), h), min(max(cx - cw // 2, 0), w),
+            min(max(cy + ch // 2, 0), h), min(max(cx + cw // 2, 0), w)]
+
+
+def check_min_visible(op):
+    v = op.min_visible
+    if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
+        raise value_error(op, "min_visible", f"is {v!r}; expected a fraction in [0, 1]")
+
+
+def check_region(op, params, h, w, key="box"):
+    r = params[key]
+    if not (len(r) == 4 and 0 <= r[0] <= r[2] <= h and 0 <= r[1] <= r[3] <= w):
+        raise value_error(op, "params", f"{key} {r!r} is not inside a ({h}, {w}) image")
+    return tuple(int(v) for v in r)
+
+
+@dataclass(frozen=True)
+class CutMix(BatchMixer):
+    """Paste a box of x[perm] into x: lam ~ Beta(alpha, alpha), box sides
+    ``int(H * sqrt(1 - lam))`` and ``int(W * sqrt(1 - lam))`` (``// 2`` each side of the
+    centre, as in the reference code), centre uniform over the image, clipped at the border,
+    and lam recomputed from the clipped area: ``lam = 1 - box area / image area``, which is
+    what the labels get. One box and one lam per batch, as in the paper's code; the partner
+    is a random permutation (any batch size).
+
+    Where augkit differs: the reference code swaps the roles of H and W (harmless for square
+    images); augkit uses H for rows and W for columns.
+
+    Dense targets move with the pixels: masks are pasted pixel for pixel; boxes of the image
+    under the patch are dropped when less than `min_visible` of their area stays visible;
+    pasted boxes are clipped to the patch and kept when at least `min_visible` of their area
+    came along (box labels stay in step); keypoints under the patch get visibility 0, pasted
+    ones keep theirs (people with no visible point in the patch are dropped).
+    """
+
+    alpha: float = 1.0
+    min_visible: float = 0.25
+    num_classes: int | None = None
+    label_smoothing: float = 0.0
+
+    def validate(self):
+        check_positive(self, "alpha", self.alpha)
+        check_min_visible(self)
+        check_common(self)
+
+    def sample(self, rng, batch):
+        h, w = batch.size
+        n = len(batch)
+        lam = float(rng.beta(self.alpha, self.alpha))
+        perm = rng.permutation(n).tolist()
+        box = cutmix_box(rng, h, w, lam)
+        area = (box[2] - box[0]) * (box[3] - box[1])
+        return {"perm": perm, "box": box, "lam": 1.0 - area / (h * w)}
+
+    def pair_weights(self, params, n):
+        return params["perm"], params["lam"]
+
+    def mix(self, b, params):
+        h, w = b.size
+        n = len(b)
+        region = check_region(self, params, h, w)
+        perm_l = params["perm"]
+        if sorted(perm_l) != list(range(n)):
+            raise value_error(self, "params", f"perm {perm_l!r} is not a permutation of {n}")
+        perm = perm_tensor(perm_l, b.images.device)
+        lam = 1.0 - (region[2] - region[0]) * (region[3] - region[1]) / (h * w)
+        changes: dict = {"images": paste(b.images, perm, region)}
+        if b.labels is not None:
+            y = b.labels.float()
+            changes["labels"] = y.index_select(0, perm).lerp_(y, lam)
+        if b.masks is not None:
+            changes["masks"] = paste(b.masks, perm, region)
+        if b.boxes is not None or b.keypoints is not None:
+            self_paired = [j == i for i, j in enumerate(perm_l)]
+            pieces = [("occlude", list(range(n)), region, (0, 0), self_paired),
+                      ("clip", perm_l, region, (0, 0), self_paired)]
+            changes.update(move_targets(self, b, pieces, self.min_visible))
+        return b.replace(**changes)
+
+
+@dataclass(frozen=True)
+class CutOut(BatchMixer):
+    """The per-sample `augkit.middle.CutOut` for a whole batch, one hole per image, written
+    by one masked fill on the device. Same reference rule (centre uniform over the image,
+    hole clipped) and same options: `fill` (image units, number or per channel),
+    `mask_fill=None` leaves masks unchanged, keypoints in the hole get visibility 0. Labels
+    and boxes are unchanged (as in DeVries & Taylor)."""
+
+    size: int | float | tuple = 16
+    fill: float | tuple = 0.0
+    mask_fill: int | None = None
+    num_classes: int | None = None
+    label_smoothing: float = 0.0
+
+    def validate(self):
+        check_hole_size(self, self.size)
+        vals = self.fill if isinstance(self.fill, tuple) else (self.fill,)
+        if not vals or not all(isinstance(v, (int, float)) for v in vals):
+            raise value_error(self, "fill", f"is {self.fill!r}; expected a number or one per "
+                              "channel")
+        if self.mask_fill is not None and not isinstance(self.mask_fill, int):
+            raise value_error(self, "mask_fill", f"is {self.mask_fill!r}; expected None or an "
+                              "integer label")
+        check_common(self)
+
+    def sample(self, rng, batch):
+        h, w = batch.size
+        hh, hw = hole_extent(self, self.size, h, w)
+        n = len(batch)
+        # the per-sample rule, drawn for the whole batch at once (centres uniform over the
+        # image, holes clipped at the border)
+        y1 = rng.integers(0, h, n) - hh // 2
+        x1 = rng.integers(0, w, n) - hw // 2
+        holes = np.stack([np.maximum(y1, 0), np.maximum(x1, 0), np.minimum(y1 + hh, h),
+                          np.minimum(x1 + hw, w)], 1)
+        return {"holes": holes.tolist()}
+
+    def pair_weights(self, params, n):
+        return list(range(n)), 1.0
+
+    def mix(self, b, params):
+        holes = params["holes"]
+        n = len(b)
+        if len(holes) != n:
+            raise value_error(self, "params", f"have {len(holes)} holes; expected {n}")
+        x = b.images
+        fill = self.fill
+        if isinstance(fill, tuple) and len(fill) != x.shape[1]:
+            raise value_error(self, "fill", f"has {len(fill)} values for images "
+                              f"{tuple(x.shape)}; expected 1 or {x.shape[1]}")
+        lo, hi = (0.0, 1.0) if x.dtype.is_floating_point else (0.0, 255.0)
+        rnd = (lambda v: v) if x.dtype.is_floating_point else round
+        if isinstance(fill, tuple):  # the per-sample op's rule: clip to the dtype's range
+            fill = tuple(rnd(min(max(float(v), lo), hi)) for v in fill)
+        else:
+            fill = rnd(min(max(float(fill), lo), hi))
+        changes: dict = {"images": fill_holes(x, holes, fill)}
+        if b.labels is not None:
+            changes["labels"] = b.labels.float()
+        if b.masks is not None and self.mask_fill is not None:
+            check_label_fits(self, self.mask_fill,
+                             torch.empty((), dtype=b.masks.dtype).numpy().dtype)
+            changes["masks"] = fill_holes(b.masks, holes, self.mask_fill)
+        if b.keypoints is not None:
+            changes["keypoints"] = _hide_keypoints(b.keypoints, holes)
+        return b.replace(**changes)
+
+
+def _hide_keypoints(kps, holes):
+    """Visibility 0 for keypoints inside their image's hole; xy-only keypoints unchanged."""
+    out = []
+    for k, (y1, x1, y2, x2) in zip(kps, holes):
+        if k.shape[-1] != 3:
+            out.append(k)
+            continue
+        k = k.clone()
+        x, y = k[..., 0], k[..., 1]
+        inside = (x >= x1) & (x < x2) & (y >= y1) & (y < y2)
+        k[..., 2] = k[..., 2].masked_fill(inside, 0)
+        out.append(k)
+    return out

@@ -1,0 +1,285 @@
+"""Pure photometric kernels on HWC / HW images: uint8 (exactly PIL's definitions) or float32
+in [0, 1] (the same formulas without 8-bit rounding).
+
+Thresholds and grey levels are always on the 8-bit scale (0..255) so an op means the same on
+uint8 and float images. Point operations on uint8 are one lookup table (cv2.LUT); PIL itself
+is never imported.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+_LEVELS = np.arange(256, dtype=np.float32)
+
+
+def _is_u8(img: np.ndarray) -> bool:
+    return img.dtype == np.uint8
+
+
+def _channels(img: np.ndarray) -> int:
+    return 1 if img.ndim == 2 else img.shape[2]
+
+
+def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """Map uint8 `img` through `lut`: shape (256,) for every channel or (256, C) per channel."""
+    import cv2
+
+    if lut.dtype != np.uint8:
+        lut = np.ascontiguousarray(lut, dtype=np.uint8)
+    if lut.ndim == 2:
+        if lut.shape[1] == 1:
+            lut = lut[:, 0]
+        else:
+            lut = lut.reshape(256, 1, lut.shape[1])
+    return cv2.LUT(img, lut).reshape(img.shape)
+
+
+def _to_u8(img: np.ndarray) -> np.ndarray:
+    """float [0, 1] -> nearest 8-bit level (for ops defined on 256 levels only)."""
+    return np.floor(img * 255.0 + 0.5).astype(np.uint8)
+
+
+def _via_u8(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    return apply_lut(_to_u8(img), lut).astype(np.float32) * np.float32(1 / 255)
+
+
+# --- point operations (ImageOps) ---------------------------------------------------------
+
+def invert(img: np.ndarray) -> np.ndarray:
+    """ImageOps.invert: 255 - x (1 - x on float)."""
+    if _is_u8(img):
+        return 255 - img
+    return 1.0 - img
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_lut(kind: str, value: float) -> np.ndarray:
+    """uint8 lookup tables of the point ops, built once per (op, value)."""
+    if kind == "solarize":
+        lut = np.where(_LEVELS < value, _LEVELS, 255 - _LEVELS)
+    elif kind == "posterize":
+        lut = posterize_lut(int(value))
+    else:  # brightness: PIL's blend with black, float32 maths, truncated
+        lut = np.trunc(np.clip(np.float32(value) * _LEVELS, 0, 255))
+    out = np.ascontiguousarray(lut, dtype=np.uint8)
+    out.flags.writeable = False
+    return out
+
+
+def solarize(img: np.ndarray, threshold: float) -> np.ndarray:
+    """ImageOps.solarize: invert every value >= threshold (8-bit scale, 0..256)."""
+    if _is_u8(img):
+        return apply_lut(img, _cached_lut("solarize", float(threshold)))
+    return np.where(img * np.float32(255) < threshold, img, 1.0 - img).astype(np.float32)
+
+
+def posterize_lut(bits: int) -> np.ndarray:
+    mask = ~(2 ** (8 - int(bits)) - 1) & 0xFF
+    return np.arange(256, dtype=np.int64) & mask
+
+
+def posterize(img: np.ndarray, bits: int) -> np.ndarray:
+    """ImageOps.posterize: keep the `bits` most significant bits (float images are quantised
+    to 8 bits first)."""
+    lut = _cached_lut("posterize", int(bits))
+    return apply_lut(img, lut) if _is_u8(img) else _via_u8(img, lut)
+
+
+def _per_channel(img: np.ndarray) -> np.ndarray:
+    return img.reshape(-1, _channels(img))
+
+
+def _minmax(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel minimum and maximum, (C,) each."""
+    import cv2
+
+    c = _channels(img)
+    if c <= 4 and img.dtype in (np.uint8, np.float32):
+        planes = [img] if c == 1 else cv2.split(img)
+        mm = [cv2.minMaxLoc(p.reshape(p.shape[:2]))[:2] for p in planes]
+        return np.array([v[0] for v in mm]), np.array([v[1] for v in mm])
+    flat = _per_channel(img)
+    return flat.min(0).astype(np.float64), flat.max(0).astype(np.float64)
+
+
+def autocontrast(img: np.ndarray) -> np.ndarray:
+    """ImageOps.autocontrast (cutoff 0): stretch each channel's [min, max] to the full range;
+    a flat channel is left unchanged."""
+    lo, hi = _minmax(img)
+    if _is_u8(img):
+        flat_ch = hi <= lo
+        scale = 255.0 / np.where(flat_ch, 1.0, hi - lo)
+        lut = np.trunc(np.arange(256.0)[:, None] * scale - lo * scale)
+        lut = np.clip(lut, 0, 255)
+        lut[:, flat_ch] = np.arange(256.0)[:, None]
+        return apply_lut(img, lut)
+    span = hi - lo
+    if (span <= 0).all():
+        return img
+    lo32 = lo.astype(np.float32)
+    inv = (1.0 / np.where(span > 0, span, 1.0)).astype(np.float32)
+    out = np.clip((img - lo32) * inv if img.ndim == 3 else (img - lo32[0]) * inv[0], 0, 1)
+    if (span <= 0).any():  # flat channels stay as they are
+        out = np.where(span > 0, out, img)
+    return out.astype(np.float32, copy=False)
+
+
+def _histograms(img_u8: np.ndarray):
+    """Per-channel 256-bin histograms (int64), one row per channel."""
+    import cv2
+
+    c = _channels(img_u8)
+    if c <= 4 and img_u8.shape[0] * img_u8.shape[1] < 2 ** 24:  # float32 counts stay exact
+        return [cv2.calcHist([img_u8], [k], None, [256], [0, 256]).ravel().astype(np.int64)
+                for k in range(c)]
+    flat = img_u8.reshape(-1, c)
+    if c == 1:
+        return np.bincount(flat.ravel(), minlength=256)[None]
+    idx = flat + (np.arange(c, dtype=np.uint16) * 256)
+    return np.bincount(idx.ravel(), minlength=256 * c).reshape(c, 256)
+
+
+def equalize_lut(img_u8: np.ndarray) -> np.ndarray:
+    """ImageOps.equalize's per-channel lookup table, (256, C)."""
+    hists = _histograms(img_u8)
+    lut = np.empty((256, len(hists)), np.int64)
+    identity = np.arange(256)
+    for k, h in enumerate(hists):
+        nz = np.flatnonzero(h)
+        step = 0
+        if nz.size > 1:
+            total = int(h.sum())
+            step = (total - int(h[nz[-1]])) // 255
+        if step == 0:
+            lut[:, k] = identity
+            continue
+        before = np.cumsum(h) - h
+        lut[:, k] = np.minimum((before + step // 2) // step, 255)
+    return lut
+
+
+def equalize(img: np.ndarray) -> np.ndarray:
+    """ImageOps.equalize: flatten each channel's histogram (float images via 8 bits)."""
+    u8 = img if _is_u8(img) else _to_u8(img)
+    lut = equalize_lut(u8)
+    return apply_lut(img, lut) if _is_u8(img) else _via_u8(img, lut)
+
+
+# --- enhancers (ImageEnhance): blend with a degenerate image ------------------------------
+
+def _blend(degenerate, img: np.ndarray, factor: float) -> np.ndarray:
+    """PIL's Image.blend(degenerate, img, factor): float32 maths, truncated, clipped."""
+    f = np.float32(factor)
+    if _is_u8(img):
+        d = np.asarray(degenerate, np.float32)
+        out = img.astype(np.float32)
+        out -= d
+        out *= f
+        out += d
+        np.minimum(out, 255, out=out)
+        np.maximum(out, 0, out=out)
+        return out.astype(np.uint8)  # values are >= 0: astype truncates like PIL's cast
+    return np.clip(degenerate + f * (img - degenerate), 0, 1).astype(np.float32)
+
+
+def grey(img: np.ndarray) -> np.ndarray:
+    """PIL's RGB -> L conversion (ITU-R 601-2, PIL's fixed-point rounding on uint8), (H, W)."""
+    if img.ndim == 2:
+        return img
+    if img.shape[2] not in (3, 4):
+        return img.mean(axis=2).astype(img.dtype) if not _is_u8(img) else \
+            np.round(img.mean(axis=2)).astype(np.uint8)
+    if _is_u8(img):
+        r, g, b = (img[..., i].astype(np.uint32) for i in range(3))
+        return ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16).astype(np.uint8)
+    return (img[..., 0] * np.float32(0.299) + img[..., 1] * np.float32(0.587)
+            + img[..., 2] * np.float32(0.114)).astype(np.float32)
+
+
+def _keep_alpha(fn):
+    """ImageEnhance leaves the alpha channel of RGBA images alone; so do the enhancers."""
+    def wrapped(img, factor):
+        if _channels(img) == 4:
+            return np.concatenate([fn(np.ascontiguousarray(img[..., :3]), factor),
+                                   img[..., 3:]], axis=2)
+        return fn(img, factor)
+
+    wrapped.__doc__ = fn.__doc__
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+@_keep_alpha
+def brightness(img: np.ndarray, factor: float) -> np.ndarray:
+    """ImageEnhance.Brightness: blend with black."""
+    if _is_u8(img):
+        return apply_lut(img, _cached_lut("brightness", float(factor)))
+    return _blend(np.float32(0), img, factor)
+
+
+@_keep_alpha
+def contrast(img: np.ndarray, factor: float) -> np.ndarray:
+    """ImageEnhance.Contrast: blend with the mean grey level (rounded to 8 bits on uint8)."""
+    g = grey(img)
+    if _is_u8(img):
+        mean = int(float(g.mean()) + 0.5)
+        lut = np.clip(np.float32(mean) + np.float32(factor) * (_LEVELS - np.float32(mean)), 0, 255)
+        return apply_lut(img, np.trunc(lut))
+    return _blend(np.float32(g.mean()), img, factor)
+
+
+def color(img: np.ndarray, factor: float) -> np.ndarray:
+    """ImageEnhance.Color: blend with the grey version; images without colour are returned
+    unchanged; an alpha channel is kept."""
+    c = _channels(img)
+    if c not in (3, 4):
+        return img
+    g = grey(img)[..., None]
+    out = _blend(g, img[..., :3], factor)
+    if c == 4:
+        out = np.concatenate([out, img[..., 3:]], axis=2)
+    return out
+
+
+_SMOOTH = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / 13
+
+
+def smooth(img: np.ndarray) -> np.ndarray:
+    """PIL's ImageFilter.SMOOTH: 3x3 kernel [[1,1,1],[1,5,1],[1,1,1]] / 13, rounded; border
+    pixels are kept as they are."""
+    import cv2
+
+    if min(img.shape[:2]) < 3:
+        return img
+    if _is_u8(img) and _channels(img) <= 4:
+        # integer form: (3x3 box sum + 4 * centre + 6) // 13 rounds like PIL, and stays exact
+        box = cv2.boxFilter(img, cv2.CV_16U, (3, 3), normalize=False,
+                            borderType=cv2.BORDER_REPLICATE).reshape(img.shape)
+        inner = ((box + 4 * img.astype(np.uint16) + 6) // 13).astype(np.uint8)
+    else:
+        inner = cv2.filter2D(img, -1, _SMOOTH, borderType=cv2.BORDER_REPLICATE)
+        inner = inner.reshape(img.shape)
+    out = img.copy()
+    out[1:-1, 1:-1] = inner[1:-1, 1:-1]
+    return out
+
+
+@_keep_alpha
+def sharpness(img: np.ndarray, factor: float) -> np.ndarray:
+    """ImageEnhance.Sharpness: blend with the SMOOTH-filtered image."""
+    return _blend(smooth(img), img, factor)
+
+
+def sample_pairing(img: np.ndarray, weight: float) -> np.ndarray:
+    """(1 - weight) * img + weight * partner, the partner being the image turned by 180
+    degrees (a single-image stand-in for SamplePairing's second image), rounded on uint8."""
+    partner = img[::-1, ::-1]
+    if _is_u8(img) and _channels(img) <= 4:
+        import cv2
+
+        partner = cv2.flip(img, -1).reshape(img.shape)
+        return cv2.addWeighted(img, 1.0 - weight, partner, weight, 0.0).reshape(img.shape)
+    return ((1.0 - weight) * img + weight * partner).astype(np.float32)

@@ -1,0 +1,95 @@
+"""The policy model: a policy is a list of sub-policies, each a short list of steps
+(operation, probability, magnitude). Plain frozen data; the runner is augkit.rich.AutoAugment."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import AugkitValueError
+from . import space as S
+
+
+class PolicyError(AugkitValueError):
+    """A policy (file) that does not validate; the message names file, sub-policy and step."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One (operation, probability, magnitude) step. `magnitude` is normalised to [0, 1]
+    when the policy's `levels` is None, else an integer level 0..levels."""
+
+    op: str
+    prob: float
+    magnitude: float = 0.0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Sub-policies of steps, made in magnitude space `space` (see augkit.policy.space)."""
+
+    subpolicies: tuple[tuple[Step, ...], ...]
+    name: str = ""
+    source: str = ""
+    space: str = "autoaugment"
+    levels: int | None = None
+
+    def __post_init__(self):
+        subs = tuple(tuple(_as_step(st) for st in sp) for sp in self.subpolicies)
+        object.__setattr__(self, "subpolicies", subs)
+        check_policy(self, self.name or "Policy")
+
+    def to_data(self) -> tuple:
+        """The sub-policies as nested tuples ((op, prob, magnitude), ...), per sub-policy."""
+        return tuple(tuple((st.op, st.prob, st.magnitude) for st in sp)
+                     for sp in self.subpolicies)
+
+    @classmethod
+    def from_data(cls, data, **kw) -> Policy:
+        """Inverse of `to_data` (lists or tuples; steps as (op, prob, magnitude))."""
+        return cls(tuple(tuple(Step(*st) for st in sp) for sp in data), **kw)
+
+    def normalised(self, step: Step) -> float:
+        """The step's magnitude in [0, 1]."""
+        return S.normalise(step.magnitude, self.levels)
+
+
+def _as_step(st) -> Step:
+    if isinstance(st, Step):
+        return st
+    return Step(*st)
+
+
+def check_policy(p: Policy, where: str) -> None:
+    """Raise PolicyError naming `where`, the sub-policy index and the step on bad content."""
+    if p.space not in S.SPACES:
+        raise PolicyError(f"{where}: space is {p.space!r}; expected one of {tuple(S.SPACES)}")
+    if p.levels is not None and (isinstance(p.levels, bool) or not isinstance(p.levels, int)
+                                 or p.levels < 1):
+        raise PolicyError(f"{where}: levels is {p.levels!r}; expected an int >= 1 or null")
+    if not p.subpolicies:
+        raise PolicyError(f"{where}: has no sub-policies")
+    ops = S.space_ops(p.space)
+    for i, sp in enumerate(p.subpolicies):
+        if not sp:
+            raise PolicyError(f"{where}: sub-policy {i} is empty")
+        for j, st in enumerate(sp):
+            at = f"{where}: sub-policy {i}, step {j} ({st.op})"
+            if st.op not in S.OPS:
+                raise PolicyError(f"{at}: unknown op {st.op!r}; expected one of {S.OPS}")
+            if st.op not in ops:
+                raise PolicyError(f"{at}: op {st.op!r} is not in space {p.space!r}; expected "
+                                  f"one of {ops}")
+            pr = st.prob
+            if isinstance(pr, bool) or not isinstance(pr, (int, float)) or not 0 <= pr <= 1:
+                raise PolicyError(f"{at}: probability {pr!r} is out of range; expected [0, 1]")
+            m = st.magnitude
+            if isinstance(m, bool) or not isinstance(m, (int, float)) or not math.isfinite(m):
+                raise PolicyError(f"{at}: magnitude {m!r} is not a finite number")
+            if p.levels is None:
+                if not 0 <= m <= 1:
+                    raise PolicyError(f"{at}: magnitude {m!r} is out of range; expected a "
+                                      "normalised magnitude in [0, 1] (no levels given)")
+            elif m != int(m) or not 0 <= m <= p.levels:
+                raise PolicyError(f"{at}: level {m!r} is out of range; expected an integer "
+                                  f"level in [0, {p.levels}]")

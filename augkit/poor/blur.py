@@ -1,0 +1,101 @@
+"""Blurring: `Blur` (Gaussian, box or median) and `MotionBlur`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..core import PixelOp, check_range
+from ..errors import value_error
+from ..functional import blur as B
+
+BLUR_KINDS = ("gaussian", "box", "median")
+
+
+def kernel_range(op, field: str, v, allow_zero: bool = False) -> tuple[int, int]:
+    """An odd kernel size k (meaning (k, k)) or an inclusive (low, high) range of odd sizes."""
+    pair = (v, v) if isinstance(v, int) and not isinstance(v, bool) else v
+    ok = (isinstance(pair, tuple) and len(pair) == 2
+          and all(isinstance(k, int) and not isinstance(k, bool) for k in pair))
+    if ok and allow_zero and pair == (0, 0):
+        return pair
+    if not ok or not all(k >= 1 and k % 2 == 1 for k in pair):
+        raise value_error(op, field, f"is {v!r}; expected an odd size >= 1 or a (low, high) pair "
+                          "of odd sizes" + (" (0 = from sigma)" if allow_zero else ""))
+    if pair[0] > pair[1]:
+        raise value_error(op, field, f"is inverted {v!r}; expected low <= high")
+    return pair
+
+
+def draw_odd(rng, lo: int, hi: int) -> int:
+    """An odd size drawn uniformly from lo, lo + 2, ..., hi."""
+    return lo + 2 * int(rng.integers(0, (hi - lo) // 2 + 1)) if hi > lo else lo
+
+
+def _pair(v) -> tuple[float, float]:
+    return (float(v), float(v)) if isinstance(v, (int, float)) else (float(v[0]), float(v[1]))
+
+
+@dataclass(frozen=True)
+class Blur(PixelOp):
+    """Blur with a random kernel size drawn from the odd sizes in `kernel`.
+
+    kind: "gaussian" (default; standard deviation drawn uniformly from `sigma`, in pixels, as
+    torchvision's GaussianBlur), "box" (mean filter, albumentations' Blur) or "median"
+    (albumentations' MedianBlur); `sigma` is used by "gaussian" only (a number fixes it).
+    For "gaussian", ``kernel=0`` derives the size from each drawn sigma:
+    ``2 * ceil(3 * sigma) + 1``.
+    """
+
+    kernel: int | tuple = (3, 7)
+    sigma: float | tuple = (0.1, 2.0)
+    kind: str = "gaussian"
+
+    def validate(self):
+        if self.kind not in BLUR_KINDS:
+            raise value_error(self, "kind", f"is {self.kind!r}; expected one of {BLUR_KINDS}")
+        kernel_range(self, "kernel", self.kernel, allow_zero=self.kind == "gaussian")
+        if self.kind == "gaussian":
+            sig = _pair(self.sigma) if isinstance(self.sigma, (int, float)) else self.sigma
+            check_range(self, "sigma", sig)
+            if sig[0] <= 0:
+                raise value_error(self, "sigma", f"is {self.sigma!r}; expected values > 0")
+
+    def sample(self, rng, s):
+        lo, hi = kernel_range(self, "kernel", self.kernel, allow_zero=True)
+        if self.kind != "gaussian":
+            return {"kernel": draw_odd(rng, lo, hi)}
+        sigma = float(rng.uniform(*_pair(self.sigma)))
+        k = 2 * math.ceil(3 * sigma) + 1 if hi == 0 else draw_odd(rng, lo, hi)
+        return {"kernel": k, "sigma": sigma}
+
+    def image(self, img, params):
+        k = int(params["kernel"])
+        if self.kind == "gaussian":
+            return B.gaussian_blur(img, k, float(params["sigma"]))
+        if self.kind == "box":
+            return B.box_blur(img, k)
+        return B.median_blur(img, k)
+
+
+@dataclass(frozen=True)
+class MotionBlur(PixelOp):
+    """Blur along a straight line through each pixel, as a moving camera does: a line of
+    length drawn from the odd sizes in `kernel`, at an angle drawn uniformly from `angle`
+    (degrees, counter-clockwise on screen, 0 = horizontal; a number fixes it). The line is
+    centred, so the image does not shift (albumentations' MotionBlur, allow_shifted=False)."""
+
+    kernel: int | tuple = (3, 7)
+    angle: float | tuple = (0.0, 180.0)
+
+    def validate(self):
+        kernel_range(self, "kernel", self.kernel)
+        check_range(self, "angle", _pair(self.angle) if isinstance(self.angle, (int, float))
+                    else self.angle)
+
+    def sample(self, rng, s):
+        lo, hi = kernel_range(self, "kernel", self.kernel)
+        return {"kernel": draw_odd(rng, lo, hi), "angle": float(rng.uniform(*_pair(self.angle)))}
+
+    def image(self, img, params):
+        return B.motion_blur(img, int(params["kernel"]), float(params["angle"]))

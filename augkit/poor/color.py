@@ -1,0 +1,125 @@
+"""Colour shifting: `ColorShift` (torchvision's ColorJitter) and `RGBShift`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core import PixelOp, check_range, symmetric
+from ..errors import value_error
+from ..functional import color as C
+
+ADJUSTMENTS = ("brightness", "contrast", "saturation", "hue")
+
+
+def factor_range(op, field: str, v) -> tuple[float, float]:
+    """ColorJitter's rule: x >= 0 means (max(0, 1 - x), 1 + x); or a (low, high) pair >= 0."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if v < 0:
+            raise value_error(op, field, f"is {v!r}; expected a number >= 0 or a (low, high) "
+                              "pair of factors >= 0")
+        return max(0.0, 1.0 - v), 1.0 + v
+    check_range(op, field, v, 0.0)
+    return float(v[0]), float(v[1])
+
+
+def hue_range(op, v) -> tuple[float, float]:
+    """h in [0, 0.5] means (-h, h); or a (low, high) pair within [-0.5, 0.5] (turns)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and not 0 <= v <= 0.5:
+        raise value_error(op, "hue", f"is {v!r}; expected a number in [0, 0.5] or a (low, high) "
+                          "pair within [-0.5, 0.5]")
+    r = symmetric(v, op, "hue")
+    check_range(op, "hue", r, -0.5, 0.5)
+    return float(r[0]), float(r[1])
+
+
+@dataclass(frozen=True)
+class ColorShift(PixelOp):
+    """Random brightness, contrast, saturation and hue: torchvision's ColorJitter.
+
+    brightness, contrast, saturation: x means a factor drawn from [max(0, 1 - x), 1 + x]; a
+    (low, high) pair gives the range itself; 0 turns the adjustment off. Brightness multiplies,
+    contrast blends with the mean grey level, saturation blends with each pixel's grey value.
+    hue: h means a shift drawn from [-h, h] turns of the colour wheel (h <= 0.5).
+    The four are applied in a random order, as torchvision does (``random_order=False``:
+    always brightness, contrast, saturation, hue). Grey images skip saturation and hue; images
+    must be grey, RGB or RGBA (alpha is kept) when contrast, saturation or hue is on.
+    """
+
+    brightness: float | tuple = 0.2
+    contrast: float | tuple = 0.2
+    saturation: float | tuple = 0.2
+    hue: float | tuple = 0.05
+    random_order: bool = True
+
+    def validate(self):
+        self._ranges()
+        if not isinstance(self.random_order, bool):
+            raise value_error(self, "random_order", f"is {self.random_order!r}; expected a bool")
+
+    def _ranges(self):
+        return (factor_range(self, "brightness", self.brightness),
+                factor_range(self, "contrast", self.contrast),
+                factor_range(self, "saturation", self.saturation), hue_range(self, self.hue))
+
+    def sample(self, rng, s):
+        order = [int(i) for i in rng.permutation(4)] if self.random_order else [0, 1, 2, 3]
+        params = {"order": order}
+        for name, r in zip(ADJUSTMENTS, self._ranges()):
+            params[name] = float(rng.uniform(*r))
+        return params
+
+    def image(self, img, params):
+        active = [ADJUSTMENTS[i] for i in params["order"]
+                  if params[ADJUSTMENTS[i]] != (0.0 if ADJUSTMENTS[i] == "hue" else 1.0)]
+        if any(a != "brightness" for a in active):
+            C.check_colour(img, self)
+        out = img
+        for name in active:
+            v = float(params[name])
+            if name == "brightness":
+                out = C.adjust_brightness(out, v)
+            elif name == "contrast":
+                out = C.adjust_contrast(out, v)
+            elif name == "saturation":
+                out = C.adjust_saturation(out, v)
+            else:
+                out = C.adjust_hue(out, v)
+        return out.copy() if out is img else out
+
+
+@dataclass(frozen=True)
+class RGBShift(PixelOp):
+    """Add a random constant to each of the red, green and blue channels.
+
+    r_shift, g_shift, b_shift: x means a shift drawn from [-x, x]; or a (low, high) pair. The
+    unit is a grey level of an 8-bit image for both dtypes: a float32 image gets shift / 255,
+    so uint8 and float32 images change alike (albumentations instead reads the limits as
+    [0, 1] fractions for float images). Results are clipped to the valid range. RGBA keeps its
+    alpha; a grey image gets the luminance of the shift (0.299 r + 0.587 g + 0.114 b).
+    """
+
+    r_shift: float | tuple = 20.0
+    g_shift: float | tuple = 20.0
+    b_shift: float | tuple = 20.0
+
+    def _ranges(self):
+        out = []
+        for field in ("r_shift", "g_shift", "b_shift"):
+            v = getattr(self, field)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+                raise value_error(self, field, f"is {v!r}; expected a number >= 0 or a "
+                                  "(low, high) pair")
+            r = symmetric(v, self, field)
+            check_range(self, field, r, -255.0, 255.0)
+            out.append((float(r[0]), float(r[1])))
+        return out
+
+    def validate(self):
+        self._ranges()
+
+    def sample(self, rng, s):
+        return {"shift": [float(rng.uniform(*r)) for r in self._ranges()]}
+
+    def image(self, img, params):
+        C.check_colour(img, self)
+        return C.shift_channels(img, [v / 255.0 for v in params["shift"]])

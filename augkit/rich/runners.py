@@ -1,0 +1,316 @@
+"""Policy runners built from the magnitude table (augkit.policy.space).
+
+Every runner is an ordinary registered op: `sample` draws plain params (which ops, their
+magnitudes and their own params), `apply` replays them, and because the steps are ordinary
+augkit ops, masks, boxes and keypoints move with the image (torchvision's AutoAugment raises
+on those). AugMix is the exception: it mixes differently warped copies, so it refuses
+samples with targets unless its ops are photometric only (``spatial=False``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..compose import Maybe, OneOf, Seq
+from ..core import Op, check_prob
+from ..errors import value_error
+from ..policy import space as S
+from ..policy.model import Policy
+
+
+def _check_space(op, space, ops=None):
+    if space not in S.SPACES:
+        raise value_error(op, "space", f"is {space!r}; expected one of {tuple(S.SPACES)}")
+    names = S.space_ops(space)
+    for n in ops or ():
+        if n not in names:
+            raise value_error(op, "ops", f"contain {n!r}, which is not in space {space!r}; "
+                              f"expected some of {names}")
+
+
+def _check_geo(op):
+    from ..poor._common import check_warp_fields
+
+    check_warp_fields(op)
+
+
+class _Steps:
+    """Shared draw/replay of a list of (op name, magnitude) steps."""
+
+    def _op(self, name, m):
+        # names and space were validated with the runner; m is in [0, 1] by construction
+        return S._build(name, float(m), self.space, self.interpolation, self.fill)
+
+    def _run(self, rng, s, name, m):
+        out, p = self._op(name, m).sample_apply(rng, s)
+        return out, {"op": name, "magnitude": m, "params": p}
+
+    def _replay(self, s, step):
+        if step["params"] is None:
+            return s
+        return self._op(step["op"], step["magnitude"]).apply(s, step["params"])
+
+
+# --- AutoAugment ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AutoAugment(Op):
+    """Run a searched policy: one random sub-policy per image, each step applied with its
+    probability.
+
+    policy: a shipped name ("autoaugment-cifar10"), a YAML path, a `Policy`, or the
+    sub-policies as plain nested lists ``[[[op, prob, magnitude], ...], ...]``. A `Policy` is
+    stored as that nested data together with its `space` and `levels`, so the op serialises
+    through augkit.to_dict / from_dict. `space` / `levels` (None: the policy's own) re-read
+    the magnitudes in another space: ``AutoAugment("autoaugment-imagenet",
+    space="torchvision", levels=9)`` is torchvision's AutoAugment(IMAGENET).
+    """
+
+    tier: ClassVar[str] = "rich"
+    changes_targets: ClassVar[bool] = True  # its geometric steps move every target
+
+    policy: str | tuple = "autoaugment-cifar10"
+    space: str | None = None
+    levels: int | None = None
+    interpolation: str = "nearest"
+    fill: float | tuple = 0.0
+
+    def validate(self):
+        if isinstance(self.policy, Policy):
+            pol = self.policy
+            object.__setattr__(self, "policy", pol.to_data())
+            if self.space is None:
+                object.__setattr__(self, "space", pol.space)
+            if self.levels is None:
+                object.__setattr__(self, "levels", pol.levels)
+        if not isinstance(self.policy, (str, tuple)):
+            raise value_error(self, "policy", f"is {type(self.policy).__name__}; expected a "
+                              "policy name, path, Policy or nested [[op, prob, magnitude]] data")
+        _check_geo(self)
+        self.resolved()  # fail now, not on the first image
+
+    def resolved(self) -> Policy:
+        """The policy with this op's space and levels applied."""
+        return _resolve_policy(self.policy, self.space, self.levels)
+
+    @functools.cached_property
+    def _tree(self) -> Op:
+        pol = self.resolved()
+        subs = []
+        for sp in pol.subpolicies:
+            steps = tuple(Maybe(S.op_at(st.op, pol.normalised(st), pol.space, None,
+                                        interpolation=self.interpolation, fill=self.fill),
+                                float(st.prob)) for st in sp)
+            subs.append(Seq(steps, fuse=False))
+        return OneOf(tuple(subs))
+
+    def children(self):
+        return (self._tree,)
+
+    def sample(self, rng, s):
+        return self._tree.sample(rng, s)
+
+    def sample_apply(self, rng, s):
+        return self._tree.sample_apply(rng, s)
+
+    def apply(self, s, params):
+        return self._tree.apply(s, params)
+
+
+@functools.lru_cache(maxsize=64)
+def _resolve_policy(policy, space, levels) -> Policy:
+    from ..policy.io import load_policy
+
+    if isinstance(policy, str):
+        pol = load_policy(policy)
+        space = pol.space if space is None else space
+        levels = pol.levels if levels is None else levels
+        return Policy(pol.subpolicies, pol.name, pol.source, space, levels)
+    return Policy.from_data(policy, space=space or "autoaugment", levels=levels)
+
+
+# --- RandAugment / TrivialAugment / UniformAugment -------------------------------------------
+
+@dataclass(frozen=True)
+class RandAugment(_Steps, Op):
+    """RandAugment: `n` ops drawn uniformly (with replacement) from `ops`, each at magnitude
+    `m` on a scale of 0..`levels`, each applied with probability `p`.
+
+    The magnitude scale is explicit: ``levels=30`` is torchvision's (31 bins, its default
+    m=9 is 0.3 of the range); the paper and timm use ``levels=10`` (m=9 is 0.9 of the range),
+    three times stronger for the same m. `mstd` > 0 adds Gaussian noise to m per op (timm's
+    magnitude noise), clipped to [0, min(mmax, levels)]: augkit never extrapolates past the
+    table's range; mstd > 100 or inf draws m uniformly from [0, m].
+    """
+
+    tier: ClassVar[str] = "rich"
+    changes_targets: ClassVar[bool] = True  # its geometric steps move every target
+
+    n: int = 2
+    m: float = 9
+    levels: int = 30
+    mstd: float = 0.0
+    mmax: float | None = None
+    p: float = 1.0
+    space: str = "torchvision"
+    ops: tuple | None = None
+    interpolation: str = "nearest"
+    fill: float | tuple = 0.0
+
+    def validate(self):
+        if not (isinstance(self.n, int) and self.n >= 0):
+            raise value_error(self, "n", f"is {self.n!r}; expected an int >= 0")
+        if not (isinstance(self.levels, int) and self.levels >= 1):
+            raise value_error(self, "levels", f"is {self.levels!r}; expected an int >= 1")
+        top = self.levels if self.mmax is None else self.mmax
+        if not (isinstance(top, (int, float)) and top > 0):
+            raise value_error(self, "mmax", f"is {self.mmax!r}; expected a number > 0")
+        if not (isinstance(self.m, (int, float)) and 0 <= self.m <= max(top, self.levels)):
+            raise value_error(self, "m", f"is {self.m!r}; expected 0 <= m <= {top}")
+        if not (isinstance(self.mstd, (int, float)) and self.mstd >= 0):
+            raise value_error(self, "mstd", f"is {self.mstd!r}; expected a number >= 0")
+        check_prob(self, "p", self.p)
+        _check_space(self, self.space, self.ops)
+        if self.ops is not None and not self.ops:
+            raise value_error(self, "ops", "is empty; expected at least one op name")
+        _check_geo(self)
+
+    def op_names(self) -> tuple[str, ...]:
+        if self.ops is not None:
+            return tuple(self.ops)
+        return S.ops_in_space(S.RANDAUGMENT_OPS, self.space)
+
+    def _magnitude(self, rng) -> float:
+        m = float(self.m)
+        if self.mstd > 100 or math.isinf(self.mstd):
+            m = float(rng.uniform(0, m))
+        elif self.mstd > 0:
+            m = float(rng.normal(m, self.mstd))
+        top = self.levels if self.mmax is None else self.mmax
+        return min(max(m, 0.0), float(top), float(self.levels)) / self.levels
+
+    def sample(self, rng, s):
+        return self.sample_apply(rng, s)[1]
+
+    def sample_apply(self, rng, s):
+        names = self.op_names()
+        steps = []
+        for _ in range(self.n):
+            name = names[int(rng.integers(len(names)))]
+            m = self._magnitude(rng)
+            if self.p < 1.0 and rng.random() >= self.p:
+                steps.append({"op": name, "magnitude": m, "params": None})
+                continue
+            s, st = self._run(rng, s, name, m)
+            steps.append(st)
+        return s, {"steps": steps}
+
+    def apply(self, s, params):
+        for st in params["steps"]:
+            s = self._replay(s, st)
+        return s
+
+
+@dataclass(frozen=True)
+class TrivialAugment(_Steps, Op):
+    """TrivialAugment: one op drawn uniformly from `ops`, its magnitude drawn uniformly from
+    the bins 0..`levels` (``levels=None``: continuous in [0, 1]). ``space="wide"``,
+    ``levels=30`` is torchvision's TrivialAugmentWide."""
+
+    tier: ClassVar[str] = "rich"
+    changes_targets: ClassVar[bool] = True  # its geometric steps move every target
+
+    space: str = "wide"
+    levels: int | None = 30
+    ops: tuple | None = None
+    interpolation: str = "nearest"
+    fill: float | tuple = 0.0
+
+    def validate(self):
+        _check_space(self, self.space, self.ops)
+        if self.levels is not None and not (isinstance(self.levels, int) and self.levels >= 1):
+            raise value_error(self, "levels", f"is {self.levels!r}; expected an int >= 1 or None")
+        if self.ops is not None and not self.ops:
+            raise value_error(self, "ops", "is empty; expected at least one op name")
+        _check_geo(self)
+
+    def op_names(self):
+        if self.ops is not None:
+            return tuple(self.ops)
+        return S.ops_in_space(S.TRIVIALAUGMENT_OPS, self.space)
+
+    def sample(self, rng, s):
+        return self.sample_apply(rng, s)[1]
+
+    def sample_apply(self, rng, s):
+        names = self.op_names()
+        name = names[int(rng.integers(len(names)))]
+        if self.levels is None:
+            m = float(rng.random())
+        else:
+            m = int(rng.integers(self.levels + 1)) / self.levels
+        s, st = self._run(rng, s, name, m)
+        return s, {"steps": [st]}
+
+    def apply(self, s, params):
+        for st in params["steps"]:
+            s = self._replay(s, st)
+        return s
+
+
+@dataclass(frozen=True)
+class UniformAugment(_Steps, Op):
+    """UniformAugment (LingChen et al. 2020): `n` distinct ops from `ops`, each applied with
+    a probability drawn uniformly from `prob` and at a magnitude drawn uniformly from [0, 1]
+    of the space's range (signed ops with a random sign)."""
+
+    tier: ClassVar[str] = "rich"
+    changes_targets: ClassVar[bool] = True  # its geometric steps move every target
+
+    n: int = 2
+    prob: tuple = (0.2, 0.8)
+    space: str = "autoaugment"
+    ops: tuple | None = None
+    interpolation: str = "nearest"
+    fill: float | tuple = 0.0
+
+    def validate(self):
+        names = self.op_names() if self.space in S.SPACES else ()
+        if not (isinstance(self.n, int) and 0 <= self.n <= max(len(names), 1)):
+            raise value_error(self, "n", f"is {self.n!r}; expected an int in [0, {len(names)}]")
+        from ..core import check_range
+
+        check_range(self, "prob", self.prob, 0.0, 1.0)
+        _check_space(self, self.space, self.ops)
+        _check_geo(self)
+
+    def op_names(self):
+        if self.ops is not None:
+            return tuple(self.ops)
+        return S.ops_in_space(S.UNIFORMAUGMENT_OPS, self.space)
+
+    def sample(self, rng, s):
+        return self.sample_apply(rng, s)[1]
+
+    def sample_apply(self, rng, s):
+        names = self.op_names()
+        idx = rng.choice(len(names), size=self.n, replace=False)
+        steps = []
+        for i in idx:
+            name = names[int(i)]
+            keep = float(rng.uniform(*self.prob))
+            m = float(rng.random())
+            if rng.random() >= keep:
+                steps.append({"op": name, "magnitude": m, "params": None})
+                continue
+            s, st = self._run(rng, s, name, m)
+            steps.append(st)
+        return s, {"steps": steps}
+
+    def apply(self, s, params):
+        for st in params["steps"]:
+            s = self._replay(s, st)
+        return s

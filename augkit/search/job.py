@@ -1,0 +1,393 @@
+"""The search job: config and run directory, fold models, scoring trials, outputs.
+
+Run directory layout: ``config.json`` (what defines the run), ``study.db`` (Optuna SQLite
+storage, one study per fold), ``fold{k}.pt`` + ``fold{k}.json`` (trained fold models and
+their cost), ``cost.json`` (wall-clock per session and phase) and the outputs written by
+`report.write`: ``policy.yaml``, ``trials.csv``, ``report.md``, ``report.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import value_error
+from . import algorithm as A
+
+FORMAT = 1
+# What defines a run (and must match on --resume). Defaults = the default budget: on 2 CPU
+# cores it searches a 4,000-image CIFAR-10 subset in well under 10 minutes.
+DEFAULTS = {
+    "data": "digits", "subset": None, "test_size": None, "test_split": "holdout",
+    "image_size": None, "folds": 3, "trials": 60, "epochs": 8, "proxy": "inception",
+    "width": 16, "objective": "acc", "top_n": 5, "ops": None, "space": "autoaugment",
+    "seed": 0, "batch_size": 64, "lr": 0.05,
+    "base": None,  # fold-training augmentation as an augkit op (dict); None: pad-crop (+ flip)
+}
+
+
+@dataclass
+class SearchResult:
+    run_dir: Path
+    policy: object  # augkit.policy.Policy
+    policy_path: Path
+    trials: list  # one dict per trial (see report.trial_rows)
+    cost: dict
+
+
+def check_config(cfg: dict) -> dict:
+    """Validate every option before any work; returns the normalised config."""
+    unknown = set(cfg) - set(DEFAULTS)
+    if unknown:
+        raise value_error("search", "options", f"{sorted(unknown)} are unknown; expected "
+                          f"{sorted(DEFAULTS)}")
+    c = {**DEFAULTS, **{k: v for k, v in cfg.items() if v is not None}}
+
+    def pos_int(k, lo=1):
+        if not (isinstance(c[k], int) and not isinstance(c[k], bool) and c[k] >= lo):
+            raise value_error("search", k, f"is {c[k]!r}; expected an integer >= {lo}")
+    for k, lo in (("folds", 2), ("trials", 1), ("epochs", 1), ("top_n", 1), ("batch_size", 1),
+                  ("seed", 0)):
+        pos_int(k, lo)
+    if c["objective"] not in A.OBJECTIVES:
+        raise value_error("search", "objective", f"is {c['objective']!r}; expected one of "
+                          f"{A.OBJECTIVES}")
+    from .proxy import PROXIES
+
+    if c["proxy"] not in PROXIES:
+        raise value_error("search", "proxy", f"is {c['proxy']!r}; expected one of "
+                          f"{sorted(PROXIES)}")
+    if not (isinstance(c["lr"], (int, float)) and c["lr"] > 0):
+        raise value_error("search", "lr", f"is {c['lr']!r}; expected a positive number")
+    c["ops"] = list(A.check_ops(c["ops"], c["space"])) if c["ops"] is not None else None
+    if c["base"] is not None:
+        from ..core import Op
+        from ..serial import from_dict, to_dict
+
+        if isinstance(c["base"], Op):
+            c["base"] = to_dict(c["base"])
+        try:
+            c["base"] = to_dict(from_dict(c["base"]))  # normal form, for comparisons
+        except Exception as e:
+            raise value_error("search", "base", f"is not an augkit op ({e})") from None
+        c["base"] = json.loads(json.dumps(c["base"]))  # tuples -> lists, as stored in JSON
+    return c
+
+
+def _load_json(p: Path, default):
+    try:
+        return json.loads(p.read_text())
+    except (OSError, ValueError):
+        return default
+
+
+def _write_json(p: Path, obj) -> None:
+    tmp = p.with_suffix(p.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True))
+    os.replace(tmp, p)  # atomic: a kill leaves the old or the new file, never half of one
+
+
+def open_run_dir(out, resume, given: dict) -> tuple[Path, dict]:
+    """Create `out`, or reopen `resume` / an `out` that holds the same run. A run directory
+    whose config differs from the options given is an error, before any work."""
+    if resume is not None:
+        run_dir = Path(resume)
+        stored = _load_json(run_dir / "config.json", None)
+        if stored is None:
+            raise value_error("search", "resume", f"{run_dir} holds no search run "
+                              "(config.json missing)")
+        stored.pop("format", None)
+        stored = check_config(stored)
+        explicit = {k: v for k, v in given.items() if v is not None}
+        clash = {k: (stored.get(k), v) for k, v in explicit.items()
+                 if check_config({**stored, k: v})[k] != stored.get(k)}
+        if clash:
+            raise value_error("search", "resume", f"{run_dir} was run with a different "
+                              f"configuration: {_diff(clash)}")
+        return run_dir, stored
+    cfg = check_config(given)
+    run_dir = Path(out) if out is not None else Path("runs") / time.strftime("search-%Y%m%d-%H%M%S")
+    stored = _load_json(run_dir / "config.json", None)
+    if stored is not None:
+        stored.pop("format", None)
+        clash = {k: (stored.get(k), v) for k, v in cfg.items() if stored.get(k) != v}
+        if clash:
+            raise value_error("search", "out", f"{run_dir} holds a run with a different "
+                              f"configuration: {_diff(clash)}; pick another --out")
+    elif run_dir.exists() and any(run_dir.iterdir()):
+        raise value_error("search", "out", f"{run_dir} exists and is not a search run "
+                          "directory; pick another --out")
+    return run_dir, cfg
+
+
+def _diff(clash: dict) -> str:
+    return ", ".join(f"{k}: run has {a!r}, given {b!r}" for k, (a, b) in sorted(clash.items()))
+
+
+class Progress:
+    """tqdm on a terminal; otherwise a quiet log line every ~10% of the trials."""
+
+    def __init__(self, total: int, done: int, enabled: bool | None):
+        self.total, self.done, self.t0 = total, done, time.perf_counter()
+        self.start_done = done
+        tty = sys.stderr.isatty()
+        self.bar = None
+        self.quiet = enabled is False
+        if (enabled is None and tty) or enabled == "bar":
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=done, desc="search", unit="trial")
+
+    def log(self, msg: str) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.write(msg)
+        else:
+            print(f"[augkit search] {msg}", file=sys.stderr, flush=True)
+
+    def step(self, best: float | None) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            if best is not None:
+                self.bar.set_postfix(best=f"{best:.4f}")
+            return
+        every = max(1, self.total // 10)
+        if not self.quiet and (self.done % every == 0 or self.done == self.total):
+            el = time.perf_counter() - self.t0
+            rate = (self.done - self.start_done) / max(el, 1e-9)
+            eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+            best_s = "-" if best is None else f"{best:.4f}"
+            self.log(f"trials {self.done}/{self.total} best {best_s} elapsed {el:.0f}s "
+                     f"eta {eta:.0f}s")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run(data: str | None = None, out=None, *, resume=None, backend: str = "local",
+        ray_address: str | None = None, threads: int | None = None, progress=None,
+        **options) -> SearchResult:
+    """Search a policy. See `DEFAULTS` for `options` (subset, folds, trials per fold, epochs,
+    proxy, objective, top_n, ops, space, seed, ...). Returns the policy and the run record;
+    ``augkit search`` is this function on the command line."""
+    if backend not in ("local", "ray"):
+        raise value_error("search", "backend", f"is {backend!r}; expected 'local' or 'ray'")
+    run_dir, cfg = open_run_dir(out, resume, {"data": data, **options})
+    from .data import kfold, prepare
+
+    prep = prepare(cfg["data"], subset=cfg["subset"], test_size=cfg["test_size"],
+                   test_split=cfg["test_split"], seed=cfg["seed"], min_per_class=cfg["folds"],
+                   image_size=cfg["image_size"])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_json(run_dir / "config.json", {"format": FORMAT, **cfg})
+    from .train import set_threads
+
+    set_threads(threads)
+    ops = A.check_ops(cfg["ops"], cfg["space"])
+    x, y = prep.search.x, prep.search.y
+    folds = kfold(y, cfg["folds"], cfg["seed"])
+    costs = _load_json(run_dir / "cost.json", {"sessions": []})
+    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "wall_s": 0.0, "cpu_s": 0.0,
+               "train_wall_s": 0.0, "score_wall_s": 0.0}
+    costs["sessions"].append(session)
+    t0, c0 = time.perf_counter(), time.process_time()
+
+    def save_cost():
+        session.update(wall_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0)
+        _write_json(run_dir / "cost.json", costs)
+
+    n_classes = len(prep.search.classes)
+    prog = Progress(cfg["folds"] * cfg["trials"], 0, progress)
+    prog.log(f"{prep.search.name}: {len(y)} search images ({len(prep.test.y)} held out for "
+             f"evaluate), {cfg['folds']} folds x {cfg['trials']} trials, run dir {run_dir}")
+    try:
+        tt = time.perf_counter()
+        models = _fold_models(run_dir, cfg, x, y, folds, n_classes, backend, ray_address, prog)
+        session["train_wall_s"] = time.perf_counter() - tt
+        save_cost()
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        storage = storage_of(run_dir)
+        ts = time.perf_counter()
+        prog.done = sum(min(cfg["trials"], len(load_study(storage, k, cfg).trials))
+                        for k in range(cfg["folds"]))
+        prog.start_done, prog.t0 = prog.done, time.perf_counter()  # ETA from scoring alone
+        if prog.bar is not None:
+            prog.bar.n = prog.done
+            prog.bar.refresh()
+        for k, (_, val) in enumerate(folds):
+            args = (storage, k, cfg, models[k], x[val], y[val], ops, prog)
+            finish_stale(*args)
+            if backend == "ray":
+                from .ray_backend import score_fold
+
+                score_fold(*args, ray_address=ray_address)
+            else:
+                score_fold_local(*args, on_trial=save_cost)
+            session["score_wall_s"] = time.perf_counter() - ts
+            save_cost()
+    finally:
+        prog.close()
+        save_cost()
+    from . import report
+
+    return report.write(run_dir, cfg, storage, ops)
+
+
+def storage_of(run_dir: Path):
+    import optuna
+
+    url = f"sqlite:///{Path(run_dir).resolve() / 'study.db'}"
+    return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
+
+
+def load_study(storage, fold: int, cfg: dict, n_done: int | None = None):
+    """The fold's study. The sampler's seed includes the number of trials already stored so
+    that a resumed run does not replay the proposals it made before the crash."""
+    import optuna
+
+    name = f"fold-{fold}"
+    if n_done is None:
+        n_done = 0
+    sampler = optuna.samplers.TPESampler(seed=hash_seed(cfg["seed"], fold, n_done),
+                                         n_startup_trials=max(5, min(15, cfg["trials"] // 4)))
+    return optuna.create_study(study_name=name, storage=storage, direction="maximize",
+                               sampler=sampler, load_if_exists=True)
+
+
+def hash_seed(*parts: int) -> int:
+    import numpy as np
+
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
+
+
+def record(study, trial_id: int, metrics: dict | None, error: str | None, cfg: dict):
+    """Store a finished trial's metrics (both objectives, its cost) and state."""
+    import optuna
+
+    t = optuna.trial.Trial(study, trial_id)
+    if metrics is not None:
+        for key in ("ce", "acc", "wall_s", "cpu_s"):
+            t.set_user_attr(key, float(metrics[key]))
+        study.tell(t, A.value_of(metrics, cfg["objective"]))
+    else:
+        t.set_user_attr("error", error)
+        study.tell(t, state=optuna.trial.TrialState.FAIL)
+
+
+def _score_one(study, trial, k, cfg, trained, net, xv, yv, ops):
+    A.suggest(trial, ops)
+    try:
+        m = A.score(trained, xv, yv, A.steps_of(trial.params), cfg["space"],
+                    A.trial_seed(cfg["seed"], k, trial.number), net=net)
+        record(study, trial._trial_id, m, None, cfg)
+    except Exception as e:  # a failing candidate is recorded, and the search goes on
+        record(study, trial._trial_id, None, f"{type(e).__name__}: {e}", cfg)
+
+
+def _best(study) -> float | None:
+    vals = [t.value for t in study.trials if t.value is not None]
+    return max(vals) if vals else None
+
+
+def finish_stale(storage, k, cfg, trained, xv, yv, ops, prog) -> None:
+    """Trials left RUNNING by a killed process: score them now, with their stored params
+    (missing ones are drawn), so no trial is lost and none is repeated."""
+    import optuna
+
+    study = load_study(storage, k, cfg)
+    stale = [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
+    net = trained.net() if stale else None
+    for fz in stale:
+        _score_one(study, optuna.trial.Trial(study, fz._trial_id), k, cfg, trained, net, xv,
+                   yv, ops)
+        prog.log(f"fold {k}: re-scored trial {fz.number} left running by an earlier process")
+
+
+def score_fold_local(storage, k, cfg, trained, xv, yv, ops, prog, on_trial=None) -> None:
+    study = load_study(storage, k, cfg)
+    n = len(study.trials)
+    if n < cfg["trials"]:
+        study = load_study(storage, k, cfg, n_done=n)
+    net = trained.net()
+    while len(study.trials) < cfg["trials"]:
+        _score_one(study, study.ask(), k, cfg, trained, net, xv, yv, ops)
+        prog.step(_best(study))
+        if on_trial is not None:
+            on_trial()
+
+
+def _fold_models(run_dir, cfg, x, y, folds, n_classes, backend, ray_address, prog) -> list:
+    """Load the fold models already trained; train the others (in parallel on Ray)."""
+    import torch
+
+    from .train import Trained
+
+    models, todo = [None] * len(folds), []
+    for k in range(len(folds)):
+        p = run_dir / f"fold{k}.pt"
+        if p.is_file():
+            models[k] = Trained(**torch.load(p, weights_only=False))
+        else:
+            todo.append(k)
+    if not todo:
+        return models
+    prog.log(f"training {len(todo)} fold model(s): {cfg['proxy']}, {cfg['epochs']} epochs")
+    jobs = [(k, x[folds[k][0]], y[folds[k][0]]) for k in todo]
+    if backend == "ray":
+        from .ray_backend import train_folds
+
+        done = train_folds(jobs, cfg, n_classes, ray_address)
+    else:
+        done = [train_fold(k, xt, yt, cfg, n_classes) for k, xt, yt in jobs]
+    from .train import ce_acc, predict
+
+    for k, trained in zip(todo, done):
+        val = folds[k][1]
+        ce, acc = ce_acc(predict(trained.net(), x[val], trained.mean, trained.std), y[val])
+        tmp = run_dir / f"fold{k}.pt.tmp"
+        torch.save(trained.__dict__, tmp)
+        os.replace(tmp, run_dir / f"fold{k}.pt")
+        _write_json(run_dir / f"fold{k}.json", {
+            "wall_s": trained.wall_s, "cpu_s": trained.cpu_s, "n_train": int(len(folds[k][0])),
+            "n_val": int(len(val)), "clean_val_acc": acc, "clean_val_ce": ce})
+        models[k] = trained
+        prog.log(f"fold {k}: trained in {trained.wall_s:.1f}s wall, {trained.cpu_s:.1f} CPU-s; "
+                 f"clean held-out accuracy {acc:.4f}")
+    return models
+
+
+def base_op(image_size: int, flip_ok: bool):
+    """The base augmentation: pad-and-crop (1/8 of the side), plus a horizontal flip where
+    flipping keeps the class."""
+    from ..compose import Seq
+    from ..poor import HFlip, PadCrop
+
+    pc = PadCrop(padding=max(1, image_size // 8))
+    return Seq([pc, HFlip()]) if flip_ok else pc
+
+
+def train_fold(k: int, x, y, cfg: dict, n_classes: int, flip_ok: bool | None = None):
+    from .train import TrainConfig, train
+
+    if flip_ok is None:
+        flip_ok = not str(cfg["data"]).startswith(("digits", "mnist"))
+    tc = TrainConfig(proxy=cfg["proxy"], width=cfg["width"], epochs=cfg["epochs"],
+                     batch_size=cfg["batch_size"], lr=cfg["lr"], seed=hash_seed(cfg["seed"], k))
+    if cfg.get("base") is not None:
+        from ..serial import from_dict
+
+        op = from_dict(cfg["base"])
+    else:
+        op = base_op(x.shape[1], flip_ok)
+    return train(x, y, n_classes, tc, op=op)
+
+

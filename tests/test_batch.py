@@ -1,0 +1,226 @@
+"""The batched path agrees with the per-image path, parameter for parameter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import augkit
+from augkit.batch import apply_batch, apply_batch_params, sample_batch
+from augkit.compose import Maybe, OneOf, Seq, SomeOf
+from augkit.errors import AugkitTypeError, AugkitValueError
+from augkit.poor import (
+    Affine,
+    Crop,
+    HFlip,
+    Pad,
+    PadCrop,
+    RandomResizedCrop,
+    Resize,
+    Rotate,
+    Scale,
+    Shear,
+    Translate,
+    VFlip,
+)
+
+cv2 = pytest.importorskip("cv2")
+skd = pytest.importorskip("skimage.data")
+
+
+def _photos(h: int, w: int, n: int) -> np.ndarray:
+    """n real photos resized to (h, w), uint8 HWC, stacked."""
+    srcs = [skd.astronaut(), skd.coffee(), skd.chelsea(), skd.rocket()]
+    return np.stack([cv2.resize(srcs[i % len(srcs)], (w, h), interpolation=cv2.INTER_AREA)
+                     for i in range(n)])
+
+
+BATCH = _photos(32, 32, 12)
+ODD = _photos(29, 35, 6)
+
+
+def per_image(op, images, seed):
+    rng = np.random.default_rng(seed)
+    return np.stack([op(im, rng) for im in images])
+
+
+def batched(op, images, seed):
+    return apply_batch(op, images, np.random.default_rng(seed))
+
+
+def assert_close(a, b, exact=False):
+    """Equal, or within interpolation tolerance: every value within one grey level except
+    for at most 0.1% (border pixels that a 1-ulp matrix difference moves in or out)."""
+    assert a.shape == b.shape and a.dtype == b.dtype
+    if exact:
+        np.testing.assert_array_equal(a, b)
+        return
+    unit = 1.0 if a.dtype == np.uint8 else 1.0 / 255
+    d = np.abs(a.astype(np.float64) - b.astype(np.float64))
+    assert (d > unit + 1e-9).mean() <= 1e-3, f"{(d > unit).mean():.4%} values differ"
+
+
+GEOMETRIC = [
+    HFlip(), HFlip(p=1.0), VFlip(), VFlip(p=1.0), Rotate(degrees=30), Rotate(degrees=(0, 0)),
+    Scale(scale=(0.8, 1.25)), Scale(scale=(0.8, 1.2), keep_aspect=False), Translate(),
+    Translate(x=(-3, 3), y=(-2, 2), unit="pixels"), Shear(x=15, y=5),
+    Affine(degrees=20, translate=(0.1, 0.2), scale=(0.9, 1.1), shear=8),
+    Rotate(degrees=20, interpolation="nearest", fill=(255, 0, 0)),
+    Crop(size=20), Crop(size=(20, 24), position="center"), Crop(size=40), Pad(padding=3),
+    Pad(padding=(1, 2, 3, 4), fill=128), PadCrop(padding=4), RandomResizedCrop(size=24),
+    Resize(size=16), Resize(size=(40, 20), interpolation="cubic"),
+]
+COMBINED = [
+    Seq((PadCrop(padding=4), HFlip(), Rotate(degrees=15))),
+    Seq((HFlip(), Rotate(degrees=15), Scale(), Translate())),
+    Seq((Rotate(degrees=10), Rotate(degrees=10, interpolation="nearest"))),  # two warps
+    Seq((Rotate(degrees=10), Scale()), fuse=False),
+    Seq((Crop(size=24), Resize(size=32), HFlip())),
+    OneOf((HFlip(p=1.0), Rotate(degrees=15), VFlip(p=1.0))),
+    OneOf((Rotate(degrees=15), PadCrop(padding=2)), weights=(0.3, 0.7)),
+    Maybe(Rotate(degrees=10), p=0.5),
+    SomeOf((HFlip(p=1.0), Rotate(degrees=15), Shear(x=10)), k=(1, 2)),
+    Seq((Maybe(HFlip(p=1.0)), Rotate(degrees=5), Seq((Scale(), PadCrop(padding=2))))),
+]
+
+
+@pytest.mark.parametrize("op", GEOMETRIC + COMBINED, ids=lambda o: type(o).__name__)
+@pytest.mark.parametrize("images", [BATCH, ODD], ids=["32x32", "29x35"])
+def test_matches_per_image_path(op, images):
+    for seed in (0, 1):
+        assert_close(batched(op, images, seed), per_image(op, images, seed))
+
+
+@pytest.mark.parametrize("op", [HFlip(), VFlip(p=1.0), PadCrop(padding=4), Crop(size=20),
+                                Pad(padding=2), Seq((PadCrop(padding=3), HFlip()))],
+                         ids=lambda o: type(o).__name__)
+@pytest.mark.parametrize("images", [BATCH, _photos(80, 72, 4)], ids=["small", "large"])
+def test_copy_paths_are_exact(op, images):
+    assert_close(batched(op, images, 3), per_image(op, images, 3), exact=True)
+    colour = Pad(padding=(1, 2, 3, 4), fill=(10, 20, 30))
+    assert_close(batched(colour, images, 3), per_image(colour, images, 3), exact=True)
+
+
+def test_float32_images():
+    f = BATCH.astype(np.float32) / 255
+    for op in (Rotate(degrees=20), Seq((PadCrop(padding=4), HFlip(), Scale())),
+               Resize(size=20, interpolation="lanczos")):
+        out = batched(op, f, 5)
+        assert out.dtype == np.float32 and 0.0 <= out.min() and out.max() <= 1.0
+        assert_close(out, per_image(op, f, 5))
+
+
+def _registered(name):
+    cls = augkit.registered_ops().get(name)
+    if cls is None:
+        pytest.skip(f"{name} is not in this build")
+    return cls
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("ColorShift", dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)),
+    ("Blur", dict(kernel=5)), ("CutOut", dict(size=16)),
+    ("ElasticDistortion", dict(alpha=20.0, sigma=4.0)), ("RGBShift", {}), ("PCALighting", {}),
+    ("MotionBlur", {}), ("GridDistortion", {}),
+])
+def test_pixel_and_other_ops(name, kwargs):
+    op = _registered(name)(**kwargs)
+    assert_close(batched(op, BATCH, 7), per_image(op, BATCH, 7))
+    f = BATCH.astype(np.float32) / 255
+    assert_close(batched(op, f, 8), per_image(op, f, 8))
+
+
+def test_tier_pipeline_matches():
+    colour, cutout = _registered("ColorShift"), _registered("CutOut")
+    op = Seq((PadCrop(padding=4), HFlip(), Rotate(degrees=15),
+              colour(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1), cutout(size=16)))
+    assert_close(batched(op, BATCH, 11), per_image(op, BATCH, 11))
+
+
+def test_fused_batch_agrees_with_unfused_per_image_path():
+    """One warp for the chain vs one warp per op: same picture up to interpolation blur."""
+    big = _photos(64, 64, 4)
+    fused = Seq((Rotate(degrees=10), Scale(scale=(0.9, 1.1)), Translate(x=(-0.05, 0.05))))
+    unfused = Seq(fused.ops, fuse=False)
+    a = batched(fused, big, 2).astype(np.float64)
+    b = per_image(unfused, big, 2).astype(np.float64)
+    inner = (slice(None), slice(12, -12), slice(12, -12))  # away from the fill border
+    assert np.abs(a - b)[inner].mean() < 4.0
+
+
+@given(seed=st.integers(0, 2**32 - 1), deg=st.floats(0, 45), pad=st.integers(0, 6),
+       p=st.floats(0, 1))
+def test_property_random_params(seed, deg, pad, p):
+    op = Seq((PadCrop(padding=pad), HFlip(p=p), Rotate(degrees=deg), VFlip(p=p)))
+    assert_close(batched(op, BATCH[:4], seed), per_image(op, BATCH[:4], seed))
+
+
+def test_sample_batch_draws_what_the_per_image_path_draws():
+    for op in (Rotate(degrees=30), Affine(degrees=5, translate=(0.1, 0.1)), PadCrop(padding=4),
+               OneOf((HFlip(), Crop(size=20)))):
+        got = sample_batch(op, np.random.default_rng(9), BATCH)
+        rng = np.random.default_rng(9)
+        want = [op.sample(rng, augkit.Sample(im)) for im in BATCH]
+        assert got == want
+
+
+def test_apply_batch_params_replays():
+    op = Seq((PadCrop(padding=4), Rotate(degrees=20)))
+    params = sample_batch(op, np.random.default_rng(4), BATCH)
+    out = apply_batch_params(op, BATCH, params)
+    assert_close(out, batched(op, BATCH, 4))
+    want = np.stack([op.apply(augkit.Sample(im), p).image for im, p in zip(BATCH, params)])
+    assert_close(out, want)
+    with pytest.raises(AugkitValueError, match="params"):
+        apply_batch_params(op, BATCH, params[:3])
+
+
+def test_torch_batches_round_trip():
+    torch = pytest.importorskip("torch")
+    op = Seq((PadCrop(padding=4), HFlip(), Rotate(degrees=15)))
+    t = torch.from_numpy(BATCH).permute(0, 3, 1, 2).contiguous()
+    out = batched(op, t, 6)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.uint8
+    assert tuple(out.shape) == tuple(t.shape)
+    np.testing.assert_array_equal(out.permute(0, 2, 3, 1).numpy(), batched(op, BATCH, 6))
+    f = t.float() / 255
+    assert batched(op, f, 6).dtype == torch.float32
+
+
+def test_grey_batches_and_lists():
+    grey = BATCH[..., 0].copy()
+    op = Seq((PadCrop(padding=2), Rotate(degrees=15)))
+    out = batched(op, grey, 8)
+    assert out.shape == grey.shape
+    assert_close(out, per_image(op, grey, 8))
+    assert_close(batched(op, list(BATCH), 8), batched(op, BATCH, 8), exact=True)
+
+
+def test_input_is_never_modified():
+    before = BATCH.copy()
+    for op in (HFlip(p=1.0), Rotate(degrees=0), Translate(x=(0, 0), y=(0, 0)),
+               Seq((PadCrop(padding=0), HFlip(p=0.0)))):
+        out = batched(op, BATCH, 1)
+        assert out is not BATCH
+        out[...] = 0
+        np.testing.assert_array_equal(BATCH, before)
+
+
+def test_bad_batches_raise_typed_errors_naming_the_op():
+    op = Rotate(degrees=10)
+    with pytest.raises(AugkitTypeError, match="Rotate: images .*int16"):
+        apply_batch(op, BATCH.astype(np.int16))
+    with pytest.raises(AugkitValueError, match=r"Rotate: images .*\(B, C, H, W\)"):
+        apply_batch(op, BATCH.transpose(0, 3, 1, 2))
+    with pytest.raises(AugkitValueError, match="Rotate: images .*span"):
+        apply_batch(op, BATCH.astype(np.float32))
+    with pytest.raises(AugkitValueError, match="Rotate: images .*shape"):
+        apply_batch(op, BATCH[0, 0])
+    with pytest.raises(AugkitTypeError, match="Rotate: images"):
+        apply_batch(op, "not a batch")
+    with pytest.raises(AugkitTypeError, match="Rotate: rng"):
+        apply_batch(op, BATCH, rng=42)
+    with pytest.raises(AugkitValueError, match="one output size"):
+        apply_batch(OneOf((Resize(size=8), Resize(size=16))), BATCH, np.random.default_rng(0))

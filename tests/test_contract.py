@@ -1,0 +1,360 @@
+"""The op contract over every registered op: new ops are covered with no new test code.
+
+Ops are found through `augkit.core.registered_ops()` at collection time and exercised through
+their example instances (`augkit.testing.example_instances`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from augkit import Sample
+from augkit.compose import Seq
+from augkit.core import GeometricOp, Op, PixelOp, registered_ops
+from augkit.poor import (
+    Affine,
+    Crop,
+    HFlip,
+    Pad,
+    PadCrop,
+    RandomResizedCrop,
+    Resize,
+    Rotate,
+    Scale,
+    Shear,
+    Translate,
+    VFlip,
+)
+from augkit.testing import check_op, example_instances, refuses_targets, samples, seeds
+
+REGISTRY = registered_ops()
+NAMES = sorted(REGISTRY)
+
+
+def _instances(name):
+    return example_instances(REGISTRY[name])
+
+
+def _geometric_ops(name):
+    """Geometric example instances that accept targets."""
+    return [op for op in _instances(name)
+            if bool(op.geometric) and not refuses_targets(op)]
+
+
+def _dot_ops(name):
+    return [op for op in _geometric_ops(name) if getattr(op, "check_dot", True)]
+
+
+DOT_NAMES = [n for n in NAMES if _dot_ops(n)]
+GEOMETRIC_NAMES = [n for n in NAMES if _geometric_ops(n)]
+
+
+def test_registry_has_the_poor_geometric_ops():
+    for n in ("HFlip", "VFlip", "Rotate", "Scale", "Translate", "Shear", "Affine", "Resize",
+              "Crop", "Pad", "PadCrop", "RandomResizedCrop", "Seq", "OneOf", "SomeOf", "Maybe"):
+        assert n in REGISTRY, n
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_op_declares_tier_and_geometry(name):
+    for op in _instances(name):
+        assert op.tier in ("poor", "middle", "rich"), (name, op.tier)
+        assert isinstance(op.geometric, bool), (name, op.geometric)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(s=samples(max_side=24), seed=seeds(), data=st.data())
+def test_contract(name, s, seed, data):
+    op = data.draw(st.sampled_from(_instances(name)), label="op")
+    check_op(op, s, seed)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_contract_on_default_sample(name):
+    for op in _instances(name):
+        for seed in range(3):
+            check_op(op, seed=seed)
+
+
+# --- targets follow the pixels ------------------------------------------------------------
+
+def _dot_sample(rng, h, w):
+    """Black image with one bright 3x3 blob; every keypoint sits on the blob's centre."""
+    img = np.zeros((h, w, 3), np.uint8)
+    cy = int(rng.integers(h // 4, 3 * h // 4))
+    cx = int(rng.integers(w // 4, 3 * w // 4))
+    img[cy - 1:cy + 2, cx - 1:cx + 2] = 255
+    kp = np.zeros((2, 4, 3), np.float32)  # identical keypoints: identity swaps are harmless
+    kp[..., 0], kp[..., 1], kp[..., 2] = cx + 0.5, cy + 0.5, 2
+    return Sample(img, keypoints=kp)
+
+
+@pytest.mark.parametrize("name", DOT_NAMES)
+@given(seed=seeds(), h=st.integers(24, 40), w=st.integers(24, 40), data=st.data())
+def test_keypoint_lands_on_the_moved_dot(name, seed, h, w, data):
+    op = data.draw(st.sampled_from(_dot_ops(name)), label="op")
+    rng = np.random.default_rng(seed)
+    s = _dot_sample(rng, h, w)
+    out = op(s, rng=rng)
+    weight = out.image.astype(np.float64).sum(-1)
+    oh, ow = weight.shape
+    if weight.sum() < 255 * 3 * 0.5:  # the dot was cropped away (or sampled out)
+        return
+    edge = np.concatenate([weight[0], weight[-1], weight[:, 0], weight[:, -1]])
+    if edge.max() > 0:  # the dot touches the border: its centroid is biased
+        return
+    kp = out.keypoints.reshape(-1, 3)
+    assert (kp[:, 2] == 2).all(), f"{op}: a keypoint on a visible dot lost its visibility"
+    # on the dot: within 1 px of a pixel at least half as bright as the brightest
+    rows, cols = np.nonzero(weight >= 0.5 * weight.max())
+    gap_x = np.maximum(np.maximum(cols - kp[:, :1], kp[:, :1] - (cols + 1)), 0)
+    gap_y = np.maximum(np.maximum(rows - kp[:, 1:2], kp[:, 1:2] - (rows + 1)), 0)
+    gap = np.hypot(gap_x, gap_y).min(1).max()
+    assert gap <= 1.0, f"{op}: keypoint {kp[0, :2]} is {gap:.2f} px from the moved dot"
+    if isinstance(op, (GeometricOp, Seq)):  # one matrix: the blob's centroid moves exactly
+        ys, xs = np.mgrid[0:oh, 0:ow] + 0.5
+        centre = np.array([(weight * xs).sum(), (weight * ys).sum()]) / weight.sum()
+        dist = np.abs(kp[:, :2] - centre).max()
+        assert dist <= 1.0, f"{op}: keypoints {kp[0, :2]} vs dot centroid {centre}"
+
+
+def _box_mask_sample(rng, h, w):
+    x1, x2 = np.sort(rng.choice(np.arange(w + 1), 2, replace=False))
+    y1, y2 = np.sort(rng.choice(np.arange(h + 1), 2, replace=False))
+    mask = np.zeros((h, w), np.uint8)
+    mask[y1:y2, x1:x2] = 1
+    img = np.full((h, w, 3), 128, np.uint8)
+    return Sample(img, mask=mask, boxes=np.array([[x1, y1, x2, y2]], np.float32),
+                  box_labels=np.array([7]))
+
+
+def _mask_box(mask):
+    ys, xs = np.nonzero(mask == 1)
+    if len(xs) == 0:
+        return None
+    return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float64)
+
+
+@pytest.mark.parametrize("name", GEOMETRIC_NAMES)
+@given(seed=seeds(), h=st.integers(8, 40), w=st.integers(8, 40), data=st.data())
+def test_moved_mask_lies_inside_moved_box(name, seed, h, w, data):
+    op = data.draw(st.sampled_from(_geometric_ops(name)), label="op")
+    rng = np.random.default_rng(seed)
+    s = _box_mask_sample(rng, h, w)
+    out = op(s, rng=rng)
+    mb = _mask_box(out.mask)
+    if mb is None:
+        return
+    b = out.boxes[0]
+    assert (mb[:2] >= b[:2] - 1).all() and (mb[2:] <= b[2:] + 1).all(), (
+        f"{op}: mask box {mb} is not inside the moved box {b}")
+
+
+EXACT_OPS = [HFlip(p=1.0), VFlip(p=1.0), Translate(), Translate(x=(-5, 5), y=(-5, 5),
+             unit="pixels"), PadCrop(), Pad(padding=(3, 1, 0, 2)), Crop(size=(20, 14)),
+             Crop(size=48, position="center"), Scale(scale=(1.0, 1.8)),
+             Scale(scale=(1.0, 1.5), keep_aspect=False), Resize(size=(50, 60)),
+             Affine(translate=(0.2, 0.2), scale=(1.0, 1.4)),
+             RandomResizedCrop(size=48, scale=(0.2, 1.0)),
+             Seq((HFlip(p=1.0), Translate(), Scale(scale=(1.0, 1.3))))]
+
+
+@pytest.mark.parametrize("op", EXACT_OPS, ids=repr)
+@given(seed=seeds(), h=st.integers(8, 40), w=st.integers(8, 40))
+def test_moved_mask_box_matches_moved_box(op, seed, h, w):
+    """Flips, translations and enlarging scales: the box of the moved mask is the moved box
+    within a pixel."""
+    rng = np.random.default_rng(seed)
+    s = _box_mask_sample(rng, h, w)
+    out = op(s, rng=rng)
+    mb = _mask_box(out.mask)
+    b = out.boxes[0].astype(np.float64)
+    if mb is None:  # moved out of the image: the clipped box has no area left
+        assert min(b[2] - b[0], b[3] - b[1]) <= 1.0, f"{op}: box {b} but the mask is empty"
+        return
+    assert np.abs(mb - b).max() <= 1.0, f"{op}: mask box {mb} vs moved box {b}"
+    assert out.box_labels.tolist() == [7]
+
+
+# --- fused vs unfused Seq -------------------------------------------------------------------
+
+FUSABLE = [HFlip(p=1.0), VFlip(p=0.5), Rotate(degrees=20.0), Scale(scale=(0.8, 1.3)),
+           Translate(), Shear(x=10.0), Affine(degrees=10.0, translate=(0.1, 0.1)),
+           PadCrop(padding=3), Pad(padding=2), Crop(size=(26, 30)), Resize(size=(36, 30)),
+           RandomResizedCrop(size=32, scale=(0.5, 1.0))]
+
+
+def _erode(valid, n=2):
+    return cv2.erode(valid.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=n,
+                     borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+
+
+@given(seed=seeds(), steps=st.lists(st.sampled_from(FUSABLE), min_size=2, max_size=3),
+       s=samples(with_mask=False, with_boxes=False, with_keypoints=True, dtype=np.float32,
+                 channels=3, kind="smooth", min_side=24, max_side=40))
+def test_fused_seq_matches_unfused(seed, steps, s):
+    h, w = s.size
+    labels = np.zeros((h, w), np.int32)
+    labels[: h // 2, : w // 3], labels[h // 2:, w // 2:] = 1, 2
+    mask = np.stack([np.ones((h, w), np.int32), labels], -1)  # channel 0 marks valid pixels
+    s = s.replace(mask=mask)
+    fused = Seq(tuple(steps))(s, rng=np.random.default_rng(seed))
+    plain = Seq(tuple(steps), fuse=False)(s, rng=np.random.default_rng(seed))
+    assert fused.image.shape == plain.image.shape
+    # keypoints move by the same composed matrix, up to float rounding
+    np.testing.assert_allclose(fused.keypoints[..., :2], plain.keypoints[..., :2], atol=1e-3)
+    if s.keypoints.shape[-1] == 3:  # a point leaving mid-run is hidden only when unfused
+        assert (fused.keypoints[..., 2] >= plain.keypoints[..., 2]).all()
+    # pixels: compare where both saw image content, away from the fill border
+    valid = _erode((fused.mask[..., 0] == 1) & (plain.mask[..., 0] == 1))
+    if valid.sum() == 0:
+        return
+    diff = np.abs(fused.image - plain.image)[valid]
+    assert diff.mean() < 0.02 and diff.max() < 0.15, (diff.mean(), diff.max(), steps)
+    # labels: nearest sampling may disagree only next to a label boundary
+    lab = plain.mask[..., 1].astype(np.uint8)
+    k = np.ones((5, 5), np.uint8)
+    near_edge = cv2.dilate(lab, k) != cv2.erode(lab, k)
+    bad = valid & (fused.mask[..., 1] != plain.mask[..., 1]) & ~near_edge
+    assert not bad.any(), f"{steps}: labels differ away from boundaries at {np.argwhere(bad)[:3]}"
+
+
+@given(seed=seeds(), steps=st.lists(st.sampled_from(FUSABLE), min_size=2, max_size=4),
+       h=st.integers(16, 40), w=st.integers(16, 40), fuse=st.booleans())
+def test_seq_mask_stays_inside_box(seed, steps, h, w, fuse):
+    """One fused warp: within 1 px. Unfused, each nearest-neighbour step may add up to half a
+    pixel (times the later magnification, at most ~3 here), so allow 3 px."""
+    rng = np.random.default_rng(seed)
+    s = _box_mask_sample(rng, h, w)
+    out = Seq(tuple(steps), fuse=fuse)(s, rng=rng)
+    mb = _mask_box(out.mask)
+    tol = 1.0 if fuse else 3.0
+    if mb is not None:
+        b = out.boxes[0]
+        assert (mb[:2] >= b[:2] - tol).all() and (mb[2:] <= b[2:] + tol).all(), (mb, b, steps)
+
+
+@dataclass(frozen=True)
+class _CropToFirstBox(GeometricOp):
+    """Draws its crop from the (moved) first box: it reads targets while sampling."""
+
+    def sample(self, rng, s):
+        x1, y1, x2, y2 = (int(v) for v in np.round(s.boxes[0]))
+        return {"left": x1, "top": y1, "w": max(1, x2 - x1), "h": max(1, y2 - y1)}
+
+    def out_size(self, params, size):
+        return params["h"], params["w"]
+
+    def matrix(self, params, size):
+        return np.array([[1.0, 0, -params["left"]], [0, 1.0, -params["top"]], [0, 0, 1.0]])
+
+
+@given(seed=seeds(), h=st.integers(16, 40), w=st.integers(16, 40))
+def test_fused_ops_draw_from_the_moved_targets(seed, h, w):
+    """Within a fused run, a geometric op samples from boxes as earlier steps moved them."""
+    rng = np.random.default_rng(seed)
+    s = _box_mask_sample(rng, h, w)
+    steps = (HFlip(p=1.0), Pad(padding=(3, 1, 0, 0)), _CropToFirstBox())
+    fused, pf = Seq(steps).sample_apply(np.random.default_rng(seed), s)
+    plain, pp = Seq(steps, fuse=False).sample_apply(np.random.default_rng(seed), s)
+    assert pf == pp
+    np.testing.assert_array_equal(fused.mask, plain.mask)
+    assert (fused.mask == 1).all()  # the crop is exactly the moved box
+
+
+# --- check_op itself catches broken ops -----------------------------------------------------
+
+@dataclass(frozen=True)
+class _Mutates(PixelOp):
+    def image(self, img, params):
+        img[0, 0] = 0 if img[0, 0].max() else 1
+        return img
+
+
+@dataclass(frozen=True)
+class _Unseeded(PixelOp):
+    def sample(self, rng, s):
+        return {"v": float(np.random.default_rng().random())}
+
+    def image(self, img, params):
+        return (img * 0 + params["v"] * 0.5).astype(img.dtype) if img.dtype == np.float32 \
+            else np.full_like(img, int(params["v"] * 255))
+
+
+@dataclass(frozen=True)
+class _NotJson(PixelOp):
+    def sample(self, rng, s):
+        return {"v": np.float32(rng.random())}
+
+    def image(self, img, params):
+        return img
+
+
+@dataclass(frozen=True)
+class _MovesBoxes(PixelOp):
+    def apply(self, s, params):
+        return s.replace(boxes=None if s.boxes is None else s.boxes + 1)
+
+
+@dataclass(frozen=True)
+class _Float64(PixelOp):
+    def image(self, img, params):
+        return img.astype(np.float64) / 255.0
+
+
+@dataclass(frozen=True)
+class _LeavesBoxesBehind(GeometricOp):
+    """Shifts the image but, wrongly, not through the matrix: boxes stay put."""
+
+    def matrix(self, params, size):
+        return np.eye(3)
+
+    def apply(self, s, params):
+        return s.replace(image=np.roll(s.image, 3, axis=1))
+
+
+@pytest.mark.parametrize("op, match", [
+    (_Mutates(), "input was modified"),
+    (_Unseeded(), "same seed"),
+    (_NotJson(), "JSON"),
+    (_MovesBoxes(), "non-geometric op changed a target"),
+    (_Float64(), "dtype"),
+    (HFlip(p=1.0), None),
+])
+def test_check_op_catches_broken_ops(op, match):
+    if match is None:
+        check_op(op)
+        return
+    with pytest.raises(AssertionError, match=match):
+        check_op(op)
+
+
+def test_dot_check_catches_targets_left_behind():
+    rng = np.random.default_rng(0)
+    s = _dot_sample(rng, 30, 30)
+    out = _LeavesBoxesBehind()(s, rng=rng)
+    weight = out.image.astype(float).sum(-1)
+    ys, xs = np.mgrid[0:30, 0:30] + 0.5
+    cx = (weight * xs).sum() / weight.sum()
+    assert abs(cx - out.keypoints[0, 0, 0]) > 1.0  # what test_keypoint_lands_... would flag
+
+
+def test_unregistered_private_ops_stay_out_of_the_registry():
+    assert not any(n.startswith("_") for n in registered_ops())
+    assert issubclass(_Mutates, Op)
+
+
+def test_seq_does_not_fuse_geometric_ops_that_override_apply():
+    """A GeometricOp subclass with its own apply keeps its behaviour inside a Seq."""
+    img = np.random.default_rng(0).integers(0, 256, (10, 12, 3), dtype=np.uint8)
+    steps = (HFlip(p=1.0), _LeavesBoxesBehind(), VFlip(p=1.0))
+    out = Seq(steps)(img, rng=np.random.default_rng(0))
+    ref = Seq(steps, fuse=False)(img, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(out, np.roll(img[:, ::-1], 3, axis=1)[::-1])

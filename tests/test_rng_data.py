@@ -1,0 +1,214 @@
+"""Randomness: reproducible per-item streams, reseeding after fork, and real keypoints."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+import augkit
+from augkit import AugmentedDataset, Sample
+from augkit.compose import Seq
+from augkit.poor import HFlip, RandomResizedCrop, Rotate
+from augkit.rng import default_rng, item_rng
+
+PIPE = Seq((RandomResizedCrop(size=16, scale=(0.3, 1.0)), HFlip(), Rotate(degrees=20.0)))
+
+
+class Images:
+    """A tiny map-style dataset: (image, label) pairs."""
+
+    def __init__(self, n=12, same=False):
+        rng = np.random.default_rng(123)
+        self.items = [rng.integers(0, 256, (20, 24, 3), dtype=np.uint8) for _ in range(n)]
+        if same:
+            self.items = [self.items[0]] * n
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i], i
+
+
+def _epoch(ds, workers, persistent=False, loader=None):
+    loader = loader or DataLoader(ds, batch_size=3, num_workers=workers,
+                                  persistent_workers=persistent)
+    imgs, labels = zip(*[(x, y) for x, y in loader])
+    return torch.cat(imgs).numpy(), torch.cat(labels).numpy()
+
+
+def test_results_do_not_depend_on_the_number_of_workers():
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    a, la = _epoch(ds, 0)
+    b, lb = _epoch(ds, 2)
+    np.testing.assert_array_equal(la, lb)
+    np.testing.assert_array_equal(a, b)
+    # and they are augmented: not the raw images
+    raw = np.stack(Images().items)
+    assert not np.array_equal(a, raw)
+
+
+def test_item_stream_is_a_function_of_seed_epoch_index():
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    for i in (0, 5):
+        expect = PIPE(Images()[i][0], rng=item_rng(7, 0, i))
+        np.testing.assert_array_equal(ds[i][0], expect)
+    assert item_rng(7, 0, 1).random() == item_rng(7, 0, 1).random()
+    assert item_rng(7, 0, 1).random() != item_rng(7, 1, 1).random()
+    assert item_rng(7, 0, 1).random() != item_rng(8, 0, 1).random()
+
+
+def test_set_epoch_changes_the_stream_and_reaches_persistent_workers():
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    e0, _ = _epoch(ds, 0)
+    ds.set_epoch(1)
+    assert ds.epoch == 1
+    e1, _ = _epoch(ds, 0)
+    assert not np.array_equal(e0, e1)
+    ds.set_epoch(0)
+    np.testing.assert_array_equal(_epoch(ds, 0)[0], e0)  # back to epoch 0: same stream
+    loader = DataLoader(ds, batch_size=3, num_workers=2, persistent_workers=True)
+    np.testing.assert_array_equal(_epoch(ds, 2, loader=loader)[0], e0)
+    ds.set_epoch(1)  # the workers already exist: the epoch travels in shared memory
+    np.testing.assert_array_equal(_epoch(ds, 2, loader=loader)[0], e1)
+
+
+def test_unseeded_workers_draw_different_streams():
+    augkit.seed(0)  # the parent's stream is fixed; forked workers must not copy it
+    default_rng().random()
+    ds = AugmentedDataset(Images(n=8, same=True), Rotate(degrees=90.0))
+    imgs, _ = _epoch(ds, 2)
+    flat = imgs.reshape(len(imgs), -1)
+    assert len({row.tobytes() for row in flat}) == len(flat)  # no two items alike
+    imgs2, _ = _epoch(ds, 2)  # and a new epoch's workers are reseeded again
+    assert not np.array_equal(imgs, imgs2)
+
+
+def _draw(_):
+    import os
+
+    return os.getpid(), float(default_rng().random())
+
+
+def test_default_stream_is_reseeded_after_fork():
+    augkit.seed(0)
+    parent = float(default_rng().random())
+    ctx = mp.get_context("fork")
+    with ctx.Pool(2) as pool:
+        got = pool.map(_draw, range(8), chunksize=1)
+    values = [v for _, v in got]
+    assert len(set(values)) == len(values)
+    augkit.seed(0)
+    assert float(default_rng().random()) == parent  # seed() makes the parent reproducible
+    assert parent not in values
+
+
+def test_same_seed_same_output_and_explicit_rng_does_not_touch_default():
+    img = Images()[0][0]
+    augkit.seed(3)
+    state = default_rng().bit_generator.state
+    a = PIPE(img, rng=np.random.default_rng(1))
+    b = PIPE(img, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    assert default_rng().bit_generator.state == state
+
+
+COCO_PAIRS = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)]
+
+
+@pytest.fixture(scope="module")
+def people(shared_data):
+    from PIL import Image
+
+    root = shared_data / "keypoints_mmpose" / "coco"
+    if not root.is_dir():
+        pytest.skip(f"{root} is absent: real keypoint checks need ../shared/data")
+    j = json.loads((root / "test_coco.json").read_text())
+    names = j["categories"][0]["keypoints"]
+    assert [(names[a], names[b]) for a, b in COCO_PAIRS][0] == ("left_eye", "right_eye")
+    out = []
+    for im in j["images"]:
+        anns = [a for a in j["annotations"] if a["image_id"] == im["id"]]
+        kp = np.array([a["keypoints"] for a in anns], np.float32).reshape(len(anns), 17, 3)
+        img = np.asarray(Image.open(root / im["file_name"]).convert("RGB"))
+        out.append(Sample(img, keypoints=kp))
+    return out
+
+
+def test_hflip_swaps_left_and_right_on_real_poses(people):
+    flip = HFlip(p=1.0, keypoint_pairs=COCO_PAIRS)
+    plain = HFlip(p=1.0)
+    compared = 0
+    for s in people:
+        w = s.size[1]
+        out = flip(s, rng=np.random.default_rng(0))
+        raw = plain(s, rng=np.random.default_rng(0))
+        assert out.keypoints.shape == s.keypoints.shape
+        k0, k1 = s.keypoints, out.keypoints
+        labelled = k0[..., 2] > 0
+        for a, b in [(0, 0), *COCO_PAIRS, *[(r, l) for l, r in COCO_PAIRS]]:
+            # the flipped left keypoint is the mirror of the original right one
+            m = labelled[:, b]
+            np.testing.assert_allclose(k1[m, a, 0], w - k0[m, b, 0], atol=1e-3)
+            np.testing.assert_allclose(k1[m, a, 1], k0[m, b, 1], atol=1e-3)
+            assert (k1[m, a, 2] == k0[m, b, 2]).all()
+        # the pixel under each keypoint moved with it (flips are exact copies)
+        v = (k1[..., 2] > 0) & (k1[..., 0] < w)
+        x1, y1 = np.floor(k1[v][:, 0]).astype(int), np.floor(k1[v][:, 1]).astype(int)
+        # (a keypoint on a pixel edge x = 100 touches pixels 99 and 100; the flip maps the
+        # pixel left of it to the pixel right of the flipped point, hence ceil - 1)
+        x0 = (np.ceil(w - k1[v][:, 0]) - 1).astype(int)
+        np.testing.assert_array_equal(out.image[y1, x1], s.image[y1, x0])
+        # a person facing the camera has the left eye right of the right eye: still true
+        # after a flip with swap, reversed after a plain flip
+        both = labelled[:, 1] & labelled[:, 2]
+        before = np.sign(k0[both, 1, 0] - k0[both, 2, 0])
+        np.testing.assert_array_equal(np.sign(k1[both, 1, 0] - k1[both, 2, 0]), before)
+        np.testing.assert_array_equal(np.sign(raw.keypoints[both, 1, 0] -
+                                              raw.keypoints[both, 2, 0]), -before)
+        compared += int(both.sum())
+    assert compared >= 5
+
+
+def test_real_keypoints_leaving_the_image_stay_and_are_hidden(people):
+    from augkit.poor import Crop
+
+    s = people[0]
+    out = Crop(size=(120, 160), position="center")(s, rng=np.random.default_rng(0))
+    assert out.keypoints.shape == s.keypoints.shape
+    x, y, v = out.keypoints[..., 0], out.keypoints[..., 1], out.keypoints[..., 2]
+    outside = (x < 0) | (x >= 160) | (y < 0) | (y >= 120)
+    assert outside.any() and (v[outside] == 0).all()
+    inside_before = s.keypoints[..., 2] > 0
+    assert (v[~outside & inside_before] == s.keypoints[..., 2][~outside & inside_before]).all()
+
+
+def test_torch_manual_seed_makes_unseeded_workers_reproducible():
+    """rng=None inside DataLoader workers draws from the worker's torch seed, even when the
+    parent never touched augkit's default stream."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = (
+        "import hashlib, numpy as np, torch\n"
+        "from torch.utils.data import DataLoader\n"
+        "from augkit import AugmentedDataset\n"
+        "from augkit.poor import Rotate\n"
+        "img = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)\n"
+        "ds = AugmentedDataset([img] * 6, Rotate(degrees=90.0))\n"
+        "torch.manual_seed(1)\n"
+        "out = torch.cat(list(DataLoader(ds, batch_size=2, num_workers=2))).numpy()\n"
+        "print(hashlib.sha1(out.tobytes()).hexdigest())\n")
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=root, env=env, text=True,
+                           capture_output=True, timeout=120) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
