@@ -43,8 +43,6 @@ from .sample import Sample
 
 __all__ = ["apply_batch", "sample_batch", "apply_batch_params"]
 
-_CV_DTYPES = (np.uint8, np.float32)
-
 
 def apply_batch(op: Op, images, rng: np.random.Generator | None = None):
     """Augment every image of a batch with its own parameters; returns the same kind."""
@@ -301,16 +299,18 @@ def _apply(op, arr: np.ndarray, params: list) -> np.ndarray:
 
 def _leaf_batch(op, x: np.ndarray, params: list) -> np.ndarray:
     hook = getattr(op, "image_batch", None)
-    if hook is not None:
-        return hook(x, params)
-    out = leaf_batch(op, x, params)
-    if out is not None:
-        return out
-    if isinstance(op, PixelOp):
-        outs = [op.image(x[j], p) for j, p in enumerate(params)]
-    else:
-        outs = [op.apply(Sample(x[j]), p).image for j, p in enumerate(params)]
-    return _stack(outs, x, op)
+    out = hook(x, params) if hook is not None else leaf_batch(op, x, params)
+    if out is None:
+        if isinstance(op, PixelOp):
+            outs = [op.image(x[j], p) for j, p in enumerate(params)]
+        else:
+            outs = [op.apply(Sample(x[j]), p).image for j, p in enumerate(params)]
+        out = _stack(outs, x, op)
+    if out.shape[1:3] != x.shape[1:3]:  # later draws assumed the size was kept
+        raise value_error(op, "images", f"changed size {x.shape[1:3]} -> {out.shape[1:3]}; "
+                          "the batched path resizes only through geometric ops (use the "
+                          "per-image path for this op)")
+    return out
 
 
 def _stack(outs, x, op) -> np.ndarray:

@@ -45,9 +45,16 @@ def _same(s: Sample):
     return s
 
 
+_TV_TARGETS = ("BoundingBoxes", "KeyPoints", "Mask")
+
+
 def _from_torch(t, op):
     import torch
 
+    if type(t).__name__ in _TV_TARGETS:  # a tv_tensors target is not an image
+        raise type_error(op, "input", f"is a tv_tensors.{type(t).__name__} {tuple(t.shape)}; "
+                         "augkit ops take images here: wrap the op with "
+                         "augkit.interop.torchvision.as_v2(op) to transform tv_tensors targets")
     if t.ndim == 3:
         chw = True
     elif t.ndim == 2:

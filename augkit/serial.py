@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,9 @@ def _plain(v):
 def to_dict(op: Op) -> dict:
     """A plain dict (JSON/YAML-able) that `from_dict` turns back into an equal op."""
     if not isinstance(op, Op):
+        mix = sys.modules.get("augkit.mix.base")  # batch mixers: only if augkit.mix is loaded
+        if mix is not None and isinstance(op, mix.BatchMixer):
+            return mix.mixer_to_dict(op)
         raise type_error("to_dict", "op", f"is {type(op).__name__}; expected an augkit op")
     d = {"type": type(op).__name__}
     for f in dataclasses.fields(op):
@@ -58,6 +62,10 @@ def from_dict(d: dict) -> Op:
         raise value_error("from_dict", "type", f"is missing in {d!r}; expected "
                           "{'type': OpName, ...}")
     name = d["type"]
+    if name.startswith("mix."):  # a batch mixer (augkit.mix, imports torch)
+        from .mix.base import mixer_from_dict
+
+        return mixer_from_dict(d)
     if name not in REGISTRY:
         import_builtin_ops()
     cls = REGISTRY.get(name)

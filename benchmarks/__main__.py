@@ -36,6 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-extra", action="store_true",
                    help="skip the policy and mixer modules")
     p.add_argument("--out", default="", help="also write the report (Markdown) to this file")
+    p.add_argument("--json", default="", help="also write the raw rows (images/s) as JSON")
 
 
 def register(subparsers) -> None:
@@ -137,6 +138,11 @@ def run_cli(args) -> int:
     if args.out:
         with open(args.out, "w") as f:
             f.write(report)
+    if args.json:
+        import json
+
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1, default=str)
     return 0
 
 

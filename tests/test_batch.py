@@ -71,6 +71,8 @@ GEOMETRIC = [
     Crop(size=20), Crop(size=(20, 24), position="center"), Crop(size=40), Pad(padding=3),
     Pad(padding=(1, 2, 3, 4), fill=128), PadCrop(padding=4), RandomResizedCrop(size=24),
     Resize(size=16), Resize(size=(40, 20), interpolation="cubic"),
+    Resize(size=(20, 48), interpolation="nearest"), Rotate(degrees=25, fill=128),
+    Scale(scale=(0.5, 0.8), interpolation="nearest", fill=(0, 64, 255)),
 ]
 COMBINED = [
     Seq((PadCrop(padding=4), HFlip(), Rotate(degrees=15))),
@@ -224,3 +226,42 @@ def test_bad_batches_raise_typed_errors_naming_the_op():
         apply_batch(op, BATCH, rng=42)
     with pytest.raises(AugkitValueError, match="one output size"):
         apply_batch(OneOf((Resize(size=8), Resize(size=16))), BATCH, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "nearest", "cubic"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_warp_kernel_mixes_fast_paths_and_warps(interpolation, dtype):
+    """One batch whose matrices take every path: flip, shift, resize-like, warp, perspective."""
+    from augkit.functional import geometry as G
+    from augkit.functional.batch import warp_batch
+
+    x = BATCH[:6] if dtype == np.uint8 else (BATCH[:6] / np.float32(255)).astype(np.float32)
+    c = (16.0, 16.0)
+    persp = G.rotation(5, c).copy()
+    persp[2, 0] = 1e-3
+    ms = np.stack([G.hflip(32), G.translation(3, -2), G.scaling(1.25, 1.25, c),
+                   G.rotation(17, c), G.vflip(32) @ G.hflip(32), persp])
+    got = warp_batch(x, ms, (32, 32), interpolation, 0.25 if dtype == np.float32 else 40)
+    fill = 0.25 if dtype == np.float32 else 40
+    want = np.stack([G.warp_image(x[j], ms[j], (32, 32), interpolation, fill)
+                     for j in range(len(ms))])
+    assert_close(got, want)
+    if dtype == np.float32:
+        assert 0.0 <= got.min() and got.max() <= 1.0
+
+
+def test_a_size_changing_non_geometric_op_is_refused_not_misdrawn():
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from augkit.core import PixelOp
+
+    @dataclass(frozen=True)
+    class _Halve(PixelOp):
+        register: ClassVar[bool] = False
+
+        def image(self, img, params):
+            return np.ascontiguousarray(img[::2, ::2])
+
+    with pytest.raises(AugkitValueError, match="_Halve: images changed size"):
+        apply_batch(Seq((_Halve(), Crop(size=8))), BATCH, np.random.default_rng(0))

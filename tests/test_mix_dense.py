@@ -175,3 +175,19 @@ def test_mixup_soft_and_dominant_masks(n, k, seed, per_sample):
     assert torch.equal(dom, exp)
 
 
+
+
+@given(n=st.integers(1, 5), seed=seeds)
+def test_mixup_keeps_the_boxes_of_both_images_once(n, seed):
+    rng = np.random.default_rng(seed)
+    boxes = [torch.tensor([[float(i), 0.0, i + 2.0, 3.0]]) for i in range(n)]
+    labels = [torch.tensor([i]) for i in range(n)]
+    m = MixUp()
+    b = Batch(torch.rand(n, 3, 8, 8), boxes=boxes, box_labels=labels)
+    p = m.sample(rng, b)
+    out = m.apply(b, p)
+    for i in range(n):
+        j = p["perm"][i]
+        exp = [i] if j == i else [i, j]
+        assert out.box_labels[i].tolist() == exp
+        torch.testing.assert_close(out.boxes[i], torch.cat([boxes[k] for k in exp]))

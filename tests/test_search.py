@@ -157,6 +157,8 @@ def test_a_trial_left_running_by_a_crash_is_finished_not_lost(tmp_path):
     assert [r["number"] for r in fold0] == [0, 1, 2, 3]
     assert all(r["state"] == "COMPLETE" for r in fold0)
     assert fold0[3]["op0"] == op0  # its stored parameter was kept
+    cands = {tuple(r[c] for c in ("prob0", "mag0", "op1", "prob1", "mag1")) for r in fold0}
+    assert len(cands) == 4  # the parameters it lacked are fresh draws, not a replay
     states = {tr.state for tr in load_study(storage_of(res.run_dir), 0, conf).trials}
     assert states == {optuna.trial.TrialState.COMPLETE}
 

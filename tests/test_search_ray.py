@@ -4,6 +4,7 @@ through Ray Tune + OptunaSearch, results in the local backend's format."""
 from __future__ import annotations
 
 import csv
+import os
 
 import pytest
 
@@ -24,15 +25,15 @@ def local_ray():
 
 
 def test_ray_backend_writes_the_local_format(tmp_path, local_ray):
-    res = run("digits", tmp_path / "ray", subset=200, folds=2, trials=3, epochs=1,
+    res = run("digits", tmp_path / "ray", subset=200, folds=2, trials=2, epochs=1,
               backend="ray", progress=False)
     with open(res.run_dir / "trials.csv") as f:
         reader = csv.DictReader(f)
         assert tuple(reader.fieldnames) == COLUMNS
         rows = list(reader)
-    assert len(rows) == 6
+    assert len(rows) == 4
     assert sorted((r["fold"], r["number"]) for r in rows) == [
-        (str(k), str(n)) for k in range(2) for n in range(3)]
+        (str(k), str(n)) for k in range(2) for n in range(2)]
     for r in rows:
         assert r["state"] == "COMPLETE"
         assert 0 <= float(r["acc"]) <= 1 and float(r["ce"]) > 0
@@ -43,4 +44,41 @@ def test_ray_backend_writes_the_local_format(tmp_path, local_ray):
         assert (res.run_dir / f"fold{k}.pt").is_file()  # trained by Ray tasks, stored locally
     # the run directory is an ordinary one: the local backend resumes it (nothing to do)
     again = run(resume=res.run_dir, progress=False)
-    assert len(again.trials) == 6 and again.policy == res.policy
+    assert len(again.trials) == 4 and again.policy == res.policy
+
+
+def test_a_failing_ray_trial_is_recorded_and_the_study_survives(tmp_path, local_ray,
+                                                                monkeypatch):
+    import augkit.search.job as job
+    from augkit.search.train import Trained
+
+    token = tmp_path / "fail-once"
+    token.write_text("")
+
+    class FailOnce(Trained):  # defined here, so Ray ships it to the workers by value
+        def net(self):
+            try:  # the first trial to grab the token raises, in its Ray worker
+                os.rename(self.token, f"{self.token}.{os.getpid()}.{id(self)}")
+            except FileNotFoundError:
+                return super().net()
+            raise RuntimeError("worker fault injected by the test")
+
+    real = job._fold_models
+
+    def wrapped(*args, **kw):
+        models = real(*args, **kw)
+        out = []
+        for m in models:
+            f = FailOnce(**m.__dict__)
+            f.token = str(token)
+            out.append(f)
+        return out
+
+    monkeypatch.setattr(job, "_fold_models", wrapped)
+    res = run("digits", tmp_path / "rf", subset=200, folds=2, trials=3, epochs=1,
+              backend="ray", progress=False)
+    states = sorted(r["state"] for r in res.trials)
+    assert states == ["COMPLETE"] * 5 + ["FAIL"]
+    assert res.policy.subpolicies and not token.exists()
+    failed = next(r for r in res.trials if r["state"] == "FAIL")
+    assert "worker fault injected by the test" in failed["error"]

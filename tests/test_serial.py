@@ -110,3 +110,18 @@ def test_yaml_is_loaded_safely(tmp_path):
 def test_to_dict_rejects_non_ops():
     with pytest.raises(TypeError, match="to_dict: op is dict"):
         to_dict({"type": "HFlip"})
+
+
+def test_batch_mixers_round_trip_through_the_common_serialiser(tmp_path):
+    import json
+
+    import augkit
+    from augkit import mix
+
+    m = mix.Mixer(choices=[mix.MixUp(alpha=0.4), mix.CutMix(alpha=1.0)], p=[0.3, 0.5],
+                  num_classes=10, label_smoothing=0.1)
+    assert augkit.from_dict(json.loads(json.dumps(augkit.to_dict(m)))) == m
+    path = augkit.save(m, tmp_path / "mixer.yaml")
+    assert augkit.load(path) == m
+    cut = augkit.from_dict(augkit.to_dict(augkit.middle.CutOut()))
+    assert type(cut).__module__.startswith("augkit.middle")

@@ -125,33 +125,40 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
     flag = G._cv_interp(interpolation)
     warp_flag = cv2.INTER_LINEAR if interpolation == "area" else flag
     f = G._fill_value(fill, c)
-    border = tuple(f) + (0.0,) * (4 - len(f)) if isinstance(f, list) else f
+    # OpenCV reads a bare number as (v, 0, 0, 0): spell the fill out for every channel
+    border = tuple(f) + (0.0,) * (4 - len(f)) if isinstance(f, list) else (f,) * 4
+    rflag = cv2.INTER_NEAREST_EXACT if interpolation == "nearest" else flag  # as warp_image
     mc = cv_matrices(ms[idx])
     resize = (axis[idx] & (ms[idx, 0, 2] == 0) & (ms[idx, 1, 2] == 0)
               & np.isclose(ms[idx, 0, 0], ow / w, rtol=1e-9, atol=0.0)
               & np.isclose(ms[idx, 1, 1], oh / h, rtol=1e-9, atol=0.0))
-    mat = _mat_view(c)
     modes = np.where(_covered(ms[idx], (oh, ow), (h, w)), cv2.BORDER_REPLICATE,
-                     cv2.BORDER_CONSTANT)
+                     cv2.BORDER_CONSTANT).tolist()
     window = getattr(G, "_resize_window", None)  # crop + resize, when geometry has it
-    for k, j in enumerate(idx):
-        src, dst = mat(x[j]), mat(out[j])
-        if resize[k]:
-            cv2.resize(src, (ow, oh), dst=dst, interpolation=flag)
+    xs, outs = (x, out) if c > 1 else (x[..., 0], out[..., 0])  # OpenCV wants (H, W) grey
+    flat = ms[idx].reshape(len(idx), 9).tolist()
+    for j, is_resize, is_affine, is_axis, mode, m, mck in zip(
+            idx.tolist(), resize.tolist(), affine[idx].tolist(), axis[idx].tolist(), modes,
+            flat, mc):
+        src, dst = xs[j], outs[j]
+        if is_resize:
+            cv2.resize(src, (ow, oh), dst=dst, interpolation=rflag)
             continue
-        win = window(ms[j].ravel().tolist(), (oh, ow), (h, w)) if window and axis[j] else None
+        win = window(m, (oh, ow), (h, w)) if window and is_axis else None
         if win is not None:
             y0, y1, x0, x1 = win
-            cv2.resize(src[y0:y1, x0:x1], (ow, oh), dst=dst, interpolation=flag)
-        elif affine[j]:
-            cv2.warpAffine(src, mc[k, :2], (ow, oh), dst=dst, flags=warp_flag,
-                           borderMode=int(modes[k]), borderValue=border)
+            cv2.resize(src[y0:y1, x0:x1], (ow, oh), dst=dst, interpolation=rflag)
+        elif is_affine:
+            cv2.warpAffine(src, mck[:2], (ow, oh), dst=dst, flags=warp_flag, borderMode=mode,
+                           borderValue=border)
         else:
-            cv2.warpPerspective(src, mc[k], (ow, oh), dst=dst, flags=warp_flag,
-                                borderMode=int(modes[k]), borderValue=border)
+            cv2.warpPerspective(src, mck, (ow, oh), dst=dst, flags=warp_flag,
+                                borderMode=mode, borderValue=border)
     if x.dtype == np.float32 and interpolation in ("cubic", "lanczos"):
-        np.clip(out[idx], 0.0, 1.0, out=out[idx]) if len(idx) < n else np.clip(
-            out, 0.0, 1.0, out=out)
+        if len(idx) < n:  # fancy indexing copies: clip the selection, then write it back
+            out[idx] = np.clip(out[idx], 0.0, 1.0)
+        else:
+            np.clip(out, 0.0, 1.0, out=out)
 
 
 def _covered(ms, out_size, size) -> np.ndarray:

@@ -275,6 +275,8 @@ def remap_image(img: np.ndarray, map_x: np.ndarray, map_y: np.ndarray,
         return np.concatenate([p.reshape(img.shape[:2] + (-1,)) for p in parts], axis=2)
     border = tuple(f) + (0.0,) * (4 - len(f)) if isinstance(f, list) else f
     out = cv2.remap(img, map_x, map_y, flag, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    if interpolation in ("cubic", "lanczos") and np.issubdtype(out.dtype, np.floating):
+        np.clip(out, 0.0, 1.0, out=out)  # their overshoot must not leave [0, 1]
     return out.reshape(img.shape)
 
 

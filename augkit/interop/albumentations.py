@@ -93,7 +93,7 @@ class _AlbuBase(Op):
         kwargs: dict[str, Any] = {"image": s.image.copy(), "bboxes": boxes.copy(),
                                   "augkit_box": np.arange(len(boxes)), "keypoints": flat_kp,
                                   "augkit_kp": np.arange(len(flat_kp))}
-        if mask is not None:
+        if mask is not None and mask.size:  # a (H, W, 0) mask has nothing to move
             kwargs["mask"] = mask.copy()
         try:
             r = c(**kwargs)
@@ -111,7 +111,9 @@ def _back(s: Sample, r: dict, kp) -> Sample:
         img = np.clip(img, 0, 1 if s.image.dtype == np.float32 else 255).astype(s.image.dtype)
     oh, ow = img.shape[:2]
     changes: dict[str, Any] = {"image": img}
-    if s.mask is not None:
+    if s.mask is not None and "mask" not in r:
+        changes["mask"] = np.zeros((oh, ow) + s.mask.shape[2:], s.mask.dtype)
+    elif s.mask is not None:
         changes["mask"] = np.asarray(r["mask"]).astype(s.mask.dtype).reshape(
             (oh, ow) + s.mask.shape[2:])
     if s.boxes is not None:  # albumentations drops boxes cropped away: labels follow

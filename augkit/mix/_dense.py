@@ -11,8 +11,9 @@ An optional fifth element ``skip`` (B bools) turns a piece off for some images: 
 piece then contributes nothing and an "occlude" piece hides nothing (CutMix pairing an image
 with itself pastes it onto itself: nothing is hidden and nothing is duplicated).
 
-All images of a piece are handled by one set of tensor ops on the targets' device; the only
-host round trip is one per batch, to learn how many targets each image keeps.
+All images of a piece are handled by one set of tensor ops on the targets' device; host
+round trips happen per batch and target kind (to learn how many targets each image keeps),
+never per image.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _split(rows_list, img_list, keep_list, n: int):
     keep = torch.cat(keep_list, 0)
     order = torch.sort(img, stable=True).indices
     rows, img, keep = rows[order], img[order], keep[order]
-    counts = torch.bincount(img[keep], minlength=n).tolist()  # the one host sync
+    counts = torch.bincount(img[keep], minlength=n).tolist()  # host syncs: per batch only
     return list(torch.split(rows[keep], counts, 0))
 
 

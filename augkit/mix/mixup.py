@@ -34,7 +34,7 @@ class MixUp(BatchMixer):
     * Masks: ``mask_mode="soft"`` gives (B, K, H, W) float soft masks (needs
       ``mask_classes``); ``"dominant"`` keeps the label map of the image with weight >= 0.5.
       Boxes, box labels and keypoints of both images are kept (both objects are in the
-      picture), the image's own first.
+      picture), the image's own first; an image paired with itself keeps its own once.
     """
 
     alpha: float = 1.0
@@ -83,7 +83,9 @@ class MixUp(BatchMixer):
             changes["masks"] = self._masks(b.masks, perm, lam)
         if b.boxes is not None or b.keypoints is not None:
             whole = (0, 0, *b.size)
-            pieces = [("clip", list(range(n)), whole, (0, 0)), ("clip", perm_l, whole, (0, 0))]
+            self_paired = [j == i for i, j in enumerate(perm_l)]  # no duplicate targets
+            pieces = [("clip", list(range(n)), whole, (0, 0)),
+                      ("clip", perm_l, whole, (0, 0), self_paired)]
             changes.update(move_targets(self, b, pieces, 0.0))
         return b.replace(**changes)
 

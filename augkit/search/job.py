@@ -129,7 +129,8 @@ def _diff(clash: dict) -> str:
 
 
 class Progress:
-    """tqdm on a terminal; otherwise a quiet log line every ~10% of the trials."""
+    """tqdm on a terminal (or `enabled=True`); otherwise a quiet log line every ~10% of the
+    trials on stderr; `enabled=False`: silent."""
 
     def __init__(self, total: int, done: int, enabled: bool | None):
         self.total, self.done, self.t0 = total, done, time.perf_counter()
@@ -137,7 +138,7 @@ class Progress:
         tty = sys.stderr.isatty()
         self.bar = None
         self.quiet = enabled is False
-        if (enabled is None and tty) or enabled == "bar":
+        if enabled is True or (enabled is None and tty):
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, initial=done, desc="search", unit="trial")
@@ -249,15 +250,15 @@ def storage_of(run_dir: Path):
     return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
 
 
-def load_study(storage, fold: int, cfg: dict, n_done: int | None = None):
-    """The fold's study. The sampler's seed includes the number of trials already stored so
-    that a resumed run does not replay the proposals it made before the crash."""
+def load_study(storage, fold: int, cfg: dict, n_done: int | None = None, salt: int = 0):
+    """The fold's study. The sampler's seed includes the number of trials already stored (and
+    a salt) so that a resumed run does not replay the proposals made before the crash."""
     import optuna
 
     name = f"fold-{fold}"
     if n_done is None:
         n_done = 0
-    sampler = optuna.samplers.TPESampler(seed=hash_seed(cfg["seed"], fold, n_done),
+    sampler = optuna.samplers.TPESampler(seed=hash_seed(cfg["seed"], fold, n_done, salt),
                                          n_startup_trials=max(5, min(15, cfg["trials"] // 4)))
     return optuna.create_study(study_name=name, storage=storage, direction="maximize",
                                sampler=sampler, load_if_exists=True)
@@ -305,7 +306,11 @@ def finish_stale(storage, k, cfg, trained, xv, yv, ops, prog) -> None:
 
     study = load_study(storage, k, cfg)
     stale = [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
-    net = trained.net() if stale else None
+    if not stale:
+        return
+    # parameters the dead process had not drawn yet come from a fresh stream
+    study = load_study(storage, k, cfg, n_done=len(study.trials), salt=1)
+    net = trained.net()
     for fz in stale:
         _score_one(study, optuna.trial.Trial(study, fz._trial_id), k, cfg, trained, net, xv,
                    yv, ops)

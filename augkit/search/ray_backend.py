@@ -19,8 +19,7 @@ def _init(ray_address: str | None):
     import ray
 
     if not ray.is_initialized():
-        kw = {"address": ray_address} if ray_address else {
-            "num_cpus": max(1, min(2, os.cpu_count() or 1)), "include_dashboard": False}
+        kw = {"address": ray_address} if ray_address else {"include_dashboard": False}
         ray.init(ignore_reinit_error=True, log_to_driver=False, logging_level="ERROR", **kw)
     return ray
 
@@ -48,9 +47,38 @@ def _trainable(config, trained=None, xv=None, yv=None, cfg=None, fold=0):
     from .train import set_threads
 
     set_threads(1)
-    m = A.score(trained, xv, yv, A.steps_of(config), cfg["space"],
-                A.trial_seed(cfg["seed"], fold, config["trial_number"]))
+    try:
+        m = A.score(trained, xv, yv, A.steps_of(config), cfg["space"],
+                    A.trial_seed(cfg["seed"], fold, config["trial_number"]))
+    except Exception as e:  # a failing candidate: the searcher records it as FAIL
+        tune.report({"value": float("-inf"), "error": f"{type(e).__name__}: {e}"})
+        return
     tune.report({"value": A.value_of(m, cfg["objective"]), **m})
+
+
+def _searcher(**kw):
+    """OptunaSearch that records failures with their message: a result carrying "error"
+    (the candidate raised) or a Tune error (the worker died) ends the Optuna trial as FAIL
+    with an "error" user attr, as the local backend does."""
+    import optuna
+    from ray.tune.search.optuna import OptunaSearch
+
+    class Searcher(OptunaSearch):
+        def on_trial_result(self, trial_id, result):
+            if "error" not in result:
+                super().on_trial_result(trial_id, result)
+
+        def on_trial_complete(self, trial_id, result=None, error=False):
+            ot = self._ot_trials.get(trial_id)
+            if ot is None or trial_id in self._completed_trials or not (
+                    error or (result and "error" in result)):
+                return super().on_trial_complete(trial_id, result, error)
+            msg = (result or {}).get("error") or "the Ray worker failed (see the Ray logs)"
+            ot.set_user_attr("error", str(msg))
+            self._ot_study.tell(ot, state=optuna.trial.TrialState.FAIL)
+            self._completed_trials.add(trial_id)
+
+    return Searcher(**kw)
 
 
 class _Space:
@@ -72,7 +100,6 @@ def score_fold(storage, k, cfg, trained, xv, yv, ops, prog, ray_address=None) ->
     """Run the fold's remaining trials through Ray Tune + OptunaSearch on `storage`."""
     import optuna
     from ray import tune
-    from ray.tune.search.optuna import OptunaSearch
 
     from .job import hash_seed, load_study
 
@@ -85,7 +112,7 @@ def score_fold(storage, k, cfg, trained, xv, yv, ops, prog, ray_address=None) ->
     sampler = optuna.samplers.TPESampler(seed=hash_seed(cfg["seed"], k, n_done),
                                          n_startup_trials=max(5, min(15, cfg["trials"] // 4)))
 
-    searcher = OptunaSearch(space=_Space(tuple(ops)), metric="value", mode="max", sampler=sampler,
+    searcher = _searcher(space=_Space(tuple(ops)), metric="value", mode="max", sampler=sampler,
                             study_name=f"fold-{k}", storage=storage)
     cb = _Recorder(storage, prog, f"fold-{k}")
     fn = tune.with_parameters(_trainable, trained=trained, xv=xv, yv=yv, cfg=cfg, fold=k)
@@ -97,8 +124,7 @@ def score_fold(storage, k, cfg, trained, xv, yv, ops, prog, ray_address=None) ->
     scratch = tempfile.mkdtemp(prefix="augkit-ray-")
     tuner = tune.Tuner(
         fn,
-        tune_config=tune.TuneConfig(search_alg=searcher, num_samples=remaining,
-                                    max_concurrent_trials=2),
+        tune_config=tune.TuneConfig(search_alg=searcher, num_samples=remaining),
         run_config=tune.RunConfig(
             name=f"fold-{k}", storage_path=scratch,
             callbacks=[cb], verbose=0, failure_config=tune.FailureConfig(max_failures=0)),
@@ -124,7 +150,7 @@ def _recorder_cls():
             if tid is None:
                 return
             for key in ("ce", "acc", "wall_s", "cpu_s"):
-                if key in result:
+                if key in result and "error" not in result:
                     self.storage.set_trial_user_attr(tid, key, float(result[key]))
             v = result.get("value")
             if v is not None and np.isfinite(v):
@@ -134,14 +160,7 @@ def _recorder_cls():
             self.prog.step(self.best)
 
         def on_trial_error(self, iteration, trials, trial, **info):
-            tid = trial.config.get("optuna_trial_id")
-            err = getattr(trial, "error_file", None) or "trial raised in a Ray worker"
-            if tid is not None:
-                try:
-                    self.storage.set_trial_user_attr(tid, "error", str(err))
-                except Exception:  # already marked failed by the searcher
-                    pass
-            self.prog.step(self.best)
+            self.prog.step(self.best)  # the searcher has stored it as FAIL
 
     return Recorder
 
