@@ -39,7 +39,8 @@ _EXPORTS = {
     "Policy": "augkit.policy",
     "show": "augkit.show",
 }
-_SUBMODULES = ("poor", "middle", "mix", "rich", "policy", "search", "testing", "functional",
+_SUBMODULES = ("batch", "poor", "middle", "mix", "rich", "policy", "search", "testing",
+               "functional",
                "interop", "tiers", "photometric")
 
 __all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
@@ -50,6 +51,8 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
     elif name in _SUBMODULES:
         value = importlib.import_module(f"augkit.{name}")
+    elif name.startswith("_"):  # private names (and `from . import _x` probes) never load ops
+        raise AttributeError(f"module 'augkit' has no attribute {name!r}")
     else:
         from .core import registered_ops  # every registered op is reachable as augkit.Name
 

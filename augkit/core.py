@@ -17,7 +17,7 @@ import numpy as np
 from .boundary import to_sample
 from .errors import type_error, value_error
 from .functional import geometry as G
-from .sample import Sample
+from .sample import Sample, check_image
 
 TIERS = ("poor", "middle", "rich")
 REGISTRY: dict[str, type] = {}
@@ -77,7 +77,6 @@ class Op:
 
     def __call__(self, x, rng: np.random.Generator | None = None):
         """Augment `x` (numpy HWC, torch CHW, PIL image or Sample); returns the same kind."""
-        s, back = to_sample(x, self)
         if rng is None:
             from .rng import default_rng
 
@@ -85,11 +84,24 @@ class Op:
         elif not isinstance(rng, np.random.Generator):
             raise type_error(self, "rng", f"is {type(rng).__name__}; expected a numpy.random."
                              "Generator (np.random.default_rng(seed)) or None")
+        if type(x) is np.ndarray:  # the common case: no conversion closure round trip
+            check_image(x, self)
+            return self.sample_apply(rng, Sample(x))[0].image
+        s, back = to_sample(x, self)
         return back(self.sample_apply(rng, s)[0])
 
     def children(self) -> tuple[Op, ...]:
         """Nested ops (combinators and runners override)."""
         return ()
+
+    def batch(self, images, rng: np.random.Generator | None = None):
+        """Augment a whole batch, each image with its own parameters, in one vectorised pass:
+        numpy (B, H, W, C) / (B, H, W) or torch (B, C, H, W) in, the same kind out. Same
+        result as ``[op(img, rng) for img in images]`` with the same `rng` (images only;
+        see `augkit.batch`)."""
+        from .batch import apply_batch
+
+        return apply_batch(self, images, rng)
 
 
 def check_prob(op, field: str, p) -> None:
@@ -162,6 +174,11 @@ class GeometricOp(Op):
     def apply(self, s: Sample, params: dict) -> Sample:
         size = s.size
         m = self.matrix(params, size)
+        if s.mask is None and s.boxes is None and s.keypoints is None:  # image only: no dicts
+            interp, fill, _ = self.warp_style()
+            img = G.warp_image(s.image, m, self.out_size(params, size), interp,
+                               0.0 if fill is None else fill)
+            return self.remap_targets(Sample(img), params)
         out = warp_sample(s, m, self.out_size(params, size), self.warp_style())
         return self.remap_targets(out, params)
 
