@@ -14,6 +14,10 @@ PLUGINS = {
     "bench": "benchmarks.__main__",
 }
 
+# plugins that live in the source checkout, not in the installed package: help lists them
+# from this line without importing them (importing benchmarks also pins thread counts)
+CHECKOUT_PLUGINS = {"bench": "time augkit against its peers (from a source checkout)"}
+
 
 def _ops(args) -> int:
     from .core import registered_ops
@@ -30,7 +34,8 @@ def _ops(args) -> int:
     return 0
 
 
-def build_parser(argv_cmd: str | None = None) -> argparse.ArgumentParser:
+def build_parser(argv_cmd: str | None = None, plugins: bool = True) -> argparse.ArgumentParser:
+    """The parser; `argv_cmd` given: load only that command's plugin; `plugins=False`: none."""
     from ._version import __version__
 
     p = argparse.ArgumentParser(prog="augkit", description=__doc__)
@@ -40,14 +45,21 @@ def build_parser(argv_cmd: str | None = None) -> argparse.ArgumentParser:
     ops.set_defaults(func=_ops)
     seen = set()
     for cmd, mod in PLUGINS.items():
-        if mod in seen or (argv_cmd is not None and argv_cmd != cmd):
+        if not plugins or mod in seen or (argv_cmd is not None and argv_cmd != cmd):
+            continue
+        if argv_cmd is None and cmd in CHECKOUT_PLUGINS:
+            sub.add_parser(cmd, help=CHECKOUT_PLUGINS[cmd], add_help=False)
             continue
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as e:  # a plugin whose optional deps are missing
-            if argv_cmd == cmd:
-                raise SystemExit(f"augkit {cmd}: unavailable ({e})") from None
-            continue
+            if argv_cmd != cmd:
+                continue
+            top = mod.split(".")[0]
+            if cmd in CHECKOUT_PLUGINS and e.name == top:
+                raise SystemExit(f"augkit {cmd}: the {top} package is not installed with "
+                                 f"augkit; run from a checkout: python -m {top}") from None
+            raise SystemExit(f"augkit {cmd}: unavailable ({e})") from None
         seen.add(mod)
         module.register(sub)
     return p
@@ -58,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     cmd = next((a for a in argv if not a.startswith("-")), None)
     # a known command loads only its own plugin (`augkit ops` imports none); help and
     # unknown commands load them all so that every command is listed
-    parser = build_parser(cmd if cmd in PLUGINS or cmd == "ops" else None)
+    known = cmd in PLUGINS or cmd == "ops"
+    # --version (no command) needs no plugin at all
+    parser = build_parser(cmd if known else None,
+                          plugins=known or not any(a == "--version" for a in argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

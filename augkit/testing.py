@@ -24,6 +24,9 @@ optional; read from the instance, so a property works too):
 * ``image_only``: True when the op refuses samples with mask, boxes or keypoints (it must
   raise an `AugkitError` for them); `check_op` checks that and then tests the image alone.
   A property works too, for ops where it depends on a field.
+* ``accepts_channels: ClassVar[tuple[int, ...]]``: the channel counts the op takes (0 = grey
+  HW), for ops that refuse others with an `AugkitError` (colour ops: ``(0, 1, 3, 4)``).
+  `check_op` checks that an image with another count is refused. Default: any count.
 * ``check_dot: ClassVar[bool]``: set False on a geometric op whose output cannot be checked
   by following one bright dot (it also changes pixel values, or swaps keypoint identities).
 """
@@ -42,8 +45,9 @@ from .errors import AugkitError
 from .sample import Sample, check_image, check_sample
 
 __all__ = ["images", "samples", "seeds", "ops", "default_instance", "example_instances",
-           "check_op", "EXAMPLES", "may_change_size", "may_change_targets", "may_standardize",
-           "declares_changes_targets", "refuses_targets",
+           "check_op", "EXAMPLES", "DEFAULT_CHANNELS", "DRAW_2_AND_5_CHANNELS",
+           "may_change_size", "may_change_targets", "may_standardize",
+           "declares_changes_targets", "refuses_targets", "refuses_channels",
            "assert_same", "default_sample"]
 
 
@@ -127,6 +131,19 @@ def refuses_targets(op: Op) -> bool:
     return any(refuses_targets(c) for c in op.children())
 
 
+def _channel_count(img) -> int:
+    return 0 if np.ndim(img) == 2 else int(np.shape(img)[2])
+
+
+def refuses_channels(op: Op, channels: int) -> bool:
+    """Whether `op` or a child declares ``accepts_channels`` without `channels` (so the call
+    may raise an `AugkitError` for an image with that many channels; 0 = grey HW)."""
+    accepted = getattr(op, "accepts_channels", None)
+    if accepted is not None and channels not in tuple(accepted):
+        return True
+    return any(refuses_channels(c, channels) for c in op.children())
+
+
 def declares_changes_targets(op: Op) -> bool:
     """Whether `op` or a child sets ``changes_targets`` (may drop boxes, hide keypoints...)."""
     if getattr(op, "changes_targets", False) is True:
@@ -165,17 +182,31 @@ def _pixels(rng: np.random.Generator, shape, dtype, kind: str) -> np.ndarray:
     return x.astype(np.float32)
 
 
+DRAW_2_AND_5_CHANNELS: bool = False
+"""Whether `images` also draws 2- and 5-channel images when not told which channel counts
+to use. Off until every built-in op passes the contract with them (see `DEFAULT_CHANNELS`)."""
+
+DEFAULT_CHANNELS: tuple[int, ...] = (0, 1, 3, 4)
+"""Channel counts `images` draws when not told (0 = grayscale HW), plus 2 and 5 when
+`DRAW_2_AND_5_CHANNELS` is on: they reach the paths for channel counts OpenCV and PIL do
+not handle natively (more than 4 channels). With more than 4 channels the height is kept
+above 4 when the width is, since an (H<=4, W>4, C>4) array is refused as a likely CHW
+image."""
+
+
 def images(dtype=None, min_side: int = 1, max_side: int = 32, channels=None, kind=None):
     """Valid augkit images: HWC (or HW when channels is 0), uint8 or float32 in [0, 1].
 
     dtype: np.uint8, np.float32 or None (either); channels: an int, a list to choose from,
-    or None (0 = grayscale HW, 1, 3 or 4); kind: "noise", "smooth", "constant" or None (any).
+    or None (`DEFAULT_CHANNELS`: 0 = grayscale HW, 1, 3 or 4; also 2 and 5 when
+    `DRAW_2_AND_5_CHANNELS` is on); kind: "noise", "smooth",
+    "constant" or None (any).
     """
     from hypothesis import strategies as st
 
     dtypes = [np.uint8, np.float32] if dtype is None else [dtype]
     if channels is None:
-        chans = [0, 1, 3, 4]
+        chans = list(DEFAULT_CHANNELS) + ([2, 5] if DRAW_2_AND_5_CHANNELS else [])
     elif isinstance(channels, int):
         chans = [channels]
     else:
@@ -187,6 +218,8 @@ def images(dtype=None, min_side: int = 1, max_side: int = 32, channels=None, kin
         h = draw(st.integers(min_side, max_side))
         w = draw(st.integers(min_side, max_side))
         c = draw(st.sampled_from(chans))
+        if c > 4 and h <= 4 < w:  # (H<=4, W, C>4) is refused as a likely CHW array
+            h = 5  # w > 4 means max_side >= 5
         dt = draw(st.sampled_from(dtypes))
         k = draw(st.sampled_from(kinds))
         seed = draw(st.integers(0, 2**32 - 1))
@@ -313,9 +346,10 @@ def check_op(op: Op, sample: Sample | None = None, seed: int = 0) -> None:
     input is never modified; boxes stay inside the image with their labels; the keypoint
     array keeps its shape; mask follows the image size.
 
-    The op's optional attributes ``changes_size``, ``changes_targets``, ``standardizes`` and
-    ``image_only`` (see the module doc) relax the matching checks. `sample` defaults to
-    `default_sample(seed)`.
+    The op's optional attributes ``changes_size``, ``changes_targets``, ``standardizes``,
+    ``image_only`` and ``accepts_channels`` (see the module doc) relax the matching checks;
+    an op must refuse, with an `AugkitError`, what it declares it does not take. `sample`
+    defaults to `default_sample(seed)`.
     """
     from .serial import from_dict, to_dict
 
@@ -333,6 +367,18 @@ def check_op(op: Op, sample: Sample | None = None, seed: int = 0) -> None:
                 raise AssertionError(f"{name}: declares image_only but accepted a sample with "
                                      "targets instead of raising an AugkitError")
         s = Sample(s.image)  # (a combinator may skip the refusing child: no claim to check)
+    c = _channel_count(s.image)
+    if refuses_channels(op, c):
+        try:  # the stream `run` below uses, so a combinator makes the same choices
+            op(s, rng=np.random.default_rng([seed, 0]))
+        except AugkitError:
+            return
+        accepted = getattr(op, "accepts_channels", None)
+        if accepted is not None and c not in tuple(accepted):  # its own claim: must refuse
+            raise AssertionError(f"{name}: declares accepts_channels={tuple(accepted)} but "
+                                 f"accepted a {c}-channel image instead of raising an "
+                                 "AugkitError")
+        # a combinator that skipped the refusing child: check the output as usual
     before = _copy(s)
 
     def run(o, salt=0):

@@ -61,6 +61,20 @@ def test_v2_center_crop_and_pad_match_torchvision():
     assert torch.allclose(out["keypoints"], TF.pad(tgt["keypoints"], [1, 2, 3, 4]))
 
 
+def test_center_crop_with_odd_margin_floors_like_albumentations():
+    """docs/interop.md: the centre window starts at floor((H - h) / 2), as albumentations's
+    CenterCrop; torchvision's rounds half to even, one pixel further for margins 3, 7, ..."""
+    img = np.random.default_rng(0).integers(0, 256, (9, 12, 3), dtype=np.uint8)
+    ours = A.Crop(size=(6, 5), position="center")(img)  # margins 3 and 7
+    np.testing.assert_array_equal(ours, Al.CenterCrop(6, 5)(image=img)["image"])
+    np.testing.assert_array_equal(ours, img[1:7, 3:8])
+    tv = TF.center_crop(torch.from_numpy(img).permute(2, 0, 1), [6, 5]).permute(1, 2, 0)
+    np.testing.assert_array_equal(tv.numpy(), img[2:8, 4:9])
+    tv = TF.center_crop(torch.from_numpy(img).permute(2, 0, 1), [4, 7]).permute(1, 2, 0)
+    ours = A.Crop(size=(4, 7), position="center")(img)  # margins 5 and 5: the same window
+    np.testing.assert_array_equal(tv.numpy(), ours)
+
+
 def test_v2_rotate_moves_boxes_like_torchvision():
     img, tgt = _target()
     out_img, out = as_v2(A.Rotate(degrees=(90.0, 90.0)))(img, tgt)
@@ -179,6 +193,15 @@ def test_from_albu_serialises_and_lambda_still_runs(tmp_path):
     lam = from_albu(Al.Lambda(image=_invert, p=1.0))
     img = _sample().image
     assert np.array_equal(lam(img, rng=np.random.default_rng(0)), 255 - img)
+
+
+def test_from_albu_pipeline_is_built_once_and_ignored_by_eq_and_hash():
+    op, twin = from_albu(Al.Rotate(limit=10, p=1.0)), from_albu(Al.Rotate(limit=10, p=1.0))
+    h = hash(op)
+    op(_sample(), rng=np.random.default_rng(0))  # builds and caches the routing Compose
+    assert op._pipeline is op._pipeline
+    assert op == twin and hash(op) == h == hash(twin)  # twin has no cache yet
+    assert A.to_dict(op) == A.to_dict(twin)  # the cache is not a field
 
 
 def _invert(x, **kw):

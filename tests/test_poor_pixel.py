@@ -12,6 +12,8 @@ import json
 import cv2
 import numpy as np
 import pytest
+import torch
+import torchvision.transforms.v2.functional as TF
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,9 +32,6 @@ from augkit.poor import (
 )
 from augkit.sample import Sample
 from augkit.testing import images
-
-torch = pytest.importorskip("torch")
-TF = pytest.importorskip("torchvision.transforms.v2.functional")
 
 
 @pytest.fixture(scope="module")

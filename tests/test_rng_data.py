@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader
 import augkit
 from augkit import AugmentedDataset, Sample
 from augkit.compose import Seq
+from augkit.errors import AugkitError, AugkitTypeError
 from augkit.poor import HFlip, RandomResizedCrop, Rotate
 from augkit.rng import default_rng, item_rng
 
@@ -212,3 +213,36 @@ def test_torch_manual_seed_makes_unseeded_workers_reproducible():
                            capture_output=True, timeout=120) for _ in range(2)]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     assert runs[0].stdout == runs[1].stdout
+
+
+def test_negative_indices_use_the_same_stream_as_positive_ones():
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    n = len(ds)
+    for neg in (-1, -n):
+        pos = neg + n
+        a, la = ds[neg]
+        b, lb = ds[pos]
+        assert la == lb == pos
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, PIPE(Images()[pos][0], rng=item_rng(7, 0, pos)))
+    assert ds[np.int64(3)][1] == 3  # numpy integers are indices too
+
+
+@pytest.mark.parametrize("bad", [12, -13, 100])
+def test_out_of_range_index_is_a_typed_index_error(bad):
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    with pytest.raises(IndexError, match="AugmentedDataset: index .* out of range for 12"):
+        ds[bad]
+    with pytest.raises(AugkitError):
+        ds[bad]
+
+
+def test_non_integer_index_is_a_typed_error():
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    with pytest.raises(AugkitTypeError, match="index is float"):
+        ds[1.0]
+
+
+def test_iteration_stops_at_the_end():
+    ds = AugmentedDataset(Images(n=3), PIPE, seed=7)
+    assert [label for _, label in iter(ds)] == [0, 1, 2]  # the __getitem__ protocol

@@ -14,6 +14,7 @@ replays a call exactly. albumentations itself is imported only when such an op i
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -62,26 +63,26 @@ class _AlbuBase(Op):
     def changes_targets(self) -> bool:  # and may drop boxes
         return self.geometric
 
+    @functools.cached_property
     def _pipeline(self):
-        c = self.__dict__.get("_compose")
-        if c is None:
-            A = _albu()
-            with warnings.catch_warnings():  # "no transform to process bboxes": benign here
-                warnings.simplefilter("ignore", UserWarning)
-                c = A.Compose(
-                    [self.transform()], strict=False,
-                    bbox_params=A.BboxParams(format="pascal_voc", label_fields=["augkit_box"],
-                                             clip=True),
-                    keypoint_params=A.KeypointParams(format="xy", label_fields=["augkit_kp"],
-                                                     remove_invisible=False))
-            object.__setattr__(self, "_compose", c)  # a cache, not a field: eq/hash ignore it
-        return c
+        """The routing ``Compose``, built once per op. A cache in the instance ``__dict__``,
+        not a dataclass field, so eq and hash ignore it (cached_property writes the dict
+        directly, which a frozen dataclass allows)."""
+        A = _albu()
+        with warnings.catch_warnings():  # "no transform to process bboxes": benign here
+            warnings.simplefilter("ignore", UserWarning)
+            return A.Compose(
+                [self.transform()], strict=False,
+                bbox_params=A.BboxParams(format="pascal_voc", label_fields=["augkit_box"],
+                                         clip=True),
+                keypoint_params=A.KeypointParams(format="xy", label_fields=["augkit_kp"],
+                                                 remove_invisible=False))
 
     def sample(self, rng, s):
         return {"seed": int(rng.integers(0, 2**32))}
 
     def apply(self, s: Sample, params: dict) -> Sample:
-        c = self._pipeline()
+        c = self._pipeline
         c.set_random_seed(int(params["seed"]))
         h, w = s.size
         boxes = np.zeros((0, 4), np.float32) if s.boxes is None else np.asarray(s.boxes)

@@ -21,17 +21,13 @@ from torch.utils._pytree import tree_flatten, tree_unflatten
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from ..boundary import to_sample
+from ..boundary import _is_pil, to_sample
 from ..core import Op
 from ..errors import type_error, value_error
 from ..sample import Sample, boxes_from, boxes_to, check_sample
 
 _F = tv_tensors.BoundingBoxFormat
 _BOX_FORMATS = {_F.XYXY: "xyxy", _F.XYWH: "xywh", _F.CXCYWH: "cxcywh"}
-
-
-def _is_pil(x) -> bool:
-    return type(x).__module__.startswith("PIL.") and hasattr(x, "getbands")
 
 
 def _is_image(x) -> bool:

@@ -13,7 +13,6 @@ spatial layers in ``net.features`` so `receptive_field` can walk them.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 
@@ -178,8 +177,3 @@ def receptive_field(net: nn.Module, input_size: int | tuple[int, int],
 
 def n_params(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
-
-
-def describe(net: nn.Module, input_size: int) -> str:
-    rf = receptive_field(net, input_size, warn=False)
-    return f"{n_params(net) / 1e3:.1f}k params, {rf}, log2 stride {math.log2(rf.jump):.0f}"
