@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core import GeometricOp, Op, check_prob, warp_sample
+from .core import GeometricOp, Op, check_prob, standardizes_output, warp_sample
 from .errors import value_error
 from .functional import geometry as G
 from .sample import Sample
@@ -43,6 +43,11 @@ class Seq(Op):
 
     def validate(self):
         _check_ops(self, "ops", self.ops)
+        for i, op in enumerate(self.ops[:-1]):
+            # whitening returns unbounded float32: any later op would clip or reject it
+            if standardizes_output(op):
+                raise value_error(self, "ops", f"has {type(op).__name__} at position {i} "
+                                  "followed by more ops; whitening must come last")
 
     @property
     def geometric(self):  # type: ignore[override]
@@ -215,9 +220,18 @@ class SomeOf(Op):
 
     def validate(self):
         _check_ops(self, "ops", self.ops)
-        lo, hi = (self.k, self.k) if isinstance(self.k, int) else tuple(self.k)
-        if not (0 <= lo <= hi <= len(self.ops)):
-            raise value_error(self, "k", f"is {self.k!r}; expected 0 <= k <= {len(self.ops)}")
+        k = self.k
+        ok = (isinstance(k, int) and not isinstance(k, bool)) or (
+            isinstance(k, tuple) and len(k) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in k))
+        if not ok:
+            raise value_error(self, "k", f"is {k!r}; expected an int or an inclusive (lo, hi) "
+                              "pair of ints")
+        lo, hi = (k, k) if isinstance(k, int) else k
+        n_ok = len(self.ops) if self.weights is None else int(np.count_nonzero(self.weights))
+        if not (0 <= lo <= hi <= n_ok):
+            raise value_error(self, "k", f"is {self.k!r}; expected 0 <= k <= {n_ok} (the ops "
+                              "that can be chosen)")
         _check_weights(self, self.weights, len(self.ops))
 
     geometric = Seq.geometric

@@ -43,8 +43,18 @@ class Op:
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
-        if not cls.__name__.startswith("_") and cls.__dict__.get("register", True):
-            REGISTRY[cls.__name__] = cls
+        if cls.__name__.startswith("_") or not cls.__dict__.get("register", True):
+            return
+        old = REGISTRY.get(cls.__name__)
+        # the same qualified name again (a module reload, a page re-run) replaces the old
+        # class; another class under a registered name would silently shadow it
+        if old is not None and (old.__module__, old.__qualname__) != (cls.__module__,
+                                                                      cls.__qualname__):
+            raise value_error(cls.__name__, "class name", (
+                f"is already registered by {old.__module__}.{old.__qualname__}; rename "
+                f"{cls.__module__}.{cls.__qualname__} or give it "
+                "register: ClassVar[bool] = False"))
+        REGISTRY[cls.__name__] = cls
 
     register: ClassVar[bool] = False  # bases opt out of the registry; subclasses are in
 
@@ -104,6 +114,14 @@ class Op:
         return apply_batch(self, images, rng)
 
 
+def standardizes_output(op: Op) -> bool:
+    """Whether `op` may return a standardised float32 image (outside [0, 1]): ops that set
+    ``standardizes: ClassVar[bool] = True`` (Whiten), or combinators containing one."""
+    if getattr(op, "standardizes", False) is True:
+        return True
+    return any(standardizes_output(c) for c in op.children())
+
+
 def check_prob(op, field: str, p) -> None:
     if not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
         raise value_error(op, field, f"is {p!r}; expected a probability in [0, 1]")
@@ -119,6 +137,13 @@ def check_range(op, field: str, r, lo=-np.inf, hi=np.inf) -> None:
         raise value_error(op, field, f"is inverted {r!r}; expected low <= high")
     if r[0] < lo or r[1] > hi:
         raise value_error(op, field, f"is {r!r}; expected values within [{lo}, {hi}]")
+
+
+def uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
+    """``float(rng.uniform(lo, hi))`` for two numbers, bit for bit and with the same effect
+    on the generator (numpy computes ``lo + (hi - lo) * next_double``), at a third of the
+    per-call cost."""
+    return lo + (hi - lo) * rng.random()
 
 
 def symmetric(v, op, field: str) -> tuple[float, float]:

@@ -40,12 +40,12 @@ from typing import Any
 
 import numpy as np
 
-from .core import GeometricOp, Op, registered_ops
+from .core import GeometricOp, Op, registered_ops, standardizes_output
 from .errors import AugkitError
 from .sample import Sample, check_image, check_sample
 
 __all__ = ["images", "samples", "seeds", "ops", "default_instance", "example_instances",
-           "check_op", "EXAMPLES", "DEFAULT_CHANNELS", "DRAW_2_AND_5_CHANNELS",
+           "check_op", "EXAMPLES", "DEFAULT_CHANNELS",
            "may_change_size", "may_change_targets", "may_standardize",
            "declares_changes_targets", "refuses_targets", "refuses_channels",
            "assert_same", "default_sample"]
@@ -117,11 +117,8 @@ def may_change_size(op: Op) -> bool:
 
 
 def may_standardize(op: Op) -> bool:
-    """Whether `op` may return a standardised float32 image (outside [0, 1], dtype changed):
-    ops that set ``standardizes: ClassVar[bool] = True`` (Whiten), or contain one."""
-    if getattr(op, "standardizes", False) is True:
-        return True
-    return any(may_standardize(c) for c in op.children())
+    """Whether `op` may return a standardised float32 image (see `core.standardizes_output`)."""
+    return standardizes_output(op)
 
 
 def refuses_targets(op: Op) -> bool:
@@ -182,31 +179,25 @@ def _pixels(rng: np.random.Generator, shape, dtype, kind: str) -> np.ndarray:
     return x.astype(np.float32)
 
 
-DRAW_2_AND_5_CHANNELS: bool = False
-"""Whether `images` also draws 2- and 5-channel images when not told which channel counts
-to use. Off until every built-in op passes the contract with them (see `DEFAULT_CHANNELS`)."""
-
-DEFAULT_CHANNELS: tuple[int, ...] = (0, 1, 3, 4)
-"""Channel counts `images` draws when not told (0 = grayscale HW), plus 2 and 5 when
-`DRAW_2_AND_5_CHANNELS` is on: they reach the paths for channel counts OpenCV and PIL do
-not handle natively (more than 4 channels). With more than 4 channels the height is kept
-above 4 when the width is, since an (H<=4, W>4, C>4) array is refused as a likely CHW
-image."""
+DEFAULT_CHANNELS: tuple[int, ...] = (0, 1, 3, 4, 2, 5)
+"""Channel counts `images` draws when not told (0 = grayscale HW). 2 and 5 reach the paths
+for channel counts OpenCV and PIL do not handle natively (more than 4 channels). With more
+than 4 channels the height is kept above 4 when the width is, since an (H<=4, W>4, C>4)
+array is refused as a likely CHW image."""
 
 
 def images(dtype=None, min_side: int = 1, max_side: int = 32, channels=None, kind=None):
     """Valid augkit images: HWC (or HW when channels is 0), uint8 or float32 in [0, 1].
 
     dtype: np.uint8, np.float32 or None (either); channels: an int, a list to choose from,
-    or None (`DEFAULT_CHANNELS`: 0 = grayscale HW, 1, 3 or 4; also 2 and 5 when
-    `DRAW_2_AND_5_CHANNELS` is on); kind: "noise", "smooth",
+    or None (`DEFAULT_CHANNELS`: 0 = grayscale HW, 1, 3, 4, 2 or 5); kind: "noise", "smooth",
     "constant" or None (any).
     """
     from hypothesis import strategies as st
 
     dtypes = [np.uint8, np.float32] if dtype is None else [dtype]
     if channels is None:
-        chans = list(DEFAULT_CHANNELS) + ([2, 5] if DRAW_2_AND_5_CHANNELS else [])
+        chans = list(DEFAULT_CHANNELS)
     elif isinstance(channels, int):
         chans = [channels]
     else:

@@ -427,3 +427,40 @@ def test_seq_does_not_fuse_geometric_ops_that_override_apply():
     ref = Seq(steps, fuse=False)(img, rng=np.random.default_rng(0))
     np.testing.assert_array_equal(out, ref)
     np.testing.assert_array_equal(out, np.roll(img[:, ::-1], 3, axis=1)[::-1])
+
+
+def test_a_user_class_cannot_shadow_a_builtin_op():
+    from dataclasses import dataclass
+
+    from augkit import PixelOp
+    from augkit.core import registered_ops
+
+    with pytest.raises(AugkitError, match="Rotate: class name is already registered by "
+                       "augkit.poor.affine.Rotate"):
+        @dataclass(frozen=True)
+        class Rotate(PixelOp):
+            pass
+    assert registered_ops()["Rotate"].__module__ == "augkit.poor.affine"
+
+
+def test_whitening_must_come_last_in_a_seq():
+    import augkit as A
+
+    with pytest.raises(AugkitError, match="Seq: ops has Whiten at position 0"):
+        A.Seq([A.Whiten(), A.Rotate()])
+    assert A.Seq([A.Rotate(), A.Whiten()]).ops[-1] == A.Whiten()
+
+
+@pytest.mark.parametrize("k", [(0, 1, 1), "1", 1.0, True, (1, True), -1, 4])
+def test_someof_k_is_validated_with_a_typed_error(k):
+    import augkit as A
+
+    with pytest.raises(AugkitError, match="SomeOf: k is"):
+        A.SomeOf([A.HFlip(), A.VFlip(), A.Rotate()], k=k)
+
+
+def test_someof_k_cannot_exceed_the_ops_with_positive_weight():
+    import augkit as A
+
+    with pytest.raises(AugkitError, match="SomeOf: k is 2; expected 0 <= k <= 1"):
+        A.SomeOf([A.HFlip(), A.VFlip()], k=2, weights=[1.0, 0.0])

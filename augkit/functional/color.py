@@ -4,14 +4,34 @@ Images are HWC or HW, uint8 or float32 in [0, 1], RGB channel order (the PIL / t
 convention). A 4th channel is taken as alpha and kept unchanged. uint8 images are computed
 with OpenCV's saturating arithmetic (``convertScaleAbs``, ``addWeighted``, ``add``), rounded
 to the nearest grey level: on OpenCV 5 these are 2-3x faster than ``cv2.LUT`` for the same
-per-value maps. Every kernel returns a new array with the input's shape and dtype.
+per-value maps. Every kernel returns a new array with the input's shape and dtype, or
+writes into ``out`` (an array of the same shape and dtype, possibly the input itself) when
+given one: a chain of adjustments then allocates one image instead of one per step.
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..errors import value_error
+
+_SCRATCH = threading.local()
+
+
+def _scratch(slot: int, shape, dtype) -> np.ndarray:
+    """A per-thread work buffer that never leaves this module: float HSV temporaries of a
+    256x256 image are 0.8 MB each, and fresh ones cost more in page faults than the
+    conversions themselves once the allocator hands the memory back to the system."""
+    bufs = _SCRATCH.__dict__.setdefault("bufs", {})
+    key = (slot, tuple(shape), np.dtype(dtype).str)
+    buf = bufs.get(key)
+    if buf is None:
+        if len(bufs) > 16:  # many image sizes: keep the cache small
+            bufs.clear()
+        buf = bufs[key] = np.empty(shape, dtype)
+    return buf
 
 # ITU-R 601 luma weights, as torchvision, PIL and OpenCV use for RGB -> grey.
 GREY_WEIGHTS = (0.299, 0.587, 0.114)
@@ -65,13 +85,16 @@ def _clip01(x: np.ndarray) -> np.ndarray:
 
 # --- brightness, contrast -------------------------------------------------------------------
 
-def adjust_brightness(img: np.ndarray, factor: float) -> np.ndarray:
+def adjust_brightness(img: np.ndarray, factor: float, out=None) -> np.ndarray:
     """Multiply every value by `factor` (torchvision's adjust_brightness), then clip."""
     import cv2
 
     if img.dtype == np.uint8:  # |v * factor|, rounded and saturated; factor >= 0
+        if out is not None:
+            cv2.convertScaleAbs(img, dst=out, alpha=float(factor))
+            return out
         return cv2.convertScaleAbs(img, alpha=float(factor)).reshape(img.shape)
-    return _clip01(np.multiply(img, np.float32(factor), dtype=np.float32))
+    return _clip01(np.multiply(img, np.float32(factor), out=out, dtype=np.float32))
 
 
 def grey_mean(img: np.ndarray) -> float:
@@ -85,7 +108,8 @@ def grey_mean(img: np.ndarray) -> float:
     return float(sum(w * v for w, v in zip(GREY_WEIGHTS, m[:3])))
 
 
-def adjust_contrast(img: np.ndarray, factor: float, mean: float | None = None) -> np.ndarray:
+def adjust_contrast(img: np.ndarray, factor: float, mean: float | None = None,
+                    out=None) -> np.ndarray:
     """Blend with the mean grey level: ``factor * img + (1 - factor) * mean`` (torchvision's
     adjust_contrast). Alpha is kept."""
     import cv2
@@ -93,6 +117,9 @@ def adjust_contrast(img: np.ndarray, factor: float, mean: float | None = None) -
     rgb, alpha = _rgb_alpha(img)
     m = grey_mean(rgb) if mean is None else mean
     if img.dtype == np.uint8:  # factor * v + (1 - factor) * m, rounded and saturated
+        if out is not None and alpha is None:
+            cv2.addWeighted(rgb, float(factor), rgb, 0.0, (1.0 - float(factor)) * m, dst=out)
+            return out
         out = cv2.addWeighted(rgb, float(factor), rgb, 0.0, (1.0 - float(factor)) * m)
     else:
         out = rgb * np.float32(factor)
@@ -103,7 +130,7 @@ def adjust_contrast(img: np.ndarray, factor: float, mean: float | None = None) -
 
 # --- saturation, hue (RGB only; grey images have none) ----------------------------------------
 
-def adjust_saturation(img: np.ndarray, factor: float) -> np.ndarray:
+def adjust_saturation(img: np.ndarray, factor: float, out=None) -> np.ndarray:
     """Blend with the pixel's own grey value (torchvision's adjust_saturation): 0 gives grey,
     1 the input, 2 doubles the saturation. Grey images are returned as a copy."""
     import cv2
@@ -112,14 +139,18 @@ def adjust_saturation(img: np.ndarray, factor: float) -> np.ndarray:
         return img.copy()
     rgb, alpha = _rgb_alpha(img)
     rgb = np.ascontiguousarray(rgb)
-    grey = cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
-    out = cv2.addWeighted(rgb, float(factor), grey, 1.0 - float(factor), 0.0)  # uint8: saturates
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY, dst=_scratch(0, rgb.shape[:2], rgb.dtype))
+    grey = cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB, dst=_scratch(1, rgb.shape, rgb.dtype))
+    if out is not None and alpha is None:  # uint8: saturates
+        cv2.addWeighted(rgb, float(factor), grey, 1.0 - float(factor), 0.0, dst=out)
+    else:
+        out = cv2.addWeighted(rgb, float(factor), grey, 1.0 - float(factor), 0.0)
     if out.dtype == np.float32:
         out = _clip01(out)
     return _with_alpha(out, alpha)
 
 
-def adjust_hue(img: np.ndarray, shift: float) -> np.ndarray:
+def adjust_hue(img: np.ndarray, shift: float, out=None) -> np.ndarray:
     """Rotate the hue by `shift` turns, in [-0.5, 0.5] (torchvision's adjust_hue). Computed in
     float HSV for accuracy (8-bit HSV quantises the hue to 1.4 degrees). Grey images are
     returned as a copy."""
@@ -128,16 +159,26 @@ def adjust_hue(img: np.ndarray, shift: float) -> np.ndarray:
     if channels(img) in (0, 1):
         return img.copy()
     rgb, alpha = _rgb_alpha(img)
-    x = to_unit_float(rgb) if rgb.dtype == np.uint8 else np.ascontiguousarray(rgb)
-    hsv = cv2.cvtColor(x, cv2.COLOR_RGB2HSV)  # float: H in degrees [0, 360)
+    shape = rgb.shape
+    x = _scratch(0, shape, np.float32)
+    if rgb.dtype == np.uint8:  # = to_unit_float(rgb), into the work buffer
+        np.multiply(rgb, np.float32(1 / 255), out=x, dtype=np.float32)
+    else:
+        np.copyto(x, rgb)
+    hsv = cv2.cvtColor(x, cv2.COLOR_RGB2HSV, dst=_scratch(1, shape, np.float32))  # H: [0, 360)
     # OpenCV's float HSV2RGB wraps hues >= 360 itself (not negative ones): add a shift in
     # [0, 360) to the whole image with one SIMD call instead of a strided modulo.
-    hsv = add_scalar(hsv, (float(shift * 360.0) % 360.0, 0.0, 0.0))
-    out = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
-    if img.dtype == np.uint8:
-        out = cv2.convertScaleAbs(out, alpha=255.0)  # rounds and saturates to [0, 255]
-    else:
-        out = _clip01(out)
+    flat = hsv.reshape(1, -1, 3)
+    cv2.add(flat, (float(shift * 360.0) % 360.0, 0.0, 0.0, 0.0), dst=flat)
+    back = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=x)
+    if img.dtype == np.uint8:  # rounds and saturates to [0, 255]
+        if out is not None and alpha is None:
+            cv2.convertScaleAbs(back, dst=out, alpha=255.0)
+            return out
+        return _with_alpha(cv2.convertScaleAbs(back, alpha=255.0), alpha)
+    if out is None or alpha is not None:
+        out = np.empty(shape, np.float32)
+    np.clip(back, 0.0, 1.0, out=out)
     return _with_alpha(out, alpha)
 
 

@@ -175,12 +175,10 @@ def _blend(degenerate, img: np.ndarray, factor: float) -> np.ndarray:
     f = np.float32(factor)
     if _is_u8(img):
         d = np.asarray(degenerate, np.float32)
-        out = img.astype(np.float32)
-        out -= d
+        out = np.subtract(img, d, dtype=np.float32)  # the uint8 -> float32 cast in the same pass
         out *= f
         out += d
-        np.minimum(out, 255, out=out)
-        np.maximum(out, 0, out=out)
+        np.clip(out, 0, 255, out=out)
         return out.astype(np.uint8)  # values are >= 0: astype truncates like PIL's cast
     return np.clip(degenerate + f * (img - degenerate), 0, 1).astype(np.float32)
 
@@ -282,4 +280,7 @@ def sample_pairing(img: np.ndarray, weight: float) -> np.ndarray:
 
         partner = cv2.flip(img, -1).reshape(img.shape)
         return cv2.addWeighted(img, 1.0 - weight, partner, weight, 0.0).reshape(img.shape)
-    return ((1.0 - weight) * img + weight * partner).astype(np.float32)
+    out = (1.0 - weight) * img + weight * partner
+    if _is_u8(img):  # more than 4 channels: OpenCV's rounding, by hand
+        return np.rint(out).astype(np.uint8)
+    return out.astype(np.float32)

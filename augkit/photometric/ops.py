@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core import Op, PixelOp, check_range
+from ..core import Op, PixelOp, check_range, uniform
 from ..errors import value_error
 from . import kernels as K
 
@@ -28,7 +28,7 @@ def _draw(rng, v, integer=False):
         return v
     if integer:
         return int(rng.integers(v[0], v[1] + 1))
-    return float(rng.uniform(v[0], v[1]))
+    return uniform(rng, v[0], v[1])
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,11 @@ def check_size(op, field: str, size) -> tuple[int, int]:
     return hw
 
 
+def as_hw(size) -> tuple[int, int]:
+    """A size field `check_size` accepted, as (height, width), without re-checking it."""
+    return (size, size) if isinstance(size, int) else size
+
+
 def range_of(op, field: str, v, lo=float("-inf"), hi=float("inf")) -> tuple[float, float]:
     """Validate a (low, high) range field given as a pair."""
     check_range(op, field, v, lo, hi)

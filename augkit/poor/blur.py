@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..core import PixelOp, check_range
+from ..core import PixelOp, check_range, uniform
 from ..errors import value_error
 from ..functional import blur as B
 
@@ -65,7 +65,7 @@ class Blur(PixelOp):
         lo, hi = kernel_range(self, "kernel", self.kernel, allow_zero=True)
         if self.kind != "gaussian":
             return {"kernel": draw_odd(rng, lo, hi)}
-        sigma = float(rng.uniform(*_pair(self.sigma)))
+        sigma = uniform(rng, *_pair(self.sigma))
         k = 2 * math.ceil(3 * sigma) + 1 if hi == 0 else draw_odd(rng, lo, hi)
         return {"kernel": k, "sigma": sigma}
 
@@ -95,7 +95,7 @@ class MotionBlur(PixelOp):
 
     def sample(self, rng, s):
         lo, hi = kernel_range(self, "kernel", self.kernel)
-        return {"kernel": draw_odd(rng, lo, hi), "angle": float(rng.uniform(*_pair(self.angle)))}
+        return {"kernel": draw_odd(rng, lo, hi), "angle": uniform(rng, *_pair(self.angle))}
 
     def image(self, img, params):
         return B.motion_blur(img, int(params["kernel"]), float(params["angle"]))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import ClassVar
 
-from ..core import PixelOp, check_range, symmetric
+from ..core import PixelOp, check_range, symmetric, uniform
 from ..errors import value_error
 from ..functional import color as C
 
@@ -61,29 +63,32 @@ class ColorShift(PixelOp):
                 factor_range(self, "contrast", self.contrast),
                 factor_range(self, "saturation", self.saturation), hue_range(self, self.hue))
 
+    @functools.cached_property  # read on every call: computed once per op
+    def accepts_channels(self) -> tuple[int, ...] | None:
+        """Grey, RGB or RGBA once contrast, saturation or hue can act; any count otherwise."""
+        _, c, s, h = self._ranges()
+        return None if c == (1.0, 1.0) and s == (1.0, 1.0) and h == (0.0, 0.0) else (0, 1, 3, 4)
+
     def sample(self, rng, s):
         order = [int(i) for i in rng.permutation(4)] if self.random_order else [0, 1, 2, 3]
         params = {"order": order}
         for name, r in zip(ADJUSTMENTS, self._ranges()):
-            params[name] = float(rng.uniform(*r))
+            params[name] = uniform(rng, *r)
         return params
 
     def image(self, img, params):
         active = [ADJUSTMENTS[i] for i in params["order"]
                   if params[ADJUSTMENTS[i]] != (0.0 if ADJUSTMENTS[i] == "hue" else 1.0)]
-        if any(a != "brightness" for a in active):
+        if self.accepts_channels is not None:  # decided by the fields, not by this draw
             C.check_colour(img, self)
         out = img
+        kernels = {"brightness": C.adjust_brightness, "contrast": C.adjust_contrast,
+                   "saturation": C.adjust_saturation, "hue": C.adjust_hue}
         for name in active:
-            v = float(params[name])
-            if name == "brightness":
-                out = C.adjust_brightness(out, v)
-            elif name == "contrast":
-                out = C.adjust_contrast(out, v)
-            elif name == "saturation":
-                out = C.adjust_saturation(out, v)
-            else:
-                out = C.adjust_hue(out, v)
+            # After the first step `out` is our own RGB array: later steps write into it.
+            dst = out if (out is not img and out.ndim == 3 and out.shape[2] == 3
+                          and out.flags.c_contiguous) else None
+            out = kernels[name](out, float(params[name]), out=dst)
         return out.copy() if out is img else out
 
 
@@ -97,6 +102,8 @@ class RGBShift(PixelOp):
     [0, 1] fractions for float images). Results are clipped to the valid range. RGBA keeps its
     alpha; a grey image gets the luminance of the shift (0.299 r + 0.587 g + 0.114 b).
     """
+
+    accepts_channels: ClassVar[tuple[int, ...]] = (0, 1, 3, 4)  # grey, RGB, RGBA
 
     r_shift: float | tuple = 20.0
     g_shift: float | tuple = 20.0
@@ -118,7 +125,7 @@ class RGBShift(PixelOp):
         self._ranges()
 
     def sample(self, rng, s):
-        return {"shift": [float(rng.uniform(*r)) for r in self._ranges()]}
+        return {"shift": [uniform(rng, *r) for r in self._ranges()]}
 
     def image(self, img, params):
         C.check_colour(img, self)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..core import GeometricOp
+from ..core import GeometricOp, uniform
 from ..errors import value_error
 from ..functional import geometry as G
-from ._common import check_size, check_warp_fields, range_of
+from ._common import as_hw, check_size, check_warp_fields, range_of
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Resize(GeometricOp):
         check_warp_fields(self)
 
     def out_size(self, params, size):
-        return check_size(self, "size", self.size)
+        return as_hw(self.size)  # validated in validate()
 
     def matrix(self, params, size):
         oh, ow = self.out_size(params, size)
@@ -52,14 +52,14 @@ class Crop(GeometricOp):
         check_warp_fields(self)
 
     def sample(self, rng, s):
-        (h, w), (ch, cw) = s.size, check_size(self, "size", self.size)
+        (h, w), (ch, cw) = s.size, as_hw(self.size)
         if self.position == "center":
             return {"top": (h - ch) // 2, "left": (w - cw) // 2}
         return {"top": int(rng.integers(0, h - ch + 1)) if h > ch else (h - ch) // 2,
                 "left": int(rng.integers(0, w - cw + 1)) if w > cw else (w - cw) // 2}
 
     def out_size(self, params, size):
-        return check_size(self, "size", self.size)
+        return as_hw(self.size)  # validated in validate()
 
     def matrix(self, params, size):
         return G.translation(-params["left"], -params["top"])
@@ -147,8 +147,8 @@ class RandomResizedCrop(GeometricOp):
         area = h * w
         log_r = (math.log(self.ratio[0]), math.log(self.ratio[1]))
         for _ in range(10):
-            target = area * rng.uniform(*self.scale)
-            ar = math.exp(rng.uniform(*log_r))
+            target = area * uniform(rng, *self.scale)
+            ar = math.exp(uniform(rng, *log_r))
             cw = int(round(math.sqrt(target * ar)))
             ch = int(round(math.sqrt(target / ar)))
             if 0 < cw <= w and 0 < ch <= h:
@@ -164,7 +164,7 @@ class RandomResizedCrop(GeometricOp):
         return {"top": (h - ch) // 2, "left": (w - cw) // 2, "height": ch, "width": cw}
 
     def out_size(self, params, size):
-        return check_size(self, "size", self.size)
+        return as_hw(self.size)  # validated in validate()
 
     def matrix(self, params, size):
         oh, ow = self.out_size(params, size)

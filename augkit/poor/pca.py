@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -37,6 +38,8 @@ class PCALighting(PixelOp):
     and the result is clipped to the valid range. RGBA keeps alpha; grey images get the
     luminance of the shift.
     """
+
+    accepts_channels: ClassVar[tuple[int, ...]] = (0, 1, 3, 4)  # grey, RGB, RGBA
 
     alpha_std: float = 0.1
     eigval: tuple = IMAGENET_EIGVAL

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..core import Op
+from ..core import Op, uniform
 from ..errors import value_error
 from ..policy import space as S
 from .runners import _check_geo, _check_space, _Steps
@@ -89,7 +89,7 @@ class AugMix(_Steps, Op):
             c = s
             for _ in range(depth):
                 name = names[int(rng.integers(len(names)))]
-                mag = min(1.0, float(rng.uniform(0.1, self.severity)) / 10.0)
+                mag = min(1.0, uniform(rng, 0.1, self.severity) / 10.0)
                 c, st = self._run(rng, c, name, mag)
                 steps.append(st)
             chains.append(steps)

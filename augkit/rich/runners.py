@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..compose import Maybe, OneOf, Seq
-from ..core import Op, check_prob
+from ..core import Op, check_prob, uniform
 from ..errors import value_error
 from ..policy import space as S
 from ..policy.model import Policy
@@ -186,7 +186,7 @@ class RandAugment(_Steps, Op):
     def _magnitude(self, rng) -> float:
         m = float(self.m)
         if self.mstd > 100 or math.isinf(self.mstd):
-            m = float(rng.uniform(0, m))
+            m = uniform(rng, 0, m)
         elif self.mstd > 0:
             m = float(rng.normal(m, self.mstd))
         top = self.levels if self.mmax is None else self.mmax
@@ -301,7 +301,7 @@ class UniformAugment(_Steps, Op):
         steps = []
         for i in idx:
             name = names[int(i)]
-            keep = float(rng.uniform(*self.prob))
+            keep = uniform(rng, *self.prob)
             m = float(rng.random())
             if rng.random() >= keep:
                 steps.append({"op": name, "magnitude": m, "params": None})
