@@ -39,6 +39,7 @@ from .compose import Maybe, OneOf, Seq, SomeOf, _style_compatible
 from .core import GeometricOp, Op, PixelOp
 from .errors import type_error, value_error
 from .functional.batch import warp_batch
+from .rng import resolve_rng
 from .sample import Sample
 
 __all__ = ["apply_batch", "sample_batch", "apply_batch_params"]
@@ -47,13 +48,7 @@ __all__ = ["apply_batch", "sample_batch", "apply_batch_params"]
 def apply_batch(op: Op, images, rng: np.random.Generator | None = None):
     """Augment every image of a batch with its own parameters; returns the same kind."""
     arr, back = _to_bhwc(images, op)
-    if rng is None:
-        from .rng import default_rng
-
-        rng = default_rng()
-    elif not isinstance(rng, np.random.Generator):
-        raise type_error(op, "rng", f"is {type(rng).__name__}; expected a numpy.random."
-                         "Generator (np.random.default_rng(seed)) or None")
+    rng = resolve_rng(rng, op)
     plan = _static_plan(op)
     if plan is not None:
         return back(_run_static(plan, arr, rng))
@@ -134,7 +129,7 @@ def _run_static(plan, arr, rng):
             ms = m if ms is None else m @ ms
             size = out_size(o, size, plist[i][0] if plist else {})
             i += 1
-        x = warp_batch(x, ms, size, st[2][0], st[2][1])
+        x = warp_batch(x, ms, size, st[2][0], st[2][1], st[1][0])
         size = tuple(x.shape[1:3])
     return x if x is not arr else arr.copy()
 
@@ -257,7 +252,7 @@ def _flush(run, out):
             out.append(("leaf", op, p))
         else:
             out.append(("warp", np.asarray(m, np.float64), (int(osize[0]), int(osize[1])),
-                        style))
+                        style, op))  # op: named by fill errors
         i = j
 
 
@@ -283,7 +278,7 @@ def _apply(op, arr: np.ndarray, params: list) -> np.ndarray:
         for k, step in enumerate(plans[idx[0]]):
             if step[0] == "warp":
                 ms = np.stack([plans[i][k][1] for i in idx])
-                x = warp_batch(x, ms, step[2], step[3][0], step[3][1])
+                x = warp_batch(x, ms, step[2], step[3][0], step[3][1], step[4])
             else:
                 x = _leaf_batch(step[1], x, [plans[i][k][2] for i in idx])
         if len(idx) == n:

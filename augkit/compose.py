@@ -156,7 +156,7 @@ def _flush(run, s):
         if len(group) == 1:
             s = op.apply(s, p)
         else:
-            s = warp_sample(s, m, out, style)
+            s = warp_sample(s, m, out, style, op)  # errors name the run's first op
             for g, gp in group:
                 s = g.remap_targets(s, gp)
         i = j
@@ -173,23 +173,36 @@ def _check_weights(op, weights, n):
 
 
 @dataclass(frozen=True)
-class OneOf(Op):
-    """Apply one op, chosen with probability proportional to `weights` (uniform if None)."""
+class _Choice(Op):
+    """Shared base of `OneOf` and `SomeOf`: ops to choose from, optional `weights` (declared
+    by each subclass, so their positional field order stays ``ops`` first)."""
 
     ops: tuple = ()
-    weights: tuple | None = None
 
     def validate(self):
         _check_ops(self, "ops", self.ops)
-        if not self.ops:
-            raise value_error(self, "ops", "is empty; expected at least one op")
         _check_weights(self, self.weights, len(self.ops))
+        self._check_count()
+
+    def _check_count(self) -> None:
+        """Check how many ops get chosen."""
 
     geometric = Seq.geometric
     tier = Seq.tier
 
     def children(self):
         return self.ops
+
+
+@dataclass(frozen=True)
+class OneOf(_Choice):
+    """Apply one op, chosen with probability proportional to `weights` (uniform if None)."""
+
+    weights: tuple | None = None
+
+    def _check_count(self):
+        if not self.ops:
+            raise value_error(self, "ops", "is empty; expected at least one op")
 
     def _choose(self, rng):
         if self.weights is None:
@@ -211,15 +224,13 @@ class OneOf(Op):
 
 
 @dataclass(frozen=True)
-class SomeOf(Op):
+class SomeOf(_Choice):
     """Apply `k` distinct ops in random order; `k` may be an int or an inclusive (lo, hi)."""
 
-    ops: tuple = ()
     k: int | tuple = 1
     weights: tuple | None = None
 
-    def validate(self):
-        _check_ops(self, "ops", self.ops)
+    def _check_count(self):
         k = self.k
         ok = (isinstance(k, int) and not isinstance(k, bool)) or (
             isinstance(k, tuple) and len(k) == 2
@@ -232,13 +243,6 @@ class SomeOf(Op):
         if not (0 <= lo <= hi <= n_ok):
             raise value_error(self, "k", f"is {self.k!r}; expected 0 <= k <= {n_ok} (the ops "
                               "that can be chosen)")
-        _check_weights(self, self.weights, len(self.ops))
-
-    geometric = Seq.geometric
-    tier = Seq.tier
-
-    def children(self):
-        return self.ops
 
     def _choose(self, rng):
         lo, hi = (self.k, self.k) if isinstance(self.k, int) else tuple(self.k)

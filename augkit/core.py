@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .boundary import to_sample
-from .errors import type_error, value_error
+from .errors import value_error
 from .functional import geometry as G
+from .rng import resolve_rng
 from .sample import Sample, check_image
 
 TIERS = ("poor", "middle", "rich")
@@ -87,13 +88,7 @@ class Op:
 
     def __call__(self, x, rng: np.random.Generator | None = None):
         """Augment `x` (numpy HWC, torch CHW, PIL image or Sample); returns the same kind."""
-        if rng is None:
-            from .rng import default_rng
-
-            rng = default_rng()
-        elif not isinstance(rng, np.random.Generator):
-            raise type_error(self, "rng", f"is {type(rng).__name__}; expected a numpy.random."
-                             "Generator (np.random.default_rng(seed)) or None")
+        rng = resolve_rng(rng, self)
         if type(x) is np.ndarray:  # the common case: no conversion closure round trip
             check_image(x, self)
             return self.sample_apply(rng, Sample(x))[0].image
@@ -176,7 +171,9 @@ class GeometricOp(Op):
     Implement `matrix(params, size)`; override `out_size` when the output size changes and
     `remap_targets` for identity changes (e.g. left/right keypoints on a flip). Image
     interpolation comes from the ``interpolation`` field if the op has one ("linear"
-    otherwise); masks always use nearest. Uncovered pixels get ``fill`` / ``mask_fill``.
+    otherwise); masks always use nearest. Uncovered pixels get ``fill`` (image units, one value
+    or one per channel) / ``mask_fill`` (a label that fits the mask dtype), both checked
+    against the sample when applied (`functional.fill`).
     """
 
     register: ClassVar[bool] = False
@@ -201,21 +198,25 @@ class GeometricOp(Op):
         m = self.matrix(params, size)
         if s.mask is None and s.boxes is None and s.keypoints is None:  # image only: no dicts
             interp, fill, _ = self.warp_style()
-            img = G.warp_image(s.image, m, self.out_size(params, size), interp,
-                               0.0 if fill is None else fill)
+            osize = self.out_size(params, size)
+            img = (G.warp_image(s.image, m, osize, interp, fill, self) if fill is not None
+                   else G.warp_checked(s.image, m, (int(osize[0]), int(osize[1])), interp, 0.0))
             return self.remap_targets(Sample(img), params)
-        out = warp_sample(s, m, self.out_size(params, size), self.warp_style())
+        out = warp_sample(s, m, self.out_size(params, size), self.warp_style(), self)
         return self.remap_targets(out, params)
 
 
-def warp_sample(s: Sample, m: np.ndarray, out_size, style) -> Sample:
-    """Move image, mask, boxes and keypoints by one matrix."""
+def warp_sample(s: Sample, m: np.ndarray, out_size, style, op=None) -> Sample:
+    """Move image, mask, boxes and keypoints by one matrix. `style` is (interpolation, fill,
+    mask_fill); fills are checked against the image and mask here (errors name `op`)."""
     interp, fill, mask_fill = style
     out_size = (int(out_size[0]), int(out_size[1]))
     changes: dict[str, Any] = {
-        "image": G.warp_image(s.image, m, out_size, interp, 0.0 if fill is None else fill)}
+        "image": G.warp_image(s.image, m, out_size, interp, 0.0 if fill is None else fill,
+                              op if op is not None else "warp_sample")}
     if s.mask is not None:
-        changes["mask"] = G.warp_mask(s.mask, m, out_size, 0 if mask_fill is None else mask_fill)
+        changes["mask"] = G.warp_mask(s.mask, m, out_size, 0 if mask_fill is None else mask_fill,
+                                      op if op is not None else "warp_sample")
     if s.boxes is not None:
         changes["boxes"] = G.warp_boxes(np.asarray(s.boxes), m, out_size)
     if s.keypoints is not None:

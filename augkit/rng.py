@@ -32,6 +32,19 @@ def default_rng() -> np.random.Generator:
     return _state["rng"]
 
 
+def resolve_rng(rng, op) -> np.random.Generator:
+    """`rng` itself when it is a numpy Generator, `default_rng()` when None; anything else
+    (a seed, a RandomState, a torch Generator) is a typed error naming `op` and "rng"."""
+    if rng is None:
+        return default_rng()
+    if isinstance(rng, np.random.Generator):
+        return rng
+    from .errors import type_error
+
+    raise type_error(op, "rng", f"is {type(rng).__name__}; expected a numpy.random.Generator "
+                     "(np.random.default_rng(seed)) or None")
+
+
 def _child_seed():
     """The torch worker seed inside a DataLoader worker (so torch.manual_seed in the parent
     makes workers reproducible), else fresh entropy."""

@@ -2,15 +2,20 @@
 
 A saved file is ``{"format": FORMAT, "op": {...}}``; an op dict is ``{"type": ClassName,
 field: value, ...}`` with nested ops as nested dicts (so "type" is not a field name for ops).
+Batch mixers (`augkit.mix`) go through the same code with their own registry and a ``mix.``
+type prefix (see `Kind`).
 YAML is read with the safe loader only and nothing is ever pickled.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,8 +25,42 @@ from .errors import type_error, value_error
 FORMAT = "augkit/1"
 
 
+class Kind(NamedTuple):
+    """A family of serialisable frozen dataclasses: its base class, its registry (class name
+    -> class), the prefix its type names carry in dicts, and a function that imports the
+    modules defining its built-in classes."""
+
+    base: type
+    registry: dict
+    prefix: str
+    fill: Callable[[], object]
+    what: str  # "op", "batch mixer": for messages
+
+
+OPS = Kind(Op, REGISTRY, "", import_builtin_ops, "op")
+# kinds defined in modules that import heavy libraries: type-name prefix -> module with KIND
+_LAZY = {"mix.": "augkit.mix.base"}  # batch mixers import torch
+
+
+def _kind_of(obj) -> Kind | None:
+    if isinstance(obj, Op):
+        return OPS
+    for module in _LAZY.values():
+        mod = sys.modules.get(module)  # not loaded: obj cannot be one of its classes
+        if mod is not None and isinstance(obj, mod.KIND.base):
+            return mod.KIND
+    return None
+
+
+def _kind_named(name: str) -> Kind:
+    for prefix, module in _LAZY.items():
+        if name.startswith(prefix):
+            return importlib.import_module(module).KIND
+    return OPS
+
+
 def _plain(v):
-    if isinstance(v, Op):
+    if _kind_of(v) is not None:
         return to_dict(v)
     if isinstance(v, (tuple, list)):
         return [_plain(x) for x in v]
@@ -34,14 +73,13 @@ def _plain(v):
     return v
 
 
-def to_dict(op: Op) -> dict:
-    """A plain dict (JSON/YAML-able) that `from_dict` turns back into an equal op."""
-    if not isinstance(op, Op):
-        mix = sys.modules.get("augkit.mix.base")  # batch mixers: only if augkit.mix is loaded
-        if mix is not None and isinstance(op, mix.BatchMixer):
-            return mix.mixer_to_dict(op)
+def to_dict(op) -> dict:
+    """A plain dict (JSON/YAML-able) that `from_dict` turns back into an equal op (or batch
+    mixer: ``{"type": "mix.Name", ...}``)."""
+    kind = _kind_of(op)
+    if kind is None:
         raise type_error("to_dict", "op", f"is {type(op).__name__}; expected an augkit op")
-    d = {"type": type(op).__name__}
+    d = {"type": kind.prefix + type(op).__name__}
     for f in dataclasses.fields(op):
         if f.init:
             d[f.name] = _plain(getattr(op, f.name))
@@ -56,22 +94,21 @@ def _revive(v):
     return v
 
 
-def from_dict(d: dict) -> Op:
-    """Rebuild an op from `to_dict` output (looked up in the registry by class name)."""
+def from_dict(d: dict):
+    """Rebuild an op (or batch mixer) from `to_dict` output, looked up in its registry by
+    type name."""
     if not isinstance(d, dict) or not isinstance(d.get("type"), str):
         raise value_error("from_dict", "type", f"is missing in {d!r}; expected "
                           "{'type': OpName, ...}")
     name = d["type"]
-    if name.startswith("mix."):  # a batch mixer (augkit.mix, imports torch)
-        from .mix.base import mixer_from_dict
-
-        return mixer_from_dict(d)
-    if name not in REGISTRY:
-        import_builtin_ops()
-    cls = REGISTRY.get(name)
+    kind = _kind_named(name)
+    short = name[len(kind.prefix):]
+    if short not in kind.registry:
+        kind.fill()
+    cls = kind.registry.get(short)
     if cls is None:
-        raise value_error("from_dict", "type", f"{name!r} is not a registered op (import the "
-                          "module that defines it first)")
+        raise value_error("from_dict", "type", f"{name!r} is not a registered {kind.what} "
+                          "(import the module that defines it first)")
     names = {f.name for f in dataclasses.fields(cls) if f.init}
     unknown = set(d) - names - {"type"}
     if unknown:

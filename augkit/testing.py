@@ -370,6 +370,14 @@ def check_op(op: Op, sample: Sample | None = None, seed: int = 0) -> None:
                                  f"accepted a {c}-channel image instead of raising an "
                                  "AugkitError")
         # a combinator that skipped the refusing child: check the output as usual
+    if _mask_fill_misfits(op, s):  # e.g. mask_fill=3 on a bool mask: it must refuse
+        try:
+            op(s, rng=np.random.default_rng([seed, 0]))
+        except AugkitError:
+            return
+        raise AssertionError(f"{name}: mask_fill={op.mask_fill} does not fit the mask dtype "
+                             f"{s.mask.dtype} but the op accepted it instead of raising an "
+                             "AugkitError")
     before = _copy(s)
 
     def run(o, salt=0):
@@ -408,6 +416,20 @@ def check_op(op: Op, sample: Sample | None = None, seed: int = 0) -> None:
     assert type(op2) is type(op), f"{name}: from_dict gave {type(op2).__name__}"
     assert to_dict(op2) == to_dict(op), f"{name}: to_dict/from_dict round trip changed the op"
     assert_same(run(op2), out, f"{name}: the op rebuilt by from_dict gives another output")
+
+
+def _mask_fill_misfits(op: Op, s: Sample) -> bool:
+    """Whether `op`'s own integer ``mask_fill`` cannot be stored in the sample's mask."""
+    from .functional.fill import check_label_fits
+
+    mf = getattr(op, "mask_fill", None)
+    if s.mask is None or not isinstance(mf, int) or isinstance(mf, bool):
+        return False
+    try:
+        check_label_fits(op, mf, s.mask.dtype)
+    except AugkitError:
+        return True
+    return False
 
 
 def _check_output(op: Op, s: Sample, out: Sample) -> None:

@@ -10,6 +10,7 @@ from PIL import Image
 from augkit import Sample
 from augkit.compose import Seq
 from augkit.core import PixelOp
+from augkit.errors import AugkitValueError
 from augkit.poor import HFlip, Pad, Resize, Rotate
 
 OPS = [HFlip(p=1.0), Rotate(degrees=20.0), Resize(size=(9, 11)), Pad(padding=2),
@@ -166,9 +167,11 @@ def test_yolo_boxes_and_keypoint_indices():
     assert out.image[r, c] == 255
 
 
-def test_float_images_stay_in_range_whatever_the_fill():
+def test_float_images_reject_fills_outside_0_1():
     g = np.random.default_rng(0).random((12, 14, 3), dtype=np.float32)
-    out = Rotate(degrees=(45, 45), fill=2.0)(g, rng=np.random.default_rng(0))
-    assert out.max() <= 1.0 and out[0, 0].tolist() == [1.0, 1.0, 1.0]  # fill clipped to 1
-    out = Pad(padding=1, fill=-3.0)(g, rng=np.random.default_rng(0))
-    assert out.min() >= 0.0 and out[0, 0].tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(AugkitValueError, match=r"^Rotate: fill is 2.0; outside \[0, 1\]"):
+        Rotate(degrees=(45, 45), fill=2.0)(g, rng=np.random.default_rng(0))
+    with pytest.raises(AugkitValueError, match=r"^Pad: fill is -3.0; outside"):
+        Pad(padding=1, fill=-3.0)(g, rng=np.random.default_rng(0))
+    out = Rotate(degrees=(45, 45), fill=1.0)(g, rng=np.random.default_rng(0))
+    assert out.max() <= 1.0 and out[0, 0].tolist() == [1.0, 1.0, 1.0]

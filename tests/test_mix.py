@@ -345,3 +345,68 @@ def test_batch_cutout_equals_the_per_sample_op(side, n, seed, uint8, zero):
         exp = ref.apply(s, {"holes": [p["holes"][i]]})
         np.testing.assert_array_equal(out.images[i].permute(1, 2, 0).numpy(), exp.image)
         np.testing.assert_array_equal(out.masks[i].numpy(), exp.mask)
+
+
+# --- rng handling ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mixer", MIXERS, ids=ids)
+def test_rng_may_come_second_positionally(mixer):
+    x = torch.rand(5, 3, 8, 8)
+    y = torch.tensor([0, 1, 2, 3, 0])
+    m = tuned(mixer, 4)
+    want = m(Batch(x, y), rng=np.random.default_rng(3))
+    got = m(Batch(x, y), np.random.default_rng(3))
+    torch.testing.assert_close((got.images, got.labels), (want.images, want.labels),
+                               atol=0, rtol=0)
+    xs, _ = m(x, rng=np.random.default_rng(3))
+    xp, labels = m(x, np.random.default_rng(3))
+    torch.testing.assert_close(xp, xs, atol=0, rtol=0)
+    assert labels is None
+
+
+@pytest.mark.parametrize("bad", [42, np.random.RandomState(0), torch.Generator()],
+                         ids=lambda b: type(b).__name__)
+def test_a_bad_rng_is_a_typed_error_naming_rng(bad):
+    x, y = torch.rand(4, 3, 8, 8), torch.tensor([0, 1, 2, 0])
+    name = type(bad).__name__
+    with pytest.raises(AugkitTypeError, match=f"^MixUp: rng is {name}"):
+        MixUp(num_classes=3)(x, y, rng=bad)
+    with pytest.raises(AugkitTypeError, match=f"^CutMix: rng is {name}"):
+        CutMix(num_classes=3).pair(x, y, rng=bad)
+    with pytest.raises(AugkitTypeError, match=f"^CutMix: rng is {name}"):
+        CutMix(num_classes=3)(Batch(x, y), bad)  # second positional argument of a Batch call
+    with pytest.raises(AugkitTypeError, match="MixUp: labels are a numpy Generator and rng"):
+        MixUp(num_classes=3)(x, np.random.default_rng(0), rng=np.random.default_rng(0))
+    with pytest.raises(AugkitValueError, match="MixUp: labels given twice"):
+        MixUp(num_classes=3)(Batch(x, y), y)
+
+
+def test_cutmix_lambda_has_one_source_the_box():
+    x, y = torch.rand(4, 3, 10, 10), torch.tensor([0, 1, 2, 0])
+    m = CutMix(num_classes=3)
+    b = Batch(x, y)
+    p = m.sample(np.random.default_rng(0), b)
+    p = {**p, "box": [2, 1, 7, 9], "lam": 0.123}  # an edited box; a stale lam is ignored
+    lam = 1 - (7 - 2) * (9 - 1) / 100
+    assert m.pair_weights(p, b)[1] == pytest.approx(lam)
+    out = m.apply(b, p)
+    same = [i for i, j in enumerate(p["perm"]) if y[i] != y[j]]
+    assert same
+    for i in same:
+        assert out.labels[i, y[i]].item() == pytest.approx(lam, abs=1e-6)
+
+
+def test_list_fields_are_frozen_so_mixers_hash():
+    d = {"type": "mix.Mixer", "choices": [{"type": "mix.CutOut", "fill": [0.1, 0.2, 0.3]}],
+         "p": [0.5]}
+    m = mixer_from_dict(json.loads(json.dumps(d)))
+    assert m == Mixer((CutOut(fill=(0.1, 0.2, 0.3)),), p=(0.5,))
+    assert hash(m) == hash(Mixer((CutOut(fill=(0.1, 0.2, 0.3)),), p=(0.5,)))
+    assert mixer_to_dict(m) == {**d, "num_classes": None, "label_smoothing": 0.0,
+                                "choices": [mixer_to_dict(CutOut(fill=(0.1, 0.2, 0.3)))]}
+    with pytest.raises(AugkitValueError, match="from_dict: type 'mix.Nope' is not a registered"):
+        mixer_from_dict({"type": "mix.Nope"})
+    with pytest.raises(AugkitTypeError, match="to_dict: mixer is HFlip"):
+        from augkit.poor import HFlip
+
+        mixer_to_dict(HFlip())

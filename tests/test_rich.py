@@ -259,3 +259,24 @@ def test_torch_tensor_in_and_out():
     t = torch.randint(0, 256, (3, 20, 24), dtype=torch.uint8)
     out = RandAugment()(t, np.random.default_rng(0))
     assert isinstance(out, torch.Tensor) and out.shape == t.shape and out.dtype == torch.uint8
+
+
+@pytest.mark.parametrize("op, continuous", [
+    (TrivialAugment(levels=None), True), (UniformAugment(), True),
+    (RandAugment(n=2, m=9, mstd=0.5), True), (TrivialAugment(), False),
+    (RandAugment(n=2, m=9), False)], ids=repr)
+def test_continuous_magnitudes_skip_the_build_cache(op, continuous):
+    """Continuous magnitudes never repeat: caching them only evicts the discrete builds.
+    Either way a step's replay rebuilds an op equal to the one it ran."""
+    S._build.cache_clear()
+    img = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        s = Sample(img)
+        out, params = op.sample_apply(rng, s)
+        np.testing.assert_array_equal(op.apply(s, json.loads(json.dumps(params))).image,
+                                      out.image)
+    info = S._build.cache_info()
+    assert (info.currsize == 0) == continuous
+    if not continuous:
+        assert info.hits > 0

@@ -246,3 +246,15 @@ def test_non_integer_index_is_a_typed_error():
 def test_iteration_stops_at_the_end():
     ds = AugmentedDataset(Images(n=3), PIPE, seed=7)
     assert [label for _, label in iter(ds)] == [0, 1, 2]  # the __getitem__ protocol
+
+
+def test_resolve_rng_passes_generators_and_types_the_rest():
+    from augkit.rng import resolve_rng
+
+    g = np.random.default_rng(0)
+    assert resolve_rng(g, "Op") is g
+    assert resolve_rng(None, "Op") is default_rng()
+    for bad in (0, np.random.RandomState(0), torch.Generator(), "seed"):
+        with pytest.raises(AugkitTypeError, match=f"^Rotate: rng is {type(bad).__name__}; "
+                           "expected a numpy.random.Generator"):
+            resolve_rng(bad, Rotate())

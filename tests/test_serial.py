@@ -125,3 +125,22 @@ def test_batch_mixers_round_trip_through_the_common_serialiser(tmp_path):
     assert augkit.load(path) == m
     cut = augkit.from_dict(augkit.to_dict(augkit.middle.CutOut()))
     assert type(cut).__module__.startswith("augkit.middle")
+
+
+def test_choice_combinators_keep_positional_fields_and_names():
+    ops = (HFlip(p=1.0), Rotate(degrees=10))
+    some = SomeOf(ops, 2, (1.0, 2.0))
+    assert (some.k, some.weights) == (2, (1.0, 2.0))
+    one = OneOf(ops, (3.0, 1.0))
+    assert one.weights == (3.0, 1.0)
+    assert list(to_dict(some)) == ["type", "ops", "k", "weights"]
+    assert list(to_dict(one)) == ["type", "ops", "weights"]
+    assert from_dict(to_dict(some)) == some and from_dict(to_dict(one)) == one
+    assert some.geometric and one.geometric and OneOf((HFlip(),)).tier == "poor"
+    assert "_Choice" not in registered_ops()
+    with pytest.raises(AugkitValueError, match="^OneOf: ops is empty"):
+        OneOf(())
+    with pytest.raises(AugkitValueError, match=r"^SomeOf: k is 3; expected 0 <= k <= 2"):
+        SomeOf(ops, 3)
+    with pytest.raises(AugkitValueError, match=r"^SomeOf: weights is \(1.0,\)"):
+        SomeOf(ops, 1, (1.0,))

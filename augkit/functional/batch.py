@@ -12,22 +12,23 @@ from __future__ import annotations
 import numpy as np
 
 from . import geometry as G
+from .fill import fill_for_layout
 
 _CV_DTYPES = (np.uint8, np.float32)
 
 
 def warp_batch(x: np.ndarray, ms: np.ndarray, out_size, interpolation: str = "linear",
-               fill=0.0) -> np.ndarray:
-    """Warp `x[j]` by edge-coordinate matrix `ms[j]` into one (B, oh, ow, C) array."""
+               fill=0.0, op=None) -> np.ndarray:
+    """Warp `x[j]` by edge-coordinate matrix `ms[j]` into one (B, oh, ow, C) array. `fill`
+    follows `fill.fill_for` for one image of the batch; errors name `op`."""
     import cv2
 
     n, h, w, c = x.shape
     oh, ow = int(out_size[0]), int(out_size[1])
-    fill = 0.0 if fill is None else fill
-    if x.dtype == np.float32:  # float images stay in [0, 1], as in `geometry.warp_image`
-        fill = np.clip(fill, 0.0, 1.0)
+    fill = fill_for_layout(op if op is not None else "warp_batch",
+                           0.0 if fill is None else fill, x.dtype, x.shape[1:])
     if c > 4 or x.dtype.type not in _CV_DTYPES:  # rare layouts: the per-image kernel
-        return np.stack([G.warp_image(x[j], ms[j], (oh, ow), interpolation, fill)
+        return np.stack([G.warp_checked(x[j], ms[j], (oh, ow), interpolation, fill)
                          for j in range(n)]).reshape((n, oh, ow, c))
     out = np.empty((n, oh, ow, c), x.dtype)
     if n and (oh, ow) == (h, w) and (ms == ms[0]).all():  # one flip for all: skip the sorting
@@ -99,9 +100,9 @@ def cv_matrices(ms: np.ndarray) -> np.ndarray:
     return G.translation(-0.5, -0.5) @ ms @ G.translation(0.5, 0.5)
 
 
-def _fill_array(fill, c, dtype):
-    f = G._fill_value(fill, c)
-    return np.asarray(f, dtype) if np.ndim(f) else np.asarray(f).astype(dtype)
+def _fill_array(f, dtype):
+    """A checked fill (float or one per channel) as a value of `dtype`."""
+    return np.asarray(f, dtype)
 
 
 def _shift_batch(x, out, idx, tx, ty, fill):
@@ -118,7 +119,7 @@ def _shift_batch(x, out, idx, tx, ty, fill):
     src = x[idx] if len(idx) < n else x
     if top or left or bottom or right:
         padded = np.empty((len(idx), h + top + bottom, w + left + right, c), x.dtype)
-        padded[...] = _fill_array(fill, c, x.dtype)
+        padded[...] = _fill_array(fill, x.dtype)
         padded[:, top:top + h, left:left + w] = src
     else:
         padded = src
@@ -133,15 +134,14 @@ def _shift_each(x, out, idx, txs, tys, fill):
 
     h, w, c = x.shape[1:]
     oh, ow = out.shape[1:3]
-    f = G._fill_value(fill, c)
-    val = [f] * 4 if isinstance(f, float) else list(f) + [0.0] * (4 - len(f))
+    val = G._border(fill)
     mat = _mat_view(c)
     for k, j in enumerate(idx):
         tx, ty = int(txs[k]), int(tys[k])
         y0, y1 = max(0, ty), min(oh, h + ty)
         x0, x1 = max(0, tx), min(ow, w + tx)
         if y1 <= y0 or x1 <= x0:
-            out[j] = _fill_array(fill, c, x.dtype)
+            out[j] = _fill_array(fill, x.dtype)
             continue
         cv2.copyMakeBorder(mat(x[j, y0 - ty:y1 - ty, x0 - tx:x1 - tx]), y0, oh - y1, x0,
                            ow - x1, cv2.BORDER_CONSTANT, dst=mat(out[j]), value=val)
@@ -154,9 +154,7 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
     oh, ow = out.shape[1:3]
     flag = G._cv_interp(interpolation)
     warp_flag = cv2.INTER_LINEAR if interpolation == "area" else flag
-    f = G._fill_value(fill, c)
-    # OpenCV reads a bare number as (v, 0, 0, 0): spell the fill out for every channel
-    border = tuple(f) + (0.0,) * (4 - len(f)) if isinstance(f, list) else (f,) * 4
+    border = G._border(fill)  # OpenCV reads a bare number as (v, 0, 0, 0)
     rflag = cv2.INTER_NEAREST_EXACT if interpolation == "nearest" else flag  # as warp_image
     mc = cv_matrices(ms[idx])
     resize = (axis[idx] & (ms[idx, 0, 2] == 0) & (ms[idx, 1, 2] == 0)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .fill import fill_for, label_fill_for
+
 # --- fields ------------------------------------------------------------------------------
 
 def elastic_field(seed: int, size: tuple[int, int], alpha: float,
@@ -257,31 +259,40 @@ def elastic_forward(dx: np.ndarray, dy: np.ndarray, pts: np.ndarray, iterations:
 # --- applying maps -----------------------------------------------------------------------
 
 def remap_image(img: np.ndarray, map_x: np.ndarray, map_y: np.ndarray,
-                interpolation: str = "linear", fill=0.0) -> np.ndarray:
-    """cv2.remap with a constant border; any channel count, dtype and shape kept."""
-    import cv2
-
-    from .geometry import _cv_interp, _fill_value
-
+                interpolation: str = "linear", fill=0.0, op=None) -> np.ndarray:
+    """cv2.remap with a constant border; any channel count, dtype and shape kept. `fill`
+    follows `fill.fill_for` (image units, one value or one per channel); errors name `op`."""
+    f = fill_for(op if op is not None else "remap_image", fill, img)
     if interpolation == "area":
         interpolation = "linear"  # area is defined for resizes only
-    flag = _cv_interp(interpolation)
+    return _remap(img, map_x, map_y, interpolation, f)
+
+
+def _remap(img, map_x, map_y, interpolation, f):
+    import cv2
+
+    from .geometry import _border, _cv_interp
+
     channels = 1 if img.ndim == 2 else img.shape[2]
-    f = _fill_value(fill, channels)
-    if channels > 4:
-        parts = [remap_image(img[:, :, i:i + 4], map_x, map_y, interpolation,
-                             f[i:i + 4] if isinstance(f, list) else f)
-                 for i in range(0, channels, 4)]
+    if channels > 4:  # OpenCV remaps at most 4 channels at once
+        parts = []
+        for i in range(0, channels, 4):
+            fi = f[i:i + 4] if isinstance(f, tuple) else f
+            parts.append(_remap(img[:, :, i:i + 4], map_x, map_y, interpolation,
+                                fi[0] if isinstance(fi, tuple) and len(fi) == 1 else fi))
         return np.concatenate([p.reshape(img.shape[:2] + (-1,)) for p in parts], axis=2)
-    border = tuple(f) + (0.0,) * (4 - len(f)) if isinstance(f, list) else f
-    out = cv2.remap(img, map_x, map_y, flag, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    out = cv2.remap(img, map_x, map_y, _cv_interp(interpolation),
+                    borderMode=cv2.BORDER_CONSTANT, borderValue=_border(f))
     if interpolation in ("cubic", "lanczos") and np.issubdtype(out.dtype, np.floating):
         np.clip(out, 0.0, 1.0, out=out)  # their overshoot must not leave [0, 1]
     return out.reshape(img.shape)
 
 
-def remap_mask(mask: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, fill=0) -> np.ndarray:
-    """Nearest-neighbour remap of a label mask in numpy: exact for every integer dtype."""
+def remap_mask(mask: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, fill=0,
+               op=None) -> np.ndarray:
+    """Nearest-neighbour remap of a label mask in numpy: exact for every integer dtype.
+    `fill` must fit the mask's dtype (`fill.label_fill_for`); errors name `op`."""
+    fill = label_fill_for(op if op is not None else "remap_mask", fill, mask)
     h, w = mask.shape[:2]
     ix = np.floor(map_x + 0.5).astype(np.int64)
     iy = np.floor(map_y + 0.5).astype(np.int64)

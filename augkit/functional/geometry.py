@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from .fill import fill_for, label_fill_for
+
 INTERPOLATIONS = ("nearest", "linear", "cubic", "area", "lanczos")
 
 
@@ -152,32 +154,28 @@ def _shift(img, tx, ty, out_size, fill):
     return out
 
 
-def _fill_value(fill, channels: int):
-    if np.ndim(fill) == 0:
-        return float(fill)
-    vals = [float(v) for v in fill]
-    if len(vals) != channels:
-        return float(vals[0])
-    return vals
-
-
 def warp_image(img: np.ndarray, m: np.ndarray, out_size: tuple[int, int],
-               interpolation: str = "linear", fill=0.0) -> np.ndarray:
-    """Warp `img` by edge-coordinate matrix `m` into an image of `out_size` (H, W)."""
-    oh, ow = int(out_size[0]), int(out_size[1])
-    channels = 1 if img.ndim == 2 else img.shape[2]
-    if img.dtype == np.float32:  # float images stay in [0, 1]: clip the fill and overshoot
-        fill = np.clip(fill, 0.0, 1.0)
-        if interpolation in ("cubic", "lanczos"):
-            out = _warp(img, m, (oh, ow), interpolation, fill, channels)
-            return np.clip(out, 0.0, 1.0, out=out) if out is not img else out
-    return _warp(img, m, (oh, ow), interpolation, fill, channels)
+               interpolation: str = "linear", fill=0.0, op=None) -> np.ndarray:
+    """Warp `img` by edge-coordinate matrix `m` into an image of `out_size` (H, W).
+
+    `fill` (image units, one value or one per channel) is checked by `fill.fill_for`;
+    errors name `op`."""
+    f = fill_for(op if op is not None else "warp_image", fill, img)
+    return warp_checked(img, m, (int(out_size[0]), int(out_size[1])), interpolation, f)
 
 
-def _warp(img, m, out_size, interpolation, fill, channels):
+def _border(f) -> tuple:
+    """OpenCV's 4-value border: it reads a bare number as (v, 0, 0, 0), so spell it out."""
+    return f + (0.0,) * (4 - len(f)) if isinstance(f, tuple) else (f, f, f, f)
+
+
+def warp_checked(img, m, out_size, interpolation, f):
+    """`warp_image` with `f` already from `fill_for` (a float or one float per channel) and
+    `out_size` a pair of ints: no checks (masks and batches come through here)."""
     import cv2
 
     oh, ow = out_size
+    channels = 1 if img.ndim == 2 else img.shape[2]
     vals = m.ravel().tolist()  # Python floats: cheap tests below
     fp = _fast_path(img, vals, (oh, ow))
     if fp is not None:
@@ -187,11 +185,13 @@ def _warp(img, m, out_size, interpolation, fill, channels):
                 # an in-bounds crop (or no move): a view, as outputs may share unchanged
                 # pixels with the input (albumentations and torchvision crop the same way)
                 return img[-ty:oh - ty, -tx:ow - tx]
-            f = _fill_value(fill, channels)
-            return _shift(img, tx, ty, (oh, ow), f if np.ndim(f) == 0 else np.asarray(f, img.dtype))
+            return _shift(img, tx, ty, (oh, ow), f if not isinstance(f, tuple)
+                          else np.asarray(f, img.dtype))
         return fp
     h, w = img.shape[:2]
     flag = _CV_FLAGS.get(interpolation) or _cv_interp(interpolation)
+    # cubic and lanczos overshoot: float images must stay in [0, 1]
+    clip = img.dtype == np.float32 and interpolation in ("cubic", "lanczos")
     a, b, c, d, e, f_, g, k, one = vals
     affine = g == 0.0 and k == 0.0 and one == 1.0
     if (affine and b == 0.0 and d == 0.0 and c == 0.0 and f_ == 0.0
@@ -199,23 +199,22 @@ def _warp(img, m, out_size, interpolation, fill, channels):
         # same mapping as the warp; plain INTER_NEAREST in resize is off by half a pixel
         rflag = cv2.INTER_NEAREST_EXACT if interpolation == "nearest" else flag
         out = cv2.resize(img, (ow, oh), interpolation=rflag)
-        return out.reshape((oh, ow) + img.shape[2:])
+        return _clipped(out.reshape((oh, ow) + img.shape[2:]), clip)
     win = _resize_window(vals, (oh, ow), (h, w))
     if win is not None:  # a crop with integer edges, then a resize (RandomResizedCrop)
         y0, y1, x0, x1 = win
         rflag = cv2.INTER_NEAREST_EXACT if interpolation == "nearest" else flag
         out = cv2.resize(img[y0:y1, x0:x1], (ow, oh), interpolation=rflag)
-        return out.reshape((oh, ow) + img.shape[2:])
+        return _clipped(out.reshape((oh, ow) + img.shape[2:]), clip)
     if interpolation == "area":
         flag = cv2.INTER_LINEAR  # area is defined for resizes only
-    f = fill if isinstance(fill, float) else _fill_value(fill, channels)
-    # OpenCV reads a bare number as (v, 0, 0, 0): spell the fill out for every channel
-    border = tuple(f) + (0.0,) * (4 - len(f)) if isinstance(f, list) else (f,) * 4
     if channels > 4:  # OpenCV warps at most 4 channels at once
-        parts = [warp_image(img[:, :, i:i + 4], m, (oh, ow), interpolation,
-                            f[i:i + 4] if isinstance(f, list) else f)
+        parts = [warp_checked(img[:, :, i:i + 4], m, (oh, ow), interpolation,
+                       (f[i:i + 4] if len(f[i:i + 4]) > 1 else f[i]) if isinstance(f, tuple)
+                       else f)
                  for i in range(0, channels, 4)]
         return np.concatenate([p.reshape(oh, ow, -1) for p in parts], axis=2)
+    border = _border(f)
     # When every output pixel centre lands inside the input, no pixel is uncovered: replicate
     # the edge (as a resize does) instead of blending a dark fringe of `fill` into the border.
     mode = cv2.BORDER_REPLICATE if _covered(vals, (oh, ow), (h, w)) else cv2.BORDER_CONSTANT
@@ -226,7 +225,11 @@ def _warp(img, m, out_size, interpolation, fill, channels):
     else:
         out = cv2.warpPerspective(img, to_cv(m), (ow, oh), flags=flag, borderMode=mode,
                                   borderValue=border)
-    return out.reshape((oh, ow) + img.shape[2:])
+    return _clipped(out.reshape((oh, ow) + img.shape[2:]), clip)
+
+
+def _clipped(out, clip: bool):
+    return np.clip(out, 0.0, 1.0, out=out) if clip else out
 
 
 def _resize_window(vals, out_size, size):
@@ -279,19 +282,24 @@ def _covered(vals, out_size, size) -> bool:
 _CV_MASK_DTYPES = (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32)
 
 
-def warp_mask(mask: np.ndarray, m: np.ndarray, out_size, fill=0) -> np.ndarray:
-    """Warp an integer label mask with nearest-neighbour sampling; dtype is kept."""
+def warp_mask(mask: np.ndarray, m: np.ndarray, out_size, fill=0, op=None) -> np.ndarray:
+    """Warp an integer label mask with nearest-neighbour sampling; dtype is kept. `fill`
+    must fit the dtype (`fill.label_fill_for`); errors name `op`."""
+    fill = label_fill_for(op if op is not None else "warp_mask", fill, mask)
+    out_size = (int(out_size[0]), int(out_size[1]))
     dt = mask.dtype
     if mask.size == 0:  # (H, W, 0): an instance mask of an image without instances
         return np.zeros((int(out_size[0]), int(out_size[1])) + mask.shape[2:], dt)
     if dt.type in _CV_MASK_DTYPES:
-        return warp_image(mask, m, out_size, "nearest", fill)
+        return warp_checked(mask, m, out_size, "nearest", float(fill))
     if dt == np.bool_:
-        return warp_image(mask.view(np.uint8), m, out_size, "nearest", int(fill)).astype(bool)
+        return warp_checked(mask.view(np.uint8), m, out_size, "nearest",
+                            float(fill)).astype(bool)
     # int64 & co: OpenCV cannot warp them; labels that fit int32 travel as int32.
     lo, hi = (int(mask.min()), int(mask.max())) if mask.size else (0, 0)
     if lo >= np.iinfo(np.int32).min and hi <= np.iinfo(np.int32).max:
-        return warp_image(mask.astype(np.int32), m, out_size, "nearest", fill).astype(dt)
+        return warp_checked(mask.astype(np.int32), m, out_size, "nearest",
+                            float(fill)).astype(dt)
     fp = _fast_path(mask, m, out_size)
     if fp is not None and not isinstance(fp, tuple):
         return fp
@@ -339,9 +347,18 @@ def warp_keypoints(kp: np.ndarray, m: np.ndarray, out_size) -> np.ndarray:
     """Move keypoints; those leaving the image are kept and marked not visible (v = 0)."""
     out = np.array(kp, dtype=kp.dtype if kp.dtype in (np.float32, np.float64) else np.float32)
     out[..., :2] = apply_points(m, out[..., :2])
-    if out.shape[-1] == 3:
-        oh, ow = out_size
-        x, y = out[..., 0], out[..., 1]
-        outside = (x < 0) | (x >= ow) | (y < 0) | (y >= oh)
-        out[..., 2] = np.where(outside, 0, out[..., 2])
-    return out
+    return hide_outside(out, out_size)
+
+
+def hide_outside(kp: np.ndarray, size) -> np.ndarray:
+    """Set visibility 0, in place, for (..., 3) keypoints outside the closed image rectangle
+    [0, W] x [0, H] (edge coordinates: x = W is the right edge of the last pixel, where a
+    point at x = 0 lands after a flip; boxes clip to the same rectangle). Returns `kp`;
+    (..., 2) keypoints carry no visibility and are returned as they are."""
+    if kp.shape[-1] == 3:
+        h, w = size
+        x, y = kp[..., 0], kp[..., 1]
+        outside = (x < 0) | (x > w) | (y < 0) | (y > h)
+        if outside.any():
+            kp[..., 2] = np.where(outside, 0, kp[..., 2])
+    return kp

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..core import Op
 from ..errors import type_error, value_error
+from ..functional.geometry import hide_outside
 from ..sample import Sample
 
 
@@ -132,8 +133,7 @@ def _back(s: Sample, r: dict, kp) -> Sample:
             # points albumentations dropped stay where they were, invisible; and augkit's
             # rule: a keypoint that leaves the image is not visible
             flat[np.setdiff1d(np.arange(len(flat)), kept), 2] = 0
-            x, y = flat[:, 0], flat[:, 1]
-            flat[:, 2] = np.where((x < 0) | (x >= ow) | (y < 0) | (y >= oh), 0, flat[:, 2])
+            hide_outside(flat, (oh, ow))
         changes["keypoints"] = flat.reshape(out.shape)
     return s.replace(**changes)
 

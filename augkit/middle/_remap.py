@@ -8,9 +8,9 @@ from typing import ClassVar
 import numpy as np
 
 from ..core import Op
-from ..errors import value_error
 from ..functional import distort as D
-from ..functional.geometry import INTERPOLATIONS
+from ..functional.fill import check_warp_fields
+from ..functional.geometry import hide_outside
 from ..sample import Sample
 
 
@@ -31,24 +31,15 @@ class _RemapOp(Op):
         return 1.0
 
     def check_warp_fields(self) -> None:
-        if self.interpolation not in INTERPOLATIONS:
-            raise value_error(self, "interpolation", f"is {self.interpolation!r}; expected one "
-                              f"of {INTERPOLATIONS}")
-        vals = self.fill if isinstance(self.fill, tuple) else (self.fill,)
-        if not vals or not all(isinstance(v, (int, float)) for v in vals):
-            raise value_error(self, "fill", f"is {self.fill!r}; expected a number or one per "
-                              "channel")
-        if not (isinstance(self.mask_fill, int) and not isinstance(self.mask_fill, bool)):
-            raise value_error(self, "mask_fill", f"is {self.mask_fill!r}; expected an integer "
-                              "label")
+        check_warp_fields(self)
 
     def apply(self, s: Sample, params: dict) -> Sample:
         size = s.size
         map_x, map_y, forward = self.geometry(params, size)
         changes: dict = {"image": D.remap_image(s.image, map_x, map_y, self.interpolation,
-                                                self.fill)}
+                                                self.fill, self)}
         if s.mask is not None:
-            changes["mask"] = D.remap_mask(s.mask, map_x, map_y, self.mask_fill)
+            changes["mask"] = D.remap_mask(s.mask, map_x, map_y, self.mask_fill, self)
         if s.boxes is not None:
             b = np.asarray(s.boxes)
             if b.shape[0] == 0:
@@ -62,10 +53,5 @@ class _RemapOp(Op):
             out = np.array(kp, dtype=kp.dtype if kp.dtype in (np.float32, np.float64)
                            else np.float32)
             out[..., :2] = forward(out[..., :2].reshape(-1, 2)).reshape(out[..., :2].shape)
-            if out.shape[-1] == 3:
-                h, w = size
-                x, y = out[..., 0], out[..., 1]
-                outside = (x < 0) | (x >= w) | (y < 0) | (y >= h)
-                out[..., 2] = np.where(outside, 0, out[..., 2])
-            changes["keypoints"] = out
+            changes["keypoints"] = hide_outside(out, size)
         return s.replace(**changes)

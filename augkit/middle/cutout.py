@@ -9,7 +9,10 @@ import numpy as np
 
 from ..core import Op
 from ..errors import value_error
+from ..functional.fill import check_fill, check_label_fits, check_mask_fill, fill_for
 from ..sample import Sample
+
+__all__ = ["CutOut", "check_hole_size", "check_label_fits", "draw_hole", "hole_extent"]
 
 
 def hole_extent(op, size, h: int, w: int) -> tuple[int, int]:
@@ -30,18 +33,6 @@ def check_hole_size(op, size) -> None:
     if not ok or (isinstance(size, tuple) and len(size) != 2):
         raise value_error(op, "size", f"is {size!r}; expected pixels (int >= 1), a fraction of "
                           "the side (float in (0, 1]) or a (height, width) pair of those")
-
-
-def check_label_fits(op, label: int, dtype) -> None:
-    """`label` must be representable in the mask's dtype (e.g. 255 in uint8, not 256)."""
-    dt = np.dtype(dtype)
-    if dt == np.bool_:
-        ok = label in (0, 1)
-    else:
-        info = np.iinfo(dt)
-        ok = info.min <= label <= info.max
-    if not ok:
-        raise value_error(op, "mask_fill", f"is {label}; it does not fit the mask dtype {dt}")
 
 
 def draw_hole(rng, h: int, w: int, hh: int, hw: int) -> list[int]:
@@ -84,14 +75,8 @@ class CutOut(Op):
         if not (isinstance(self.holes, int) and not isinstance(self.holes, bool)
                 and self.holes >= 0):
             raise value_error(self, "holes", f"is {self.holes!r}; expected an int >= 0")
-        vals = self.fill if isinstance(self.fill, tuple) else (self.fill,)
-        if not vals or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in vals):
-            raise value_error(self, "fill", f"is {self.fill!r}; expected a number or one per "
-                              "channel")
-        if self.mask_fill is not None and not (isinstance(self.mask_fill, int)
-                                               and not isinstance(self.mask_fill, bool)):
-            raise value_error(self, "mask_fill", f"is {self.mask_fill!r}; expected None (mask "
-                              "unchanged) or an integer label")
+        check_fill(self, self.fill)
+        check_mask_fill(self, self.mask_fill, optional=True)
 
     def sample(self, rng, s):
         h, w = s.size
@@ -99,20 +84,9 @@ class CutOut(Op):
         return {"holes": [draw_hole(rng, h, w, hh, hw) for _ in range(self.holes)]}
 
     def _fill_for(self, img: np.ndarray):
-        f = np.asarray(self.fill, dtype=np.float64)
-        channels = 1 if img.ndim == 2 else img.shape[2]
-        if f.ndim == 1 and f.size != channels:
-            if img.ndim == 2 and f.size >= 1:
-                f = f[:1]
-            else:
-                raise value_error(self, "fill", f"has {f.size} values for an image of shape "
-                                  f"{img.shape}; expected 1 or {channels}")
-        if img.dtype == np.uint8:
-            f = np.clip(np.round(f), 0, 255)
-        elif np.issubdtype(img.dtype, np.floating):
-            f = np.clip(f, 0.0, 1.0)
-        f = f.astype(img.dtype)
-        return f.reshape(()) if img.ndim == 2 else f
+        """The fill as a value to assign into `img` (`functional.fill.fill_for` rules)."""
+        f = fill_for(self, self.fill, img)
+        return np.asarray(f, img.dtype) if isinstance(f, tuple) else f
 
     def apply(self, s: Sample, params: dict) -> Sample:
         holes = params["holes"]

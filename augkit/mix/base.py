@@ -18,7 +18,10 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from ..core import _freeze
 from ..errors import type_error, value_error
+from ..rng import resolve_rng
+from ..serial import Kind, from_dict, to_dict
 
 MIXERS: dict[str, type] = {}
 PREFIX = "mix."
@@ -180,8 +183,8 @@ class BatchMixer:
     def __post_init__(self):
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if isinstance(v, list):
-                object.__setattr__(self, f.name, tuple(v))
+            if isinstance(v, list):  # e.g. from YAML: tuples keep mixers hashable
+                object.__setattr__(self, f.name, _freeze(v))
         self.validate()
 
     def validate(self) -> None:
@@ -206,13 +209,19 @@ class BatchMixer:
         return out
 
     def __call__(self, images, labels=None, rng: np.random.Generator | None = None):
-        """``mixer(images, labels)`` -> ``(images, soft_labels)``; ``mixer(batch)`` -> Batch."""
-        if rng is None:
-            from ..rng import default_rng
-
-            rng = default_rng()
+        """``mixer(images, labels)`` -> ``(images, soft_labels)``; ``mixer(batch)`` -> Batch.
+        `rng` may also come second: ``mixer(batch, rng)``, ``mixer(images, rng)``."""
+        if isinstance(labels, np.random.Generator):  # the rng given positionally
+            if rng is not None:
+                raise type_error(self, "labels", "are a numpy Generator and rng is given too; "
+                                 "expected labels as a torch tensor")
+            labels, rng = None, labels
+        rng = resolve_rng(rng, self)
         if isinstance(images, Batch):
             if labels is not None:
+                if not isinstance(labels, torch.Tensor):
+                    raise type_error(self, "rng", f"is {type(labels).__name__} (second "
+                                     "argument); expected a numpy.random.Generator")
                 raise value_error(self, "labels", "given twice (inside the Batch and apart)")
             b = check_batch(self, images, self.classes())
             return self._mix_checked(b, self.sample(rng, b))
@@ -224,10 +233,7 @@ class BatchMixer:
         """The ``(images, y_a, y_b, lam)`` form for training with hard labels: the loss is
         ``lam * loss(y_a) + (1 - lam) * loss(y_b)`` (see `mix_loss`); lam is a (B,) float
         tensor. Only for mixers that combine two images (not RICAP)."""
-        if rng is None:
-            from ..rng import default_rng
-
-            rng = default_rng()
+        rng = resolve_rng(rng, self)
         b = check_batch(self, Batch(images), None)
         n = len(b)
         if not isinstance(labels, torch.Tensor) or labels.shape != (n,) or \
@@ -236,15 +242,15 @@ class BatchMixer:
             raise value_error(self, "labels", f"are {got}; the pair form needs ({n},) class "
                               "indices")
         params = self.sample(rng, b)
-        perm, lam = self.pair_weights(params, n)
+        perm, lam = self.pair_weights(params, b)
         dev = b.images.device
         out = self.mix(b, params)
         y = labels.to(dev)
         lam_t = torch.as_tensor(lam, dtype=torch.float32, device=dev).expand(n).clone()
         return out.images, y, y.index_select(0, perm_tensor(perm, dev)), lam_t
 
-    def pair_weights(self, params: dict, n: int):
-        """(partner permutation, lam: float or list) of the two-label form."""
+    def pair_weights(self, params: dict, batch: Batch):
+        """(partner permutation, lam: float or list) of the two-label form for `batch`."""
         raise value_error(self, "pair", "is not available: this mixer combines more than two "
                           "labels; use soft labels")
 
@@ -256,53 +262,29 @@ class BatchMixer:
         return ()
 
 
+def _import_builtin_mixers():
+    import augkit.mix  # noqa: F401  (defines the built-in mixers, filling MIXERS)
+
+
+# serialisation: augkit.serial's to_dict / from_dict with this registry and the "mix." prefix
+KIND = Kind(BatchMixer, MIXERS, PREFIX, _import_builtin_mixers, "batch mixer")
+
+
 def mixer_to_dict(m: BatchMixer) -> dict:
-    """``{"type": "mix.ClassName", field: value, ...}``; nested mixers nest."""
+    """``{"type": "mix.ClassName", field: value, ...}``; nested mixers nest
+    (`augkit.to_dict`, for mixers only)."""
     if not isinstance(m, BatchMixer):
         raise type_error("to_dict", "mixer", f"is {type(m).__name__}; expected a batch mixer")
-    d: dict = {"type": PREFIX + type(m).__name__}
-    for f in dataclasses.fields(m):
-        if f.init:
-            d[f.name] = _plain(getattr(m, f.name))
-    return d
-
-
-def _plain(v):
-    if isinstance(v, BatchMixer):
-        return mixer_to_dict(v)
-    if isinstance(v, (tuple, list)):
-        return [_plain(x) for x in v]
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
+    return to_dict(m)
 
 
 def mixer_from_dict(d: dict) -> BatchMixer:
-    """Rebuild a mixer from `mixer_to_dict` output."""
-    import augkit.mix  # noqa: F401  (defines the built-in mixers, filling MIXERS)
-
+    """Rebuild a mixer from `mixer_to_dict` output (`augkit.from_dict`, for mixers only)."""
     name = d.get("type") if isinstance(d, dict) else None
     if not isinstance(name, str) or not name.startswith(PREFIX):
         raise value_error("from_dict", "type", f"is missing in {d!r}; expected "
                           "{'type': 'mix.Name', ...}")
-    cls = MIXERS.get(name[len(PREFIX):])
-    if cls is None:
-        raise value_error("from_dict", "type", f"{name!r} is not a known mixer; expected one "
-                          f"of {sorted(PREFIX + k for k in MIXERS)}")
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
-    unknown = set(d) - names - {"type"}
-    if unknown:
-        raise value_error(name, "fields", f"{sorted(unknown)} are unknown; expected some of "
-                          f"{sorted(names)}")
-
-    def revive(v):
-        if isinstance(v, dict) and isinstance(v.get("type"), str):
-            return mixer_from_dict(v)
-        if isinstance(v, list):
-            return [revive(x) for x in v]
-        return v
-
-    return cls(**{k: revive(v) for k, v in d.items() if k != "type"})
+    return from_dict(d)
 
 
 def perm_tensor(perm, device) -> torch.Tensor:

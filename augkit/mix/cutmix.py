@@ -25,6 +25,12 @@ def cutmix_box(rng, h: int, w: int, lam: float) -> list[int]:
             min(max(cy + ch // 2, 0), h), min(max(cx + cw // 2, 0), w)]
 
 
+def lam_of(box, h: int, w: int) -> float:
+    """The weight of the original image under a pasted [y1, x1, y2, x2] box: 1 - its area
+    share. The one place lam comes from: labels, `pair` and params all use it."""
+    return 1.0 - (box[2] - box[0]) * (box[3] - box[1]) / (h * w)
+
+
 def check_min_visible(op):
     v = op.min_visible
     if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
@@ -73,11 +79,12 @@ class CutMix(BatchMixer):
         lam = float(rng.beta(self.alpha, self.alpha))
         perm = rng.permutation(n).tolist()
         box = cutmix_box(rng, h, w, lam)
-        area = (box[2] - box[0]) * (box[3] - box[1])
-        return {"perm": perm, "box": box, "lam": 1.0 - area / (h * w)}
+        # "lam" is for reading only: mix and pair recompute it from the box
+        return {"perm": perm, "box": box, "lam": lam_of(box, h, w)}
 
-    def pair_weights(self, params, n):
-        return params["perm"], params["lam"]
+    def pair_weights(self, params, batch):
+        h, w = batch.size
+        return params["perm"], lam_of(check_region(self, params, h, w), h, w)
 
     def mix(self, b, params):
         h, w = b.size
@@ -87,7 +94,7 @@ class CutMix(BatchMixer):
         if sorted(perm_l) != list(range(n)):
             raise value_error(self, "params", f"perm {perm_l!r} is not a permutation of {n}")
         perm = perm_tensor(perm_l, b.images.device)
-        lam = 1.0 - (region[2] - region[0]) * (region[3] - region[1]) / (h * w)
+        lam = lam_of(region, h, w)
         changes: dict = {"images": paste(b.images, perm, region)}
         if b.labels is not None:
             y = b.labels.float()
@@ -139,8 +146,8 @@ class CutOut(BatchMixer):
                           np.minimum(x1 + hw, w)], 1)
         return {"holes": holes.tolist()}
 
-    def pair_weights(self, params, n):
-        return list(range(n)), 1.0
+    def pair_weights(self, params, batch):
+        return list(range(len(batch))), 1.0
 
     def mix(self, b, params):
         holes = params["holes"]

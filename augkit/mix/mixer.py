@@ -65,11 +65,11 @@ class Mixer(BatchMixer):
             return b.replace(labels=None if b.labels is None else b.labels.float())
         return self.choices[i].mix(b, params["params"])
 
-    def pair_weights(self, params, n):
+    def pair_weights(self, params, batch):
         i = params["index"]
         if i is None:
-            return list(range(n)), 1.0
-        return self.choices[i].pair_weights(params["params"], n)
+            return list(range(len(batch))), 1.0
+        return self.choices[i].pair_weights(params["params"], batch)
 
 
 @dataclass(frozen=True)

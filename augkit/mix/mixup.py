@@ -104,5 +104,5 @@ class MixUp(BatchMixer):
         oh = torch.nn.functional.one_hot(m.long(), k).permute(0, 3, 1, 2).float()
         return blend(oh, perm, lam)
 
-    def pair_weights(self, params, n):
+    def pair_weights(self, params, batch):
         return params["perm"], params["lam"]

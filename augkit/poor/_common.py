@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from ..core import check_range
 from ..errors import value_error
-from ..functional.geometry import INTERPOLATIONS
+from ..functional.fill import check_warp_fields
 
-
-def check_warp_fields(op) -> None:
-    """interpolation, fill and mask_fill, for ops that have them."""
-    interp = getattr(op, "interpolation", "linear")
-    if interp not in INTERPOLATIONS:
-        raise value_error(op, "interpolation", f"is {interp!r}; expected one of {INTERPOLATIONS}")
-    fill = getattr(op, "fill", 0.0)
-    vals = fill if isinstance(fill, tuple) else (fill,)
-    if not vals or not all(isinstance(v, (int, float)) for v in vals):
-        raise value_error(op, "fill", f"is {fill!r}; expected a number or one per channel")
-    if not isinstance(getattr(op, "mask_fill", 0), int):
-        raise value_error(op, "mask_fill", f"is {op.mask_fill!r}; expected an integer label")
+__all__ = ["as_hw", "check_size", "check_warp_fields", "range_of"]
 
 
 def check_size(op, field: str, size) -> tuple[int, int]:

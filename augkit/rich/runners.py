@@ -38,11 +38,20 @@ def _check_geo(op):
 
 
 class _Steps:
-    """Shared draw/replay of a list of (op name, magnitude) steps."""
+    """Shared draw/replay of a list of (op name, magnitude) steps: subclasses implement
+    `sample_apply`, returning params ``{"steps": [{"op", "magnitude", "params"}, ...]}``,
+    and say in `_continuous` whether their magnitudes are continuous draws."""
+
+    def _continuous(self) -> bool:
+        """Whether magnitudes are continuous draws (never the same float twice)."""
+        return True
 
     def _op(self, name, m):
-        # names and space were validated with the runner; m is in [0, 1] by construction
-        return S._build(name, float(m), self.space, self.interpolation, self.fill)
+        # names and space were validated with the runner; m is in [0, 1] by construction.
+        # The build cache only pays off for a few discrete magnitudes: continuous ones would
+        # all miss and evict the cached discrete builds of other runners.
+        build = S._build.__wrapped__ if self._continuous() else S._build
+        return build(name, float(m), self.space, self.interpolation, self.fill)
 
     def _run(self, rng, s, name, m):
         out, p = self._op(name, m).sample_apply(rng, s)
@@ -52,6 +61,14 @@ class _Steps:
         if step["params"] is None:
             return s
         return self._op(step["op"], step["magnitude"]).apply(s, step["params"])
+
+    def sample(self, rng, s):
+        return self.sample_apply(rng, s)[1]
+
+    def apply(self, s, params):
+        for st in params["steps"]:
+            s = self._replay(s, st)
+        return s
 
 
 # --- AutoAugment ----------------------------------------------------------------------------
@@ -183,6 +200,9 @@ class RandAugment(_Steps, Op):
             return tuple(self.ops)
         return S.ops_in_space(S.RANDAUGMENT_OPS, self.space)
 
+    def _continuous(self):
+        return self.mstd > 0
+
     def _magnitude(self, rng) -> float:
         m = float(self.m)
         if self.mstd > 100 or math.isinf(self.mstd):
@@ -191,9 +211,6 @@ class RandAugment(_Steps, Op):
             m = float(rng.normal(m, self.mstd))
         top = self.levels if self.mmax is None else self.mmax
         return min(max(m, 0.0), float(top), float(self.levels)) / self.levels
-
-    def sample(self, rng, s):
-        return self.sample_apply(rng, s)[1]
 
     def sample_apply(self, rng, s):
         names = self.op_names()
@@ -207,11 +224,6 @@ class RandAugment(_Steps, Op):
             s, st = self._run(rng, s, name, m)
             steps.append(st)
         return s, {"steps": steps}
-
-    def apply(self, s, params):
-        for st in params["steps"]:
-            s = self._replay(s, st)
-        return s
 
 
 @dataclass(frozen=True)
@@ -242,8 +254,8 @@ class TrivialAugment(_Steps, Op):
             return tuple(self.ops)
         return S.ops_in_space(S.TRIVIALAUGMENT_OPS, self.space)
 
-    def sample(self, rng, s):
-        return self.sample_apply(rng, s)[1]
+    def _continuous(self):
+        return self.levels is None
 
     def sample_apply(self, rng, s):
         names = self.op_names()
@@ -254,11 +266,6 @@ class TrivialAugment(_Steps, Op):
             m = int(rng.integers(self.levels + 1)) / self.levels
         s, st = self._run(rng, s, name, m)
         return s, {"steps": [st]}
-
-    def apply(self, s, params):
-        for st in params["steps"]:
-            s = self._replay(s, st)
-        return s
 
 
 @dataclass(frozen=True)
@@ -292,9 +299,6 @@ class UniformAugment(_Steps, Op):
             return tuple(self.ops)
         return S.ops_in_space(S.UNIFORMAUGMENT_OPS, self.space)
 
-    def sample(self, rng, s):
-        return self.sample_apply(rng, s)[1]
-
     def sample_apply(self, rng, s):
         names = self.op_names()
         idx = rng.choice(len(names), size=self.n, replace=False)
@@ -309,8 +313,3 @@ class UniformAugment(_Steps, Op):
             s, st = self._run(rng, s, name, m)
             steps.append(st)
         return s, {"steps": steps}
-
-    def apply(self, s, params):
-        for st in params["steps"]:
-            s = self._replay(s, st)
-        return s
