@@ -35,7 +35,7 @@ from ._batch_ops import (
     out_size,
     uniforms,
 )
-from .compose import Maybe, OneOf, Seq, SomeOf, _style_compatible
+from .compose import Maybe, OneOf, Seq, SomeOf, _style_compatible, fuse_groups
 from .core import GeometricOp, Op, PixelOp
 from .errors import type_error, value_error
 from .functional.batch import warp_batch
@@ -234,26 +234,14 @@ def _steps(op, p, size, out: list):
 
 
 def _flush(run, out):
-    """Group a run of geometric ops by warp style as `compose._flush` does."""
-    i = 0
-    while i < len(run):
-        op, p, size = run[i]
-        m, style, osize = op.matrix(p, size), op.warp_style(), op.out_size(p, size)
-        j = i + 1
-        while j < len(run):
-            op2, p2, size2 = run[j]
-            merged = _style_compatible(style, op2.warp_style())
-            if merged is None:
-                break
-            m = op2.matrix(p2, size2) @ m
-            osize, style = op2.out_size(p2, size2), merged
-            j += 1
-        if j == i + 1 and type(op).apply is not GeometricOp.apply:
+    """Group a run of geometric ops by warp style, exactly as `compose._flush` does."""
+    for group, m, osize, style in fuse_groups(run):
+        op, p = group[0]
+        if len(group) == 1 and type(op).apply is not GeometricOp.apply:
             out.append(("leaf", op, p))
         else:
             out.append(("warp", np.asarray(m, np.float64), (int(osize[0]), int(osize[1])),
                         style, op))  # op: named by fill errors
-        i = j
 
 
 # --- applying ------------------------------------------------------------------------------

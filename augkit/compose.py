@@ -128,19 +128,14 @@ def _geometry_view(s: Sample, run, size) -> Sample:
     return view
 
 
-def _flush(run, s):
-    """Apply a pending run of geometric ops as few warps as their styles allow."""
-    if not run:
-        return s
-    if len(run) == 1:
-        op, p, _ = run[0]
-        return op.apply(s, p)
+def fuse_groups(run):
+    """Split a run of (op, params, size_before) into groups of consecutive geometric ops with
+    compatible warp styles; yields (group, matrix, out_size, style) per group, where group
+    lists the (op, params) pairs the one matrix stands for."""
     i = 0
     while i < len(run):
         op, p, size = run[i]
-        m = op.matrix(p, size)
-        style = op.warp_style()
-        out = op.out_size(p, size)
+        m, style, out = op.matrix(p, size), op.warp_style(), op.out_size(p, size)
         group = [(op, p)]
         j = i + 1
         while j < len(run):
@@ -149,17 +144,26 @@ def _flush(run, s):
             if merged is None:
                 break
             m = op2.matrix(p2, size2) @ m
-            out = op2.out_size(p2, size2)
-            style = merged
+            out, style = op2.out_size(p2, size2), merged
             group.append((op2, p2))
             j += 1
-        if len(group) == 1:
-            s = op.apply(s, p)
-        else:
-            s = warp_sample(s, m, out, style, op)  # errors name the run's first op
-            for g, gp in group:
-                s = g.remap_targets(s, gp)
+        yield group, m, out, style
         i = j
+
+
+def _flush(run, s):
+    """Apply a pending run of geometric ops as few warps as their styles allow."""
+    if len(run) == 1:
+        op, p, _ = run[0]
+        return op.apply(s, p)
+    for group, m, out, style in fuse_groups(run):
+        if len(group) == 1:
+            op, p = group[0]
+            s = op.apply(s, p)
+            continue
+        s = warp_sample(s, m, out, style, group[0][0])  # errors name the run's first op
+        for g, gp in group:
+            s = g.remap_targets(s, gp)
     return s
 
 
