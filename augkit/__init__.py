@@ -57,7 +57,7 @@ def __getattr__(name: str):
         from .core import registered_ops  # every registered op is reachable as augkit.Name
 
         value = registered_ops().get(name)
-        if value is None or name.startswith("_"):
+        if value is None:
             raise AttributeError(f"module 'augkit' has no attribute {name!r}")
     globals()[name] = value
     return value

@@ -162,7 +162,7 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
               & np.isclose(ms[idx, 1, 1], oh / h, rtol=1e-9, atol=0.0))
     modes = np.where(_covered(ms[idx], (oh, ow), (h, w)), cv2.BORDER_REPLICATE,
                      cv2.BORDER_CONSTANT).tolist()
-    window = getattr(G, "_resize_window", None)  # crop + resize, when geometry has it
+    window = G._resize_window  # crop + resize as one slice and one resize
     xs, outs = (x, out) if c > 1 else (x[..., 0], out[..., 0])  # OpenCV wants (H, W) grey
     flat = ms[idx].reshape(len(idx), 9).tolist()
     for j, is_resize, is_affine, is_axis, mode, m, mck in zip(
@@ -172,7 +172,7 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
         if is_resize:
             cv2.resize(src, (ow, oh), dst=dst, interpolation=rflag)
             continue
-        win = window(m, (oh, ow), (h, w)) if window and is_axis else None
+        win = window(m, (oh, ow), (h, w)) if is_axis else None
         if win is not None:
             y0, y1, x0, x1 = win
             cv2.resize(src[y0:y1, x0:x1], (ow, oh), dst=dst, interpolation=rflag)
