@@ -91,9 +91,13 @@ class Op:
         rng = resolve_rng(rng, self)
         if type(x) is np.ndarray:  # the common case: no conversion closure round trip
             check_image(x, self)
-            return self.sample_apply(rng, Sample(x))[0].image
+            return self._call_array(rng, x)
         s, back = to_sample(x, self)
         return back(self.sample_apply(rng, s)[0])
+
+    def _call_array(self, rng, img):
+        """`__call__` on a checked numpy image (GeometricOp skips the Sample round trip)."""
+        return self.sample_apply(rng, Sample(img))[0].image
 
     def children(self) -> tuple[Op, ...]:
         """Nested ops (combinators and runners override)."""
@@ -178,6 +182,9 @@ class GeometricOp(Op):
 
     register: ClassVar[bool] = False
     geometric: ClassVar[bool] = True
+    # True where `remap_targets` only touches targets (never the image), so that a bare
+    # image can skip it
+    remaps_targets_only: ClassVar[bool] = False
 
     def matrix(self, params: dict, size: tuple[int, int]) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__}.matrix")
@@ -194,16 +201,32 @@ class GeometricOp(Op):
                 getattr(self, "mask_fill", None))
 
     def apply(self, s: Sample, params: dict) -> Sample:
+        if s.mask is None and s.boxes is None and s.keypoints is None:  # image only: no dicts
+            return self.remap_targets(Sample(self._warp_only(s.image, params)), params)
         size = s.size
         m = self.matrix(params, size)
-        if s.mask is None and s.boxes is None and s.keypoints is None:  # image only: no dicts
-            interp, fill, _ = self.warp_style()
-            osize = self.out_size(params, size)
-            img = (G.warp_image(s.image, m, osize, interp, fill, self) if fill is not None
-                   else G.warp_checked(s.image, m, (int(osize[0]), int(osize[1])), interp, 0.0))
-            return self.remap_targets(Sample(img), params)
         out = warp_sample(s, m, self.out_size(params, size), self.warp_style(), self)
         return self.remap_targets(out, params)
+
+    def _warp_only(self, img, params):
+        """The warped image of an image-only sample."""
+        size = img.shape[0], img.shape[1]
+        m = self.matrix(params, size)
+        interp, fill, _ = self.warp_style()
+        osize = self.out_size(params, size)
+        return (G.warp_image(img, m, osize, interp, fill, self) if fill is not None
+                else G.warp_checked(img, m, (int(osize[0]), int(osize[1])), interp, 0.0))
+
+    def _call_array(self, rng, img):
+        cls = type(self)
+        if cls.apply is not GeometricOp.apply or cls.sample_apply is not Op.sample_apply:
+            return Op._call_array(self, rng, img)
+        s = Sample(img)
+        params = self.sample(rng, s)
+        out = self._warp_only(img, params)
+        if cls.remap_targets is GeometricOp.remap_targets or cls.remaps_targets_only:
+            return out  # an image has no targets to remap
+        return self.remap_targets(Sample(out), params).image
 
 
 def warp_sample(s: Sample, m: np.ndarray, out_size, style, op=None) -> Sample:

@@ -5,7 +5,8 @@ CPU, one thread (``torch.set_num_threads(1)``), float32 batches of 128x3x32x32 (
 returns mixed images and soft labels. timm's Mixup works in place on its input (and needs
 an even batch); augkit and torchvision return fresh tensors and leave the input alone. The
 "plain copy" row (``images.clone()``) is the floor for any mixer that does not modify its
-input.
+input. Like for like: every library gets the same float32 batch, so no uint8 -> float
+conversion is timed for anyone (torchvision's and timm's mixers need float batches).
 
     python -m benchmarks.bench_mix            # prints a Markdown table
 """

@@ -137,12 +137,33 @@ def soft_labels(op, y, n: int, num_classes: int | None, device) -> torch.Tensor:
     if num_classes is None:
         raise value_error(op, "num_classes", "is None; class-index labels need num_classes "
                           "(or pass soft labels (B, K))")
+    y = y.long()
+    if num_classes <= _EYE_MAX and y.device.type == "cpu":
+        # CPU: one row gather from a cached identity; index_select itself rejects indices
+        # out of range (no separate min/max pass), and the error is rebuilt below
+        try:
+            return _eye(num_classes, y.device).index_select(0, y)
+        except IndexError:
+            pass
     lo, hi = torch.stack(torch.aminmax(y)).tolist()  # one device sync
     if lo < 0 or hi >= num_classes:
         raise value_error(op, "labels", f"span [{lo}, {hi}]; expected class indices in "
                           f"[0, {num_classes})")
     out = torch.zeros((n, num_classes), dtype=torch.float32, device=device)
-    return out.scatter_(1, y.long()[:, None], 1.0)
+    return out.scatter_(1, y[:, None], 1.0)
+
+
+_EYE_MAX = 2048  # cache identities up to 16 MB; larger label spaces scatter into zeros
+_EYES: dict = {}
+
+
+def _eye(k: int, device) -> torch.Tensor:
+    """A cached float32 identity (k, k) (read only: callers gather rows into new tensors)."""
+    key = (k, str(device))
+    e = _EYES.get(key)
+    if e is None:
+        e = _EYES[key] = torch.eye(k, dtype=torch.float32, device=device)
+    return e
 
 
 def smooth(y: torch.Tensor, eps: float) -> torch.Tensor:
@@ -285,6 +306,19 @@ def mixer_from_dict(d: dict) -> BatchMixer:
         raise value_error("from_dict", "type", f"is missing in {d!r}; expected "
                           "{'type': 'mix.Name', ...}")
     return from_dict(d)
+
+
+def checked_perm(op, perm, n: int, device) -> torch.Tensor:
+    """`perm_tensor` of a params permutation after checking that it is one of range(n)."""
+    try:
+        a = np.asarray(perm)
+    except (ValueError, TypeError):
+        a = np.zeros(0)
+    if a.shape != (n,) or a.dtype.kind not in "iuf" or \
+            not (np.sort(a) == np.arange(n)).all():
+        raise value_error(op, "params", f"perm {perm!r} is not a permutation of {n}")
+    t = torch.from_numpy(a.astype(np.int64, copy=False))
+    return t if t.device == torch.device(device) else t.to(device, non_blocking=True)
 
 
 def perm_tensor(perm, device) -> torch.Tensor:

@@ -12,7 +12,7 @@ from ..errors import value_error
 from ..middle.cutout import check_hole_size, check_label_fits, hole_extent
 from ._dense import move_targets
 from ._kernels import fill_holes, paste
-from .base import BatchMixer, check_common, check_positive, perm_tensor
+from .base import BatchMixer, check_common, check_positive, checked_perm
 
 
 def cutmix_box(rng, h: int, w: int, lam: float) -> list[int]:
@@ -91,9 +91,7 @@ class CutMix(BatchMixer):
         n = len(b)
         region = check_region(self, params, h, w)
         perm_l = params["perm"]
-        if sorted(perm_l) != list(range(n)):
-            raise value_error(self, "params", f"perm {perm_l!r} is not a permutation of {n}")
-        perm = perm_tensor(perm_l, b.images.device)
+        perm = checked_perm(self, perm_l, n, b.images.device)
         lam = lam_of(region, h, w)
         changes: dict = {"images": paste(b.images, perm, region)}
         if b.labels is not None:

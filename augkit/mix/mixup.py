@@ -9,7 +9,7 @@ import torch
 from ..errors import value_error
 from ._dense import move_targets
 from ._kernels import blend
-from .base import BatchMixer, check_common, check_positive, perm_tensor
+from .base import BatchMixer, check_common, check_positive, checked_perm
 
 
 def draw_lam(rng, alpha: float, k: int | None = None):
@@ -70,10 +70,8 @@ class MixUp(BatchMixer):
     def mix(self, b, params):
         n = len(b)
         perm_l = params["perm"]
-        if sorted(perm_l) != list(range(n)):
-            raise value_error(self, "params", f"perm {perm_l!r} is not a permutation of {n}")
         dev = b.images.device
-        perm = perm_tensor(perm_l, dev)
+        perm = checked_perm(self, perm_l, n, dev)
         lam = self._lam(params, dev)
         changes: dict = {"images": blend(b.images, perm, lam)}
         if b.labels is not None:

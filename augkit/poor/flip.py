@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -22,6 +23,7 @@ class HFlip(GeometricOp):
 
     p: float = 0.5
     keypoint_pairs: tuple = ()
+    remaps_targets_only: ClassVar[bool] = True  # remap_targets swaps keypoints only
 
     def validate(self):
         check_prob(self, "p", self.p)
