@@ -48,8 +48,10 @@ FLOAT_IMAGE = np.dtype(np.float32)
 UINT8 = np.dtype(np.uint8)
 
 
-def check_image(img, op, field: str = "image") -> np.ndarray:
-    """Validate an HWC / HW numpy image and return it (never copied)."""
+def check_image(img, op, field: str = "image", guess_layout: bool = True) -> np.ndarray:
+    """Validate an HWC / HW numpy image and return it (never copied). `guess_layout`: reject
+    shapes that look like CHW (a user's likely mistake on input; off for outputs, where a
+    small crop of a many-channel image may have that shape legitimately)."""
     if not isinstance(img, np.ndarray):
         raise type_error(op, field, f"is {type(img).__name__}; expected a numpy array")
     shape = img.shape
@@ -57,7 +59,7 @@ def check_image(img, op, field: str = "image") -> np.ndarray:
         raise value_error(op, field, f"has {img.ndim} dims {shape}; expected (H, W, C) or (H, W)")
     if img.size == 0:
         raise value_error(op, field, f"is empty {shape}")
-    if img.ndim == 3 and shape[0] <= 4 and shape[2] > 4 and shape[1] > 4:
+    if guess_layout and img.ndim == 3 and shape[0] <= 4 and shape[2] > 4 and shape[1] > 4:
         raise value_error(
             op, field, f"looks like CHW {shape}; augkit numpy images are (H, W, C): "
             "use img.transpose(1, 2, 0)")

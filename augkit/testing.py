@@ -442,7 +442,7 @@ def _check_output(op: Op, s: Sample, out: Sample) -> None:
         assert np.isfinite(oimg).all(), f"{name}: output image contains NaN or inf"
     else:
         try:
-            check_image(oimg, op, "output image")
+            check_image(oimg, op, "output image", guess_layout=False)
         except (TypeError, ValueError) as e:
             raise AssertionError(f"{name}: invalid output image: {e}") from None
         assert oimg.dtype == img.dtype, f"{name}: dtype changed {img.dtype} -> {oimg.dtype}"

@@ -464,3 +464,14 @@ def test_someof_k_cannot_exceed_the_ops_with_positive_weight():
 
     with pytest.raises(AugkitError, match="SomeOf: k is 2; expected 0 <= k <= 1"):
         A.SomeOf([A.HFlip(), A.VFlip()], k=2, weights=[1.0, 0.0])
+
+
+def test_a_legit_output_that_looks_like_chw_passes_check_op():
+    """Found by hypothesis: padding a 1x1 five-channel image gives (3, 5, 5), which the
+    input check would take for CHW. Outputs are checked without that layout guess."""
+    from augkit.poor import Pad
+
+    s = Sample(np.arange(5, dtype=np.uint8).reshape(1, 1, 5))
+    op = Pad(padding=(1, 2, 3, 0), fill=0.5)
+    check_op(op, s, 0)
+    assert op(s.image).shape == (3, 5, 5)

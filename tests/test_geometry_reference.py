@@ -261,3 +261,45 @@ def test_fill_colour_matches_pil(fill):
     assert maxdiff(ours, pil, covered(Rotate(), {"angle": 45.0}, 24, 32)) <= 2
     shifted = Translate(unit="pixels", fill=fill).apply(Sample(img), {"dx": 3.0, "dy": 0.0})
     assert shifted.image[5, 0].tolist() == list(rgb)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("mode", [cv2.BORDER_CONSTANT, cv2.BORDER_REPLICATE,
+                                  cv2.BORDER_REFLECT_101])
+@given(seed=st.integers(0, 2**32 - 1), perspective=st.booleans(), side=st.integers(90, 200),
+       dst=st.booleans())
+def test_rgba_route_is_bit_identical_to_the_rgb_warp(dtype, mode, seed, perspective, side,
+                                                     dst):
+    """RGB images are warped and remapped as RGBA (OpenCV has no 3-channel SIMD kernel):
+    the result must be exactly OpenCV's own 3-channel result, border values included."""
+    from augkit.functional.distort import remap_image
+    from augkit.functional.geometry import warp_cv
+    from augkit.functional.scratch import rgba_worth
+
+    rng = np.random.default_rng(seed)
+    h, w = int(side), int(rng.integers(90, 200))
+    img = rng.integers(0, 256, (h, w, 3)).astype(dtype)
+    if dtype == np.float32:
+        img /= 255
+    m = np.eye(3) + np.concatenate([rng.normal(0, 0.2, (2, 3)), np.zeros((1, 3))])
+    m[:2, 2] = rng.normal(0, 15, 2)
+    if perspective:
+        m[2, :2] = rng.normal(0, 1e-3, 2)
+    mc = m if perspective else m[:2]
+    border = (0.2, 0.4, 0.6, 0.0) if dtype == np.float32 else (10.0, 20.0, 30.0, 0.0)
+    out_hw = (int(rng.integers(91, 180)), int(rng.integers(91, 180)))
+    assert rgba_worth(img, True, out_hw[0] * out_hw[1])
+    warp = cv2.warpPerspective if perspective else cv2.warpAffine
+    ref = warp(img, mc, out_hw[::-1], flags=cv2.INTER_LINEAR, borderMode=mode,
+               borderValue=border)
+    out = np.empty_like(ref) if dst else None
+    got = warp_cv(img, mc, out_hw, cv2.INTER_LINEAR, mode, border, out)
+    assert got.shape == ref.shape and got.dtype == ref.dtype
+    assert np.array_equal(got, ref)
+    assert out is None or got is out
+    mx = rng.uniform(-5, w + 5, (h, w)).astype(np.float32)
+    my = rng.uniform(-5, h + 5, (h, w)).astype(np.float32)
+    fill = (0.2, 0.4, 0.6) if dtype == np.float32 else (10, 20, 30)
+    ref = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                    borderValue=border)
+    assert np.array_equal(remap_image(img, mx, my, "linear", fill), ref)

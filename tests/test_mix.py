@@ -26,6 +26,7 @@ from augkit.mix import (
 )
 
 MIXERS = [MixUp(), MixUp(alpha=0.4, per_sample=True), CutMix(), CutMix(alpha=0.5),
+          MixUp(pairing="permutation"), CutMix(pairing="permutation"),
           CutOut(size=6), CutOut(size=0.5, fill=(0.5, 0.5, 0.5)), RICAP(), RICAP(beta=1.0),
           Mixer((MixUp(), CutMix()), p=(0.5, 0.5), label_smoothing=0.1),
           Mixer((MixUp(alpha=0.2), RICAP()), p=(0.3, 0.3))]
@@ -410,3 +411,50 @@ def test_list_fields_are_frozen_so_mixers_hash():
         from augkit.poor import HFlip
 
         mixer_to_dict(HFlip())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.uint8])
+@pytest.mark.parametrize("shape", [(5, 3, 4, 4), (9, 3, 96, 96)])  # label-sized and slices
+def test_roll_kernels_equal_the_gathered_form_bit_for_bit(dtype, shape):
+    """A roll k is read as two contiguous slices; it must give exactly what gathering
+    x[perm] with the same permutation gives (the general path)."""
+    from augkit.mix._kernels import blend, paste
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(shape, generator=g, dtype=torch.float64)
+    x = (x * 255).to(dtype) if dtype == torch.uint8 else x.to(dtype)
+    n = shape[0]
+    for k in range(n):
+        idx = torch.arange(k, k + n) % n
+        for lam in (0.3, torch.rand(n, generator=g)):
+            assert torch.equal(blend(x, k, lam), blend(x, idx, lam))
+        for region in ((0, 0, shape[2], shape[3]), (1, 2, 3, 4), (2, 2, 2, 3)):
+            assert torch.equal(paste(x, k, region), paste(x, idx, region))
+
+
+def test_roll_pairing_draws_every_other_image_as_partner():
+    rng = np.random.default_rng(0)
+    x = torch.zeros(5, 1, 2, 2)
+    shifts = []
+    for m in (MixUp(), CutMix()):
+        for _ in range(2000):
+            perm = m.sample(rng, Batch(x))["perm"]
+            k = perm[0]
+            assert perm == [(i + k) % 5 for i in range(5)]
+            shifts.append(k)
+    counts = np.bincount(shifts, minlength=5)
+    assert counts[0] == 0  # nobody meets itself
+    assert np.allclose(counts[1:] / len(shifts), 0.25, atol=0.03)
+    assert MixUp().sample(rng, Batch(torch.zeros(1, 1, 2, 2)))["perm"] == [0]
+
+
+@pytest.mark.parametrize("perm", [[2, 0, 1, 3], [1, 2, 3, 0], [0, 1, 2, 3]])
+def test_any_permutation_replays_whatever_the_pairing(perm):
+    x = torch.rand(4, 3, 6, 6, dtype=torch.float64)
+    for m in (MixUp(), MixUp(pairing="permutation")):
+        out = m.apply(Batch(x), {"perm": perm, "lam": 0.25}).images
+        torch.testing.assert_close(out, 0.25 * x + 0.75 * x[perm])
+    with pytest.raises(AugkitValueError, match="MixUp: params"):
+        MixUp().apply(Batch(x), {"perm": [1, 1, 2, 3], "lam": 0.25})
+    with pytest.raises(AugkitValueError, match="CutMix: pairing"):
+        CutMix(pairing="flip")

@@ -285,3 +285,16 @@ def test_image_ops_equal_pil_property(img, threshold, bits):
              (Invert(), ImageOps.invert(pil))]
     for op, want in pairs:
         assert _max_diff(op(img, rng), want) == 0, op
+
+
+def test_grey_equals_pil_on_every_colour():
+    """The float32 form of PIL's fixed-point L conversion is exact: all 2^24 RGB colours
+    (and the same with an alpha channel, which is ignored)."""
+    from augkit.photometric.kernels import grey
+
+    v = np.arange(256, dtype=np.uint8)
+    every = np.stack(np.meshgrid(v, v, v, indexing="ij"), -1).reshape(4096, 4096, 3)
+    ref = np.asarray(Image.fromarray(every).convert("L"))
+    assert np.array_equal(grey(every), ref)
+    rgba = np.concatenate([every[:64], np.full((64, 4096, 1), 7, np.uint8)], axis=2)
+    assert np.array_equal(grey(rgba), ref[:64])

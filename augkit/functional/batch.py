@@ -176,12 +176,9 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
         if win is not None:
             y0, y1, x0, x1 = win
             cv2.resize(src[y0:y1, x0:x1], (ow, oh), dst=dst, interpolation=rflag)
-        elif is_affine:
-            cv2.warpAffine(src, mck[:2], (ow, oh), dst=dst, flags=warp_flag, borderMode=mode,
-                           borderValue=border)
         else:
-            cv2.warpPerspective(src, mck, (ow, oh), dst=dst, flags=warp_flag,
-                                borderMode=mode, borderValue=border)
+            G.warp_cv(src, mck[:2] if is_affine else mck, (oh, ow), warp_flag, mode, border,
+                      dst)
     if x.dtype == np.float32 and interpolation in ("cubic", "lanczos"):
         if len(idx) < n:  # fancy indexing copies: clip the selection, then write it back
             out[idx] = np.clip(out[idx], 0.0, 1.0)

@@ -11,27 +11,10 @@ given one: a chain of adjustments then allocates one image instead of one per st
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from ..errors import value_error
-
-_SCRATCH = threading.local()
-
-
-def _scratch(slot: int, shape, dtype) -> np.ndarray:
-    """A per-thread work buffer that never leaves this module: float HSV temporaries of a
-    256x256 image are 0.8 MB each, and fresh ones cost more in page faults than the
-    conversions themselves once the allocator hands the memory back to the system."""
-    bufs = _SCRATCH.__dict__.setdefault("bufs", {})
-    key = (slot, tuple(shape), np.dtype(dtype).str)
-    buf = bufs.get(key)
-    if buf is None:
-        if len(bufs) > 16:  # many image sizes: keep the cache small
-            bufs.clear()
-        buf = bufs[key] = np.empty(shape, dtype)
-    return buf
+from .scratch import scratch as _scratch
 
 # ITU-R 601 luma weights, as torchvision, PIL and OpenCV use for RGB -> grey.
 GREY_WEIGHTS = (0.299, 0.587, 0.114)
@@ -132,19 +115,24 @@ def adjust_contrast(img: np.ndarray, factor: float, mean: float | None = None,
 
 def adjust_saturation(img: np.ndarray, factor: float, out=None) -> np.ndarray:
     """Blend with the pixel's own grey value (torchvision's adjust_saturation): 0 gives grey,
-    1 the input, 2 doubles the saturation. Grey images are returned as a copy."""
+    1 the input, 2 doubles the saturation. Grey images are returned as a copy.
+
+    The blend is linear in RGB, ``(factor * I + (1 - factor) * [w; w; w]) @ rgb`` with w the
+    grey weights: one `cv2.transform` pass (~26 us at 256x256 uint8, against ~55 us for a
+    grey image, its RGB copy and a weighted sum). The grey value is not rounded on the way,
+    so uint8 results are within one level of the exact blend (as before)."""
     import cv2
 
     if channels(img) in (0, 1):
         return img.copy()
     rgb, alpha = _rgb_alpha(img)
-    rgb = np.ascontiguousarray(rgb)
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY, dst=_scratch(0, rgb.shape[:2], rgb.dtype))
-    grey = cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB, dst=_scratch(1, rgb.shape, rgb.dtype))
-    if out is not None and alpha is None:  # uint8: saturates
-        cv2.addWeighted(rgb, float(factor), grey, 1.0 - float(factor), 0.0, dst=out)
+    f = float(factor)
+    m = np.tile(np.asarray(GREY_WEIGHTS, np.float32) * np.float32(1.0 - f), (3, 1))
+    m[np.diag_indices(3)] += np.float32(f)
+    if out is not None and alpha is None:  # uint8: rounds and saturates
+        cv2.transform(rgb, m, dst=out)
     else:
-        out = cv2.addWeighted(rgb, float(factor), grey, 1.0 - float(factor), 0.0)
+        out = cv2.transform(rgb, m)
     if out.dtype == np.float32:
         out = _clip01(out)
     return _with_alpha(out, alpha)
@@ -161,21 +149,20 @@ def adjust_hue(img: np.ndarray, shift: float, out=None) -> np.ndarray:
     rgb, alpha = _rgb_alpha(img)
     shape = rgb.shape
     x = _scratch(0, shape, np.float32)
-    if rgb.dtype == np.uint8:  # = to_unit_float(rgb), into the work buffer
-        np.multiply(rgb, np.float32(1 / 255), out=x, dtype=np.float32)
-    else:
-        np.copyto(x, rgb)
+    # uint8 goes to float unscaled (0..255): OpenCV's float HSV is scale-free in H and S
+    # and carries the scale in V, so HSV -> RGB comes back in 0..255 (saves a multiply)
+    np.copyto(x, rgb, casting="unsafe")
     hsv = cv2.cvtColor(x, cv2.COLOR_RGB2HSV, dst=_scratch(1, shape, np.float32))  # H: [0, 360)
     # OpenCV's float HSV2RGB wraps hues >= 360 itself (not negative ones): add a shift in
-    # [0, 360) to the whole image with one SIMD call instead of a strided modulo.
-    flat = hsv.reshape(1, -1, 3)
-    cv2.add(flat, (float(shift * 360.0) % 360.0, 0.0, 0.0, 0.0), dst=flat)
+    # [0, 360) to the hue plane only
+    hue = hsv[..., 0]
+    np.add(hue, np.float32(float(shift * 360.0) % 360.0), out=hue)
     back = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=x)
     if img.dtype == np.uint8:  # rounds and saturates to [0, 255]
         if out is not None and alpha is None:
-            cv2.convertScaleAbs(back, dst=out, alpha=255.0)
+            cv2.convertScaleAbs(back, dst=out)
             return out
-        return _with_alpha(cv2.convertScaleAbs(back, alpha=255.0), alpha)
+        return _with_alpha(cv2.convertScaleAbs(back), alpha)
     if out is None or alpha is not None:
         out = np.empty(shape, np.float32)
     np.clip(back, 0.0, 1.0, out=out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fill import fill_for, label_fill_for
+from .scratch import rgba_worth, via_rgba
 
 # --- fields ------------------------------------------------------------------------------
 
@@ -281,8 +282,14 @@ def _remap(img, map_x, map_y, interpolation, f):
             parts.append(_remap(img[:, :, i:i + 4], map_x, map_y, interpolation,
                                 fi[0] if isinstance(fi, tuple) and len(fi) == 1 else fi))
         return np.concatenate([p.reshape(img.shape[:2] + (-1,)) for p in parts], axis=2)
-    out = cv2.remap(img, map_x, map_y, _cv_interp(interpolation),
-                    borderMode=cv2.BORDER_CONSTANT, borderValue=_border(f))
+    flag, border = _cv_interp(interpolation), _border(f)
+    if rgba_worth(img, flag == cv2.INTER_LINEAR, map_x.shape[0] * map_x.shape[1]):
+        out = via_rgba(lambda s4, d4: cv2.remap(s4, map_x, map_y, flag, dst=d4,
+                                                borderMode=cv2.BORDER_CONSTANT,
+                                                borderValue=border), img, map_x.shape[:2])
+    else:
+        out = cv2.remap(img, map_x, map_y, flag, borderMode=cv2.BORDER_CONSTANT,
+                        borderValue=border)
     if interpolation in ("cubic", "lanczos") and np.issubdtype(out.dtype, np.floating):
         np.clip(out, 0.0, 1.0, out=out)  # their overshoot must not leave [0, 1]
     return out.reshape(img.shape)

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .fill import fill_for, label_fill_for
+from .scratch import rgba_worth, via_rgba
 
 INTERPOLATIONS = ("nearest", "linear", "cubic", "area", "lanczos")
 
@@ -247,12 +248,26 @@ def warp_checked(img, m, out_size, interpolation, f):
     mode = cv2.BORDER_REPLICATE if _covered(vals, (oh, ow), (h, w)) else cv2.BORDER_CONSTANT
     if affine:  # to_cv written out: T(-0.5) @ M @ T(0.5) changes only the shift
         mc = np.array([[a, b, a * 0.5 + b * 0.5 + c - 0.5], [d, e, d * 0.5 + e * 0.5 + f_ - 0.5]])
-        out = cv2.warpAffine(img, mc, (ow, oh), flags=flag, borderMode=mode,
-                             borderValue=border)
     else:
-        out = cv2.warpPerspective(img, to_cv(m), (ow, oh), flags=flag, borderMode=mode,
-                                  borderValue=border)
+        mc = to_cv(m)
+    out = warp_cv(img, mc, (oh, ow), flag, mode, border)
     return _clipped(out.reshape((oh, ow) + img.shape[2:]), clip)
+
+
+def warp_cv(img, mc, out_size, flag, mode, border, dst=None):
+    """One OpenCV warp: `mc` a 2x3 (warpAffine) or 3x3 (warpPerspective) OpenCV matrix,
+    `border` OpenCV's 4 values; RGB images big enough take the 4-channel route
+    (`scratch.via_rgba`, bit-identical and up to ~1.6x faster)."""
+    cv2 = _cv2()
+    oh, ow = out_size
+    warp = cv2.warpAffine if len(mc) == 2 else cv2.warpPerspective
+    if rgba_worth(img, flag == cv2.INTER_LINEAR, oh * ow):
+        return via_rgba(lambda s4, d4: warp(s4, mc, (ow, oh), dst=d4, flags=flag,
+                                             borderMode=mode, borderValue=border),
+                        img, (oh, ow), dst)
+    if dst is None:
+        return warp(img, mc, (ow, oh), flags=flag, borderMode=mode, borderValue=border)
+    return warp(img, mc, (ow, oh), dst=dst, flags=flag, borderMode=mode, borderValue=border)
 
 
 def _clipped(out, clip: bool):

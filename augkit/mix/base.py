@@ -308,8 +308,30 @@ def mixer_from_dict(d: dict) -> BatchMixer:
     return from_dict(d)
 
 
-def checked_perm(op, perm, n: int, device) -> torch.Tensor:
-    """`perm_tensor` of a params permutation after checking that it is one of range(n)."""
+PAIRINGS = ("roll", "permutation")
+
+
+def check_pairing(op) -> None:
+    if op.pairing not in PAIRINGS:
+        raise value_error(op, "pairing", f"is {op.pairing!r}; expected 'roll' or 'permutation'")
+
+
+def draw_partners(rng: np.random.Generator, n: int, pairing: str) -> list[int]:
+    """Each image's partner, perm[i]. "roll": the batch shifted by k, k uniform in [1, n)
+    (no image meets itself unless n == 1); "permutation": a uniform random permutation."""
+    if pairing == "roll":
+        k = int(rng.integers(1, n)) if n > 1 else 0
+        return list(range(k, n)) + list(range(k))
+    return rng.permutation(n).tolist()
+
+
+def partner(op, perm, n: int, device):
+    """A params permutation as the kernels take it, after checking that it is one of
+    range(n): an int k when it is a roll (perm[i] == (i + k) % n), which the kernels read
+    as two contiguous slices with no gather; otherwise an index tensor on `device`."""
+    k = perm[0] if isinstance(perm, list) and perm else None
+    if type(k) is int and 0 <= k < n and perm == [*range(k, n), *range(k)]:
+        return k  # a plain list compare: ~1 us, against ~5 us through numpy
     try:
         a = np.asarray(perm)
     except (ValueError, TypeError):

@@ -11,8 +11,8 @@ import torch
 from ..errors import value_error
 from ..middle.cutout import check_hole_size, check_label_fits, hole_extent
 from ._dense import move_targets
-from ._kernels import fill_holes, paste
-from .base import BatchMixer, check_common, check_positive, checked_perm
+from ._kernels import fill_holes, paste, take
+from .base import BatchMixer, check_common, check_pairing, check_positive, draw_partners, partner
 
 
 def cutmix_box(rng, h: int, w: int, lam: float) -> list[int]:
@@ -51,7 +51,9 @@ class CutMix(BatchMixer):
     centre, as in the reference code), centre uniform over the image, clipped at the border,
     and lam recomputed from the clipped area: ``lam = 1 - box area / image area``, which is
     what the labels get. One box and one lam per batch, as in the paper's code; the partner
-    is a random permutation (any batch size).
+    is image (i + k) % B with k uniform in [1, B) (``pairing="roll"``, the default: two
+    contiguous slice copies, no gather), or a uniform random permutation
+    (``pairing="permutation"``, the paper's code); any batch size.
 
     Where augkit differs: the reference code swaps the roles of H and W (harmless for square
     images); augkit uses H for rows and W for columns.
@@ -67,9 +69,11 @@ class CutMix(BatchMixer):
     min_visible: float = 0.25
     num_classes: int | None = None
     label_smoothing: float = 0.0
+    pairing: str = "roll"
 
     def validate(self):
         check_positive(self, "alpha", self.alpha)
+        check_pairing(self)
         check_min_visible(self)
         check_common(self)
 
@@ -77,7 +81,7 @@ class CutMix(BatchMixer):
         h, w = batch.size
         n = len(batch)
         lam = float(rng.beta(self.alpha, self.alpha))
-        perm = rng.permutation(n).tolist()
+        perm = draw_partners(rng, n, self.pairing)
         box = cutmix_box(rng, h, w, lam)
         # "lam" is for reading only: mix and pair recompute it from the box
         return {"perm": perm, "box": box, "lam": lam_of(box, h, w)}
@@ -91,12 +95,12 @@ class CutMix(BatchMixer):
         n = len(b)
         region = check_region(self, params, h, w)
         perm_l = params["perm"]
-        perm = checked_perm(self, perm_l, n, b.images.device)
+        perm = partner(self, perm_l, n, b.images.device)
         lam = lam_of(region, h, w)
         changes: dict = {"images": paste(b.images, perm, region)}
         if b.labels is not None:
             y = b.labels.float()
-            changes["labels"] = y.index_select(0, perm).lerp_(y, lam)
+            changes["labels"] = take(y, perm).lerp_(y, lam)
         if b.masks is not None:
             changes["masks"] = paste(b.masks, perm, region)
         if b.boxes is not None or b.keypoints is not None:

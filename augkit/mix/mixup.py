@@ -8,8 +8,8 @@ import torch
 
 from ..errors import value_error
 from ._dense import move_targets
-from ._kernels import blend
-from .base import BatchMixer, check_common, check_positive, checked_perm
+from ._kernels import blend, take
+from .base import BatchMixer, check_common, check_pairing, check_positive, draw_partners, partner
 
 
 def draw_lam(rng, alpha: float, k: int | None = None):
@@ -25,10 +25,13 @@ class MixUp(BatchMixer):
     permutation of the batch, labels mixed by the same lam: the reference rule.
 
     * ``per_sample=True`` draws one lam per image (timm's "elem" mode).
-    * Any batch size works, odd included: the partner is a permutation (timm pairs the
-      batch with its reverse and asks for an even batch; torchvision rolls the batch by one;
-      the paper's code uses a random permutation, so does augkit). An image may be paired
-      with itself; its labels then stay one-hot, correctly.
+    * ``pairing="roll"`` (the default) pairs image i with image (i + k) % B, k drawn
+      uniformly from [1, B) per batch: a random partner for every image of a shuffled batch
+      (timm pairs the batch with its reverse, torchvision rolls it by one: fixed pairings),
+      read as two contiguous slices, so the blend is one pass with no gather.
+      ``pairing="permutation"`` is the paper's code: a uniform random permutation, where an
+      image may be paired with itself (its labels then stay one-hot, correctly). Any batch
+      size works, odd included; ``params["perm"]`` lists the partners either way.
     * uint8 batches are blended in float32 and rounded back to uint8 (torchvision and timm
       need float batches).
     * Masks: ``mask_mode="soft"`` gives (B, K, H, W) float soft masks (needs
@@ -43,9 +46,11 @@ class MixUp(BatchMixer):
     mask_classes: int | None = None
     num_classes: int | None = None
     label_smoothing: float = 0.0
+    pairing: str = "roll"
 
     def validate(self):
         check_positive(self, "alpha", self.alpha)
+        check_pairing(self)
         if not isinstance(self.per_sample, bool):
             raise value_error(self, "per_sample", f"is {self.per_sample!r}; expected a bool")
         if self.mask_mode not in ("soft", "dominant"):
@@ -58,7 +63,7 @@ class MixUp(BatchMixer):
 
     def sample(self, rng, batch):
         n = len(batch)
-        return {"perm": rng.permutation(n).tolist(),
+        return {"perm": draw_partners(rng, n, self.pairing),
                 "lam": draw_lam(rng, self.alpha, n if self.per_sample else None)}
 
     def _lam(self, params, device):
@@ -71,7 +76,7 @@ class MixUp(BatchMixer):
         n = len(b)
         perm_l = params["perm"]
         dev = b.images.device
-        perm = checked_perm(self, perm_l, n, dev)
+        perm = partner(self, perm_l, n, dev)
         lam = self._lam(params, dev)
         changes: dict = {"images": blend(b.images, perm, lam)}
         if b.labels is not None:
@@ -88,7 +93,7 @@ class MixUp(BatchMixer):
         return b.replace(**changes)
 
     def _masks(self, m, perm, lam):
-        mp = m.index_select(0, perm)
+        mp = take(m, perm)
         if self.mask_mode == "dominant":
             own = torch.as_tensor(lam, device=m.device).reshape(-1, 1, 1) >= 0.5
             return torch.where(own, m, mp)

@@ -13,6 +13,7 @@ import functools
 import numpy as np
 
 _LEVELS = np.arange(256, dtype=np.float32)
+_PIL_GREY = np.array([[19595, 38470, 7471]], np.float32)  # PIL's L weights, times 2^16
 
 
 def _is_u8(img: np.ndarray) -> bool:
@@ -191,8 +192,19 @@ def grey(img: np.ndarray) -> np.ndarray:
         return img.mean(axis=2).astype(img.dtype) if not _is_u8(img) else \
             np.round(img.mean(axis=2)).astype(np.uint8)
     if _is_u8(img):
-        r, g, b = (img[..., i].astype(np.uint32) for i in range(3))
-        return ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16).astype(np.uint8)
+        # PIL's fixed point, (19595 r + 38470 g + 7471 b + 0x8000) >> 16, computed in float32:
+        # every partial sum is an integer below 2^24, so exact in any order (checked on all
+        # 2^24 colours); one cv2.transform instead of five numpy passes (~50 vs ~95 us)
+        import cv2
+
+        from ..functional.scratch import scratch
+
+        x = scratch("grey", img.shape[:2] + (3,), np.float32)
+        np.copyto(x, img[..., :3], casting="unsafe")
+        s = cv2.transform(x, _PIL_GREY)
+        s += np.float32(0x8000)
+        s *= np.float32(1 / 65536)
+        return s.astype(np.uint8)  # >= 0: truncation is the shift's floor
     return (img[..., 0] * np.float32(0.299) + img[..., 1] * np.float32(0.587)
             + img[..., 2] * np.float32(0.114)).astype(np.float32)
 
@@ -235,8 +247,12 @@ def color(img: np.ndarray, factor: float) -> np.ndarray:
     c = _channels(img)
     if c not in (3, 4):
         return img
-    g = grey(img)[..., None]
-    out = _blend(g, img[..., :3], factor)
+    import cv2
+
+    g = grey(img)
+    # the degenerate as a contiguous RGB image: numpy broadcasting an (H, W, 1) operand
+    # runs 3-element inner loops (~330 us at 224x224 against ~125 us)
+    out = _blend(cv2.cvtColor(g, cv2.COLOR_GRAY2RGB), img[..., :3], factor)
     if c == 4:
         out = np.concatenate([out, img[..., 3:]], axis=2)
     return out
