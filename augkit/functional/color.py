@@ -127,8 +127,8 @@ def adjust_saturation(img: np.ndarray, factor: float, out=None) -> np.ndarray:
         return img.copy()
     rgb, alpha = _rgb_alpha(img)
     f = float(factor)
-    m = np.tile(np.asarray(GREY_WEIGHTS, np.float32) * np.float32(1.0 - f), (3, 1))
-    m[np.diag_indices(3)] += np.float32(f)
+    r, g, b = (w * (1.0 - f) for w in GREY_WEIGHTS)
+    m = np.array([[f + r, g, b], [r, f + g, b], [r, g, f + b]], np.float32)
     if out is not None and alpha is None:  # uint8: rounds and saturates
         cv2.transform(rgb, m, dst=out)
     else:

@@ -24,13 +24,12 @@ def scratch(slot, shape, dtype) -> np.ndarray:
     """A per-thread work buffer that never leaves the calling kernel: fresh ones cost more
     in page faults than the kernels themselves once the allocator hands memory back to the
     system (float HSV temporaries of a 256x256 image are 0.8 MB each)."""
-    dtype = np.dtype(dtype)
-    if int(np.prod(shape)) * dtype.itemsize > _MAX_BYTES:
-        return np.empty(shape, dtype)
     bufs = _LOCAL.__dict__.setdefault("bufs", {})
-    key = (slot, tuple(shape), dtype.str)
+    key = (slot, shape, dtype)  # looked up on every call: no normalising on the way
     buf = bufs.get(key)
     if buf is None:
+        if np.prod(shape, dtype=np.int64) * np.dtype(dtype).itemsize > _MAX_BYTES:
+            return np.empty(shape, dtype)
         if len(bufs) > 16:  # many image sizes: keep the cache small
             bufs.clear()
         buf = bufs[key] = np.empty(shape, dtype)

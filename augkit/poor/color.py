@@ -54,10 +54,11 @@ class ColorShift(PixelOp):
     random_order: bool = True
 
     def validate(self):
-        self._ranges()
+        self._ranges  # noqa: B018 (building the cached ranges checks the fields)
         if not isinstance(self.random_order, bool):
             raise value_error(self, "random_order", f"is {self.random_order!r}; expected a bool")
 
+    @functools.cached_property  # drawn from on every call: checked and built once per op
     def _ranges(self):
         return (factor_range(self, "brightness", self.brightness),
                 factor_range(self, "contrast", self.contrast),
@@ -66,13 +67,13 @@ class ColorShift(PixelOp):
     @functools.cached_property  # read on every call: computed once per op
     def accepts_channels(self) -> tuple[int, ...] | None:
         """Grey, RGB or RGBA once contrast, saturation or hue can act; any count otherwise."""
-        _, c, s, h = self._ranges()
+        _, c, s, h = self._ranges
         return None if c == (1.0, 1.0) and s == (1.0, 1.0) and h == (0.0, 0.0) else (0, 1, 3, 4)
 
     def sample(self, rng, s):
         order = [int(i) for i in rng.permutation(4)] if self.random_order else [0, 1, 2, 3]
         params = {"order": order}
-        for name, r in zip(ADJUSTMENTS, self._ranges()):
+        for name, r in zip(ADJUSTMENTS, self._ranges):
             params[name] = uniform(rng, *r)
         return params
 
@@ -109,6 +110,7 @@ class RGBShift(PixelOp):
     g_shift: float | tuple = 20.0
     b_shift: float | tuple = 20.0
 
+    @functools.cached_property
     def _ranges(self):
         out = []
         for field in ("r_shift", "g_shift", "b_shift"):
@@ -119,13 +121,13 @@ class RGBShift(PixelOp):
             r = symmetric(v, self, field)
             check_range(self, field, r, -255.0, 255.0)
             out.append((float(r[0]), float(r[1])))
-        return out
+        return tuple(out)
 
     def validate(self):
-        self._ranges()
+        self._ranges  # noqa: B018 (building the cached ranges checks the fields)
 
     def sample(self, rng, s):
-        return {"shift": [uniform(rng, *r) for r in self._ranges()]}
+        return {"shift": [uniform(rng, *r) for r in self._ranges]}
 
     def image(self, img, params):
         C.check_colour(img, self)
