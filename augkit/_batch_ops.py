@@ -22,6 +22,7 @@ import numpy as np
 
 from .core import symmetric
 from .poor.affine import Affine, Rotate, Scale, Shear, Translate
+from .poor.color import RGBShift
 from .poor.crop import Crop, Pad, PadCrop, RandomResizedCrop, Resize
 from .poor.flip import HFlip, VFlip
 
@@ -87,6 +88,8 @@ def uniforms(op) -> int | None:
         return 2
     if t is Affine:
         return 5
+    if t is RGBShift:
+        return 3
     return None
 
 
@@ -111,7 +114,17 @@ def columns(op, u: np.ndarray) -> dict:
                 "dx": _uni(u[:, 1], (-tx, tx)), "dy": _uni(u[:, 2], (-ty, ty)),
                 "scale": _uni(u[:, 3], op.scale),
                 "shear": _uni(u[:, 4], symmetric(op.shear, op, "shear"))}
+    if t is RGBShift:
+        return {"shift": np.stack([_uni(u[:, c], r) for c, r in enumerate(op._ranges)], 1)}
     raise KeyError(t.__name__)
+
+
+def rows_of(cols: dict) -> list[dict]:
+    """One array per key -> per-image params dicts of plain Python values (for the
+    non-geometric ops of the static path, whose kernels take params lists)."""
+    keys = list(cols)
+    vals = [cols[k].tolist() for k in keys]
+    return [dict(zip(keys, row)) for row in zip(*vals)]
 
 
 def columns_of(params: list[dict]) -> dict:
@@ -184,22 +197,48 @@ def leaf_batch(op, x: np.ndarray, params: list) -> np.ndarray | None:
     CutOut: one copy of the batch, then each hole is one slice assignment (the per-image
     path copies each image and builds a Sample per call)."""
     from .middle.cutout import CutOut
-    from .poor.color import RGBShift
+    from .poor.blur import MotionBlur
     from .poor.pca import PCALighting
 
     t = type(op)
     if t in (RGBShift, PCALighting) and x.shape[-1] == 3:
-        # Per-image per-channel shifts: the op's own kernel (`add_scalar`), straight into
-        # the output batch, without the per-call checks and list building of `image`.
-        from .functional.color import _clip01, add_scalar
+        # Per-image per-channel shifts: the op's own arithmetic (`shift_channels`) for all
+        # images at once, then one saturating cv2.add per image straight into the output.
+        import cv2
 
+        from .functional.color import _clip01
+
+        if t is RGBShift:
+            unit = np.array([p["shift"] for p in params], np.float64) / 255.0
+        else:
+            unit = np.array([[float(v) for v in op.rgb_shift(p)] for p in params])
+        vals = (unit * 255.0 if x.dtype == np.uint8 else unit).tolist()
         out = np.empty_like(x)
-        scale = 255.0 if x.dtype == np.uint8 else 1.0
-        for j, p in enumerate(params):
-            shift = ([v / 255.0 for v in p["shift"]] if t is RGBShift
-                     else [float(v) for v in op.rgb_shift(p)])
-            out[j] = add_scalar(x[j], [scale * v for v in shift])
+        rows = x.reshape(len(x), 1, -1, 3)
+        dst = out.reshape(rows.shape)
+        for j, v in enumerate(vals):
+            cv2.add(rows[j], (v[0], v[1], v[2], 0.0), dst=dst[j])
         return out if x.dtype == np.uint8 else _clip01(out)
+    if t is MotionBlur and x.shape[-1] <= 4 and x.dtype.char in "Bf":
+        # The kernels of all images built at once (one vectorised construction per kernel
+        # size, bit-identical to `motion_kernel`), then one filter2D per image into the output
+        import cv2
+
+        from .functional.blur import _border, motion_kernels
+
+        sizes = np.array([int(p["kernel"]) for p in params])
+        out = np.empty_like(x)
+        mat = (lambda a: a[..., 0]) if x.shape[-1] == 1 else (lambda a: a)
+        border = _border()
+        for k in np.unique(sizes).tolist():
+            idx = np.flatnonzero(sizes == k).tolist()
+            if k == 1:
+                out[idx] = x[idx]
+                continue
+            kernels = motion_kernels(k, [float(params[j]["angle"]) for j in idx])
+            for j, kern in zip(idx, kernels):
+                cv2.filter2D(mat(x[j]), -1, kern, dst=mat(out[j]), borderType=border)
+        return out
     if t is CutOut:
         out = x.copy()
         img0 = x[0] if x.shape[-1] != 1 else x[0, :, :, 0]

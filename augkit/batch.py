@@ -33,6 +33,7 @@ from ._batch_ops import (
     leaf_batch,
     matrices,
     out_size,
+    rows_of,
     uniforms,
 )
 from .compose import Maybe, OneOf, Seq, SomeOf, _style_compatible, fuse_groups
@@ -120,7 +121,7 @@ def _run_static(plan, arr, rng):
     x, i, size = arr, 0, tuple(arr.shape[1:3])
     for st in plan:
         if st[0] == "leaf":
-            x = _leaf_batch(st[1], x, plist[i])
+            x = _leaf_batch(st[1], x, plist[i] if plist else rows_of(cols[i]))
             i += 1
             continue
         ms = None

@@ -19,6 +19,7 @@ from augkit.poor import (
     PadCrop,
     RandomResizedCrop,
     Resize,
+    RGBShift,
     Rotate,
     Scale,
     Shear,
@@ -262,3 +263,23 @@ def test_a_size_changing_non_geometric_op_is_refused_not_misdrawn():
 
     with pytest.raises(AugkitValueError, match="_Halve: images changed size"):
         apply_batch(Seq((_Halve(), Crop(size=8))), BATCH, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("op", [RGBShift(), RGBShift(r_shift=(0, 90), g_shift=0, b_shift=(-40, 5)),
+                                Seq((Rotate(degrees=20), RGBShift(), HFlip()))],
+                         ids=lambda o: type(o).__name__)
+def test_rgb_shift_takes_one_draw_for_the_batch_and_stays_exact(op):
+    """RGBShift draws only uniforms, so the static path draws the whole batch's shifts in
+    one call: the same doubles, the same shifts, the same pixels as image by image."""
+    from augkit._batch_ops import columns, rows_of, uniforms
+
+    shift = op.ops[1] if isinstance(op, Seq) else op
+    assert uniforms(shift) == 3
+    rng = np.random.default_rng(3)
+    want = [shift.sample(rng, augkit.Sample(im)) for im in BATCH]
+    got = rows_of(columns(shift, np.random.default_rng(3).random((len(BATCH), 3))))
+    assert got == want
+    exact = not isinstance(op, Seq)
+    assert_close(batched(op, BATCH, 5), per_image(op, BATCH, 5), exact=exact)
+    f = BATCH.astype(np.float32) / 255
+    assert_close(batched(op, f, 6), per_image(op, f, 6), exact=exact)

@@ -146,6 +146,19 @@ def test_motion_blur_keeps_constant_images_and_is_point_symmetric(k, angle, v):
     assert diff(out, img) < 1e-5
 
 
+@given(k=st.sampled_from([1, 3, 5, 7, 9, 15]),
+       angles=st.lists(st.floats(-360, 360), min_size=1, max_size=12))
+def test_motion_kernels_for_a_batch_equal_the_single_kernel(k, angles):
+    """The batched path builds all kernels of one size at once: each must be exactly the
+    kernel a single call builds."""
+    from augkit.functional.blur import motion_kernel, motion_kernels
+
+    many = motion_kernels(k, angles)
+    assert many.shape == (len(angles), k, k)
+    for a, kern in zip(angles, many):
+        assert np.array_equal(kern, motion_kernel(k, a))
+
+
 # --- colour: torchvision as the oracle -------------------------------------------------------
 
 ONE = {"brightness": 1.0, "contrast": 1.0, "saturation": 1.0, "hue": 0.0, "order": [0, 1, 2, 3]}

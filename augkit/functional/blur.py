@@ -9,6 +9,7 @@ input's shape and dtype.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -65,18 +66,33 @@ def median_blur(img: np.ndarray, ksize: int) -> np.ndarray:
 def motion_kernel(ksize: int, angle: float) -> np.ndarray:
     """A ksize x ksize kernel: a line of length ksize through the centre at `angle` degrees
     (counter-clockwise on screen, 0 = horizontal), summing to 1."""
-    c = ksize // 2
-    a = math.radians(angle)
-    # Sample the segment at the midpoints of 8 * ksize equal steps and count the samples in
-    # each pixel: each pixel weighs about the length of line inside it, the kernel is point
-    # symmetric (rint is odd-symmetric) and a plain row/column at 0/90 degrees. Few non-zero
-    # taps keep cv2.filter2D fast (it skips zero coefficients).
+    return motion_kernels(ksize, [angle])[0]
+
+
+def motion_kernels(ksize: int, angles) -> np.ndarray:
+    """`motion_kernel` for several angles at once: (len(angles), ksize, ksize) float32.
+
+    Sample the segment at the midpoints of 8 * ksize equal steps and count the samples in
+    each pixel: each pixel weighs about the length of line inside it, the kernel is point
+    symmetric (rint is odd-symmetric) and a plain row/column at 0/90 degrees. Few non-zero
+    taps keep cv2.filter2D fast (it skips zero coefficients)."""
+    c, kk, m = ksize // 2, ksize * ksize, len(angles)
+    rad = [math.radians(a) for a in angles]  # libm's cos/sin, the same for one or many
+    cs = np.array([(math.cos(a), -math.sin(a)) for a in rad])  # -sin: y points down
+    r = np.rint(_motion_steps(ksize) * cs[:, :, None]).astype(np.int64)  # (m, 2, steps)
+    cells = (r[:, 1] + c) * ksize + (r[:, 0] + c)
+    if m > 1:
+        cells += (np.arange(m) * kk)[:, None]
+    k = np.bincount(cells.ravel(), minlength=m * kk).astype(np.float32).reshape(m, kk)
+    return (k / k.sum(1, keepdims=True)).reshape(m, ksize, ksize)
+
+
+@functools.lru_cache(maxsize=64)
+def _motion_steps(ksize: int) -> np.ndarray:
+    """Midpoints of 8 * ksize equal steps along a centred segment of length ksize (shared,
+    read only)."""
     n = 8 * ksize
-    t = (np.arange(n) + 0.5) * (ksize / n) - ksize / 2.0
-    xs = c + np.rint(t * math.cos(a)).astype(np.int64)
-    ys = c - np.rint(t * math.sin(a)).astype(np.int64)  # y points down
-    k = np.bincount(ys * ksize + xs, minlength=ksize * ksize).astype(np.float32)
-    return (k / k.sum()).reshape(ksize, ksize)
+    return (np.arange(n) + 0.5) * (ksize / n) - ksize / 2.0
 
 
 def filter2d(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -89,12 +90,16 @@ class MotionBlur(PixelOp):
     angle: float | tuple = (0.0, 180.0)
 
     def validate(self):
-        kernel_range(self, "kernel", self.kernel)
         check_range(self, "angle", _pair(self.angle) if isinstance(self.angle, (int, float))
                     else self.angle)
+        self._kernels  # noqa: B018 (building the cached range checks the field)
+
+    @functools.cached_property  # read on every draw: checked once per op
+    def _kernels(self) -> tuple[int, int]:
+        return kernel_range(self, "kernel", self.kernel)
 
     def sample(self, rng, s):
-        lo, hi = kernel_range(self, "kernel", self.kernel)
+        lo, hi = self._kernels
         return {"kernel": draw_odd(rng, lo, hi), "angle": uniform(rng, *_pair(self.angle))}
 
     def image(self, img, params):
