@@ -90,6 +90,8 @@ def uniforms(op) -> int | None:
         return 5
     if t is RGBShift:
         return 3
+    if t in (Pad, Resize):  # fixed by the fields: nothing drawn
+        return 0
     return None
 
 
@@ -114,6 +116,8 @@ def columns(op, u: np.ndarray) -> dict:
                 "dx": _uni(u[:, 1], (-tx, tx)), "dy": _uni(u[:, 2], (-ty, ty)),
                 "scale": _uni(u[:, 3], op.scale),
                 "shear": _uni(u[:, 4], symmetric(op.shear, op, "shear"))}
+    if t in (Pad, Resize):
+        return {}
     if t is RGBShift:
         return {"shift": np.stack([_uni(u[:, c], r) for c, r in enumerate(op._ranges)], 1)}
     raise KeyError(t.__name__)

@@ -283,3 +283,18 @@ def test_rgb_shift_takes_one_draw_for_the_batch_and_stays_exact(op):
     assert_close(batched(op, BATCH, 5), per_image(op, BATCH, 5), exact=exact)
     f = BATCH.astype(np.float32) / 255
     assert_close(batched(op, f, 6), per_image(op, f, 6), exact=exact)
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "linear", "area", "cubic", "lanczos"])
+@pytest.mark.parametrize("size", [20, (40, 36), 32])
+def test_a_uniform_resize_is_one_call_per_image_and_exact(interpolation, size):
+    """Resize and Pad draw nothing: the static path takes them without per-image draws, and
+    a batch that shares one resize matrix runs one cv2.resize per image, nothing else."""
+    from augkit._batch_ops import uniforms
+
+    op = Resize(size=size, interpolation=interpolation)
+    assert uniforms(op) == 0 and uniforms(Pad(padding=2)) == 0
+    for images in (BATCH, BATCH.astype(np.float32) / 255, BATCH[..., :1]):
+        assert_close(batched(op, images, 1), per_image(op, images, 1), exact=True)
+    chain = Seq((Pad(padding=(1, 2, 3, 4)), Resize(size=24), RGBShift()))
+    assert_close(batched(chain, BATCH, 2), per_image(chain, BATCH, 2))

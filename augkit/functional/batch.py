@@ -9,6 +9,8 @@ the output batch.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import geometry as G
@@ -31,10 +33,14 @@ def warp_batch(x: np.ndarray, ms: np.ndarray, out_size, interpolation: str = "li
         return np.stack([G.warp_checked(x[j], ms[j], (oh, ow), interpolation, fill)
                          for j in range(n)]).reshape((n, oh, ow, c))
     out = np.empty((n, oh, ow, c), x.dtype)
-    if n and (oh, ow) == (h, w) and (ms == ms[0]).all():  # one flip for all: skip the sorting
-        code = _flip_code(ms[0].ravel().tolist(), h, w)
+    if n and (ms == ms[0]).all():  # one matrix for all (a flip, Resize): skip the sorting
+        v = ms[0].ravel().tolist()
+        code = _flip_code(v, h, w) if (oh, ow) == (h, w) else None
         if code is not None:
             _flip_all(x, out, code)
+            return out
+        if _is_resize(v, (oh, ow), (h, w)):
+            _resize_all(x, out, interpolation)
             return out
     affine = (ms[:, 2, 0] == 0) & (ms[:, 2, 1] == 0) & (ms[:, 2, 2] == 1)
     axis = affine & (ms[:, 0, 1] == 0) & (ms[:, 1, 0] == 0)
@@ -68,6 +74,30 @@ def _flip_code(v, h, w):
     return {(-1.0, 0.0, float(w), 0.0, 1.0, 0.0, 0.0, 0.0, 1.0): 1,
             (1.0, 0.0, 0.0, 0.0, -1.0, float(h), 0.0, 0.0, 1.0): 0,
             (-1.0, 0.0, float(w), 0.0, -1.0, float(h), 0.0, 0.0, 1.0): -1}.get(tuple(v))
+
+
+def _is_resize(v, out_size, size) -> bool:
+    """The matrix (9 floats) scales (h, w) onto out_size with nothing else (as `_general`
+    and `geometry.warp_checked` classify it), and is not the identity."""
+    (oh, ow), (h, w) = out_size, size
+    return (v[1] == v[2] == v[3] == v[5] == v[6] == v[7] == 0.0 and v[8] == 1.0
+            and (v[0], v[4]) != (1.0, 1.0) and math.isclose(v[0], ow / w)
+            and math.isclose(v[4], oh / h))
+
+
+def _resize_all(x, out, interpolation):
+    """Resize every image into `out` (one OpenCV call each, nothing else per image)."""
+    import cv2
+
+    oh, ow = out.shape[1:3]
+    flag = G._cv_interp(interpolation)
+    if interpolation == "nearest":  # as warp_checked: plain INTER_NEAREST is off by half
+        flag = cv2.INTER_NEAREST_EXACT
+    mat = _mat_view(x.shape[3])
+    for j in range(x.shape[0]):
+        cv2.resize(mat(x[j]), (ow, oh), dst=mat(out[j]), interpolation=flag)
+    if x.dtype == np.float32 and interpolation in ("cubic", "lanczos"):
+        np.clip(out, 0.0, 1.0, out=out)
 
 
 def _flip_all(x, out, code):
