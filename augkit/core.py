@@ -167,6 +167,13 @@ class PixelOp(Op):
     def apply(self, s: Sample, params: dict) -> Sample:
         return s.replace(image=self.image(s.image, params))
 
+    def _call_array(self, rng, img):
+        cls = type(self)
+        if cls.apply is not PixelOp.apply or cls.sample_apply is not Op.sample_apply:
+            return Op._call_array(self, rng, img)
+        # a bare image: draw, then the kernel (one Sample for `sample`, no replace)
+        return self.image(img, self.sample(rng, Sample(img)))
+
 
 @dataclass(frozen=True)
 class GeometricOp(Op):

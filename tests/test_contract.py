@@ -475,3 +475,23 @@ def test_a_legit_output_that_looks_like_chw_passes_check_op():
     op = Pad(padding=(1, 2, 3, 0), fill=0.5)
     check_op(op, s, 0)
     assert op(s.image).shape == (3, 5, 5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(seed=seeds(), dtype=st.sampled_from([np.uint8, np.float32]))
+def test_a_bare_image_takes_the_same_path_as_an_image_only_sample(name, seed, dtype):
+    """Pixel and geometric ops run a bare numpy image without the Sample round trip: the
+    pixels must be exactly those of the same call on an image-only Sample."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (20, 24, 3)).astype(dtype)
+    if dtype == np.float32:
+        img /= 255
+    for op in _instances(name):
+        try:
+            want = op(Sample(img), np.random.default_rng(seed)).image
+        except AugkitError as e:
+            with pytest.raises(type(e)):
+                op(img, np.random.default_rng(seed))
+            continue
+        got = op(img, np.random.default_rng(seed))
+        assert got.dtype == want.dtype and np.array_equal(got, want), (name, op)

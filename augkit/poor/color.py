@@ -11,6 +11,8 @@ from ..errors import value_error
 from ..functional import color as C
 
 ADJUSTMENTS = ("brightness", "contrast", "saturation", "hue")
+_NEUTRAL = (1.0, 1.0, 1.0, 0.0)  # the value that leaves the image alone, per adjustment
+_KERNELS = (C.adjust_brightness, C.adjust_contrast, C.adjust_saturation, C.adjust_hue)
 
 
 def factor_range(op, field: str, v) -> tuple[float, float]:
@@ -71,25 +73,25 @@ class ColorShift(PixelOp):
         return None if c == (1.0, 1.0) and s == (1.0, 1.0) and h == (0.0, 0.0) else (0, 1, 3, 4)
 
     def sample(self, rng, s):
-        order = [int(i) for i in rng.permutation(4)] if self.random_order else [0, 1, 2, 3]
+        order = rng.permutation(4).tolist() if self.random_order else [0, 1, 2, 3]
         params = {"order": order}
         for name, r in zip(ADJUSTMENTS, self._ranges):
             params[name] = uniform(rng, *r)
         return params
 
     def image(self, img, params):
-        active = [ADJUSTMENTS[i] for i in params["order"]
-                  if params[ADJUSTMENTS[i]] != (0.0 if ADJUSTMENTS[i] == "hue" else 1.0)]
         if self.accepts_channels is not None:  # decided by the fields, not by this draw
             C.check_colour(img, self)
         out = img
-        kernels = {"brightness": C.adjust_brightness, "contrast": C.adjust_contrast,
-                   "saturation": C.adjust_saturation, "hue": C.adjust_hue}
-        for name in active:
+        for i in params["order"]:
+            name = ADJUSTMENTS[i]
+            v = float(params[name])
+            if v == _NEUTRAL[i]:
+                continue
             # After the first step `out` is our own RGB array: later steps write into it.
             dst = out if (out is not img and out.ndim == 3 and out.shape[2] == 3
                           and out.flags.c_contiguous) else None
-            out = kernels[name](out, float(params[name]), out=dst)
+            out = _KERNELS[i](out, v, out=dst)
         return out.copy() if out is img else out
 
 
