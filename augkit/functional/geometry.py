@@ -128,11 +128,11 @@ def _fast_path(img, m, out_size):
         return None
     if sx == -1.0 and tx == w:  # the same tests as before, without building tuples
         if sy == 1.0 and ty == 0.0:
-            return _flip(img, 1)
+            return flip_image(img, 1)
         if sy == -1.0 and ty == h:
-            return _flip(img, -1)
+            return flip_image(img, -1)
     elif sx == 1.0 and sy == -1.0 and tx == 0.0 and ty == h:
-        return _flip(img, 0)
+        return flip_image(img, 0)
     return None
 
 
@@ -141,7 +141,8 @@ _CV_FLIP_CHARS = frozenset(np.dtype(t).char for t in (np.uint8, np.float32, np.i
                                                       np.uint16, np.int16))
 
 
-def _flip(img, code):
+def flip_image(img, code):
+    """A mirrored copy of `img`: OpenCV's flip code 1 (left-right), 0 (top-bottom) or -1."""
     cv2 = _cv2()
     if img.dtype.char in _CV_FLIP_CHARS and (img.ndim == 2 or img.shape[2] <= 4):
         if code != 0 and img.nbytes >= 16384:

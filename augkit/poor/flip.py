@@ -38,6 +38,11 @@ class HFlip(GeometricOp):
     def matrix(self, params, size):
         return G.hflip(size[1]) if params["flip"] else G.identity()
 
+    def _warp_only(self, img, params):
+        # the image of the matrix above, without building and classifying it (a view when
+        # nothing moves, as an identity warp returns)
+        return G.flip_image(img, 1) if params["flip"] else img[:]
+
     def remap_targets(self, s, params):
         if not (params["flip"] and self.keypoint_pairs and s.keypoints is not None):
             return s
@@ -67,3 +72,6 @@ class VFlip(GeometricOp):
 
     def matrix(self, params, size):
         return G.vflip(size[0]) if params["flip"] else G.identity()
+
+    def _warp_only(self, img, params):
+        return G.flip_image(img, 0) if params["flip"] else img[:]
