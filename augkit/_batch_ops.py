@@ -90,6 +90,8 @@ def uniforms(op) -> int | None:
         return 5
     if t is RGBShift:
         return 3
+    if t is PadCrop:
+        return 2
     if t in (Pad, Resize):  # fixed by the fields: nothing drawn
         return 0
     return None
@@ -118,6 +120,10 @@ def columns(op, u: np.ndarray) -> dict:
                 "shear": _uni(u[:, 4], symmetric(op.shear, op, "shear"))}
     if t in (Pad, Resize):
         return {}
+    if t is PadCrop:  # core.integer: lo + floor((hi - lo) * u), for the whole batch
+        p = op.padding
+        return {"dx": -p + ((2 * p + 1) * u[:, 0]).astype(np.int64),
+                "dy": -p + ((2 * p + 1) * u[:, 1]).astype(np.int64)}
     if t is RGBShift:
         return {"shift": np.stack([_uni(u[:, c], r) for c, r in enumerate(op._ranges)], 1)}
     raise KeyError(t.__name__)

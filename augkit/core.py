@@ -145,6 +145,14 @@ def uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
     return lo + (hi - lo) * rng.random()
 
 
+def integer(rng: np.random.Generator, lo: int, hi: int) -> int:
+    """An integer uniform in [lo, hi) from one double: ``lo + floor((hi - lo) * u)``. Not
+    numpy's ``rng.integers`` stream (Lemire's method, ~1.2-2.5 us a call from Python), but
+    one draw of the same kind as `uniform` (~0.35 us), which the batched path can draw for a
+    whole batch at once. The bias is below ``(hi - lo) / 2**53``."""
+    return lo + int((hi - lo) * rng.random())
+
+
 def symmetric(v, op, field: str) -> tuple[float, float]:
     """Accept x or (lo, hi); x means (-x, x), like torchvision's `degrees=15`."""
     if isinstance(v, (int, float)) and not isinstance(v, bool):

@@ -298,3 +298,28 @@ def test_a_uniform_resize_is_one_call_per_image_and_exact(interpolation, size):
         assert_close(batched(op, images, 1), per_image(op, images, 1), exact=True)
     chain = Seq((Pad(padding=(1, 2, 3, 4)), Resize(size=24), RGBShift()))
     assert_close(batched(chain, BATCH, 2), per_image(chain, BATCH, 2))
+
+
+@pytest.mark.parametrize("padding", [0, 1, 4, 13])
+def test_padcrop_offsets_are_drawn_for_the_whole_batch_exactly(padding):
+    """PadCrop's offsets are `core.integer` draws (one double each), so the static path
+    draws them for the batch at once: the same offsets as image by image, the same pixels."""
+    from augkit._batch_ops import columns, rows_of, uniforms
+
+    op = PadCrop(padding=padding)
+    assert uniforms(op) == 2
+    rng = np.random.default_rng(8)
+    want = [op.sample(rng, augkit.Sample(im)) for im in BATCH]
+    got = rows_of(columns(op, np.random.default_rng(8).random((len(BATCH), 2))))
+    assert got == want
+    assert {p["dx"] for p in want} <= set(range(-padding, padding + 1))
+    assert_close(batched(op, BATCH, 9), per_image(op, BATCH, 9), exact=True)
+
+
+def test_integer_draws_are_uniform():
+    from augkit.core import integer
+
+    rng = np.random.default_rng(0)
+    v = np.array([integer(rng, -3, 4) for _ in range(70000)])
+    assert v.min() == -3 and v.max() == 3
+    assert np.allclose(np.bincount(v + 3) / len(v), 1 / 7, atol=0.006)

@@ -6,7 +6,7 @@ import functools
 import math
 from dataclasses import dataclass
 
-from ..core import PixelOp, check_range, uniform
+from ..core import PixelOp, check_range, integer, uniform
 from ..errors import value_error
 from ..functional import blur as B
 
@@ -30,7 +30,7 @@ def kernel_range(op, field: str, v, allow_zero: bool = False) -> tuple[int, int]
 
 def draw_odd(rng, lo: int, hi: int) -> int:
     """An odd size drawn uniformly from lo, lo + 2, ..., hi."""
-    return lo + 2 * int(rng.integers(0, (hi - lo) // 2 + 1)) if hi > lo else lo
+    return lo + 2 * integer(rng, 0, (hi - lo) // 2 + 1) if hi > lo else lo
 
 
 def _pair(v) -> tuple[float, float]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..core import GeometricOp, uniform
+from ..core import GeometricOp, integer, uniform
 from ..errors import value_error
 from ..functional import geometry as G
 from ._common import as_hw, check_size, check_warp_fields, range_of
@@ -55,8 +55,8 @@ class Crop(GeometricOp):
         (h, w), (ch, cw) = s.size, as_hw(self.size)
         if self.position == "center":
             return {"top": (h - ch) // 2, "left": (w - cw) // 2}
-        return {"top": int(rng.integers(0, h - ch + 1)) if h > ch else (h - ch) // 2,
-                "left": int(rng.integers(0, w - cw + 1)) if w > cw else (w - cw) // 2}
+        return {"top": integer(rng, 0, h - ch + 1) if h > ch else (h - ch) // 2,
+                "left": integer(rng, 0, w - cw + 1) if w > cw else (w - cw) // 2}
 
     def out_size(self, params, size):
         return as_hw(self.size)  # validated in validate()
@@ -115,7 +115,7 @@ class PadCrop(GeometricOp):
 
     def sample(self, rng, s):
         p = self.padding
-        return {"dx": int(rng.integers(-p, p + 1)), "dy": int(rng.integers(-p, p + 1))}
+        return {"dx": integer(rng, -p, p + 1), "dy": integer(rng, -p, p + 1)}
 
     def matrix(self, params, size):
         return G.translation(params["dx"], params["dy"])
@@ -152,8 +152,8 @@ class RandomResizedCrop(GeometricOp):
             cw = int(round(math.sqrt(target * ar)))
             ch = int(round(math.sqrt(target / ar)))
             if 0 < cw <= w and 0 < ch <= h:
-                return {"top": int(rng.integers(0, h - ch + 1)),
-                        "left": int(rng.integers(0, w - cw + 1)), "height": ch, "width": cw}
+                return {"top": integer(rng, 0, h - ch + 1),
+                        "left": integer(rng, 0, w - cw + 1), "height": ch, "width": cw}
         in_r = w / h  # fallback: the largest centre crop within the ratio range
         if in_r < self.ratio[0]:
             cw, ch = w, int(round(w / self.ratio[0]))
