@@ -91,9 +91,7 @@ def _resize_all(x, out, interpolation):
     import cv2
 
     oh, ow = out.shape[1:3]
-    flag = G._cv_interp(interpolation)
-    if interpolation == "nearest":  # as warp_checked: plain INTER_NEAREST is off by half
-        flag = cv2.INTER_NEAREST_EXACT
+    flag = G.resize_flag(interpolation)
     mat = _mat_view(x.shape[3])
     for j in range(x.shape[0]):
         cv2.resize(mat(x[j]), (ow, oh), dst=mat(out[j]), interpolation=flag)
@@ -207,7 +205,7 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
     flag = G._cv_interp(interpolation)
     warp_flag = cv2.INTER_LINEAR if interpolation == "area" else flag
     border = G._border(fill)  # OpenCV reads a bare number as (v, 0, 0, 0)
-    rflag = cv2.INTER_NEAREST_EXACT if interpolation == "nearest" else flag  # as warp_image
+    rflag = G.resize_flag(interpolation)
     mc = cv_matrices(ms[idx])
     resize = (axis[idx] & (ms[idx, 0, 2] == 0) & (ms[idx, 1, 2] == 0)
               & np.isclose(ms[idx, 0, 0], ow / w, rtol=1e-9, atol=0.0)
@@ -216,29 +214,28 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
                      cv2.BORDER_CONSTANT).tolist()
     window = G._resize_window  # crop + resize as one slice and one resize
     xs, outs = (x, out) if c > 1 else (x[..., 0], out[..., 0])  # OpenCV wants (H, W) grey
-    if not rgba_worth(x[0], warp_flag == cv2.INTER_LINEAR, oh * ow) and not (
-            axis[idx].any() or resize.any()) and affine[idx].all():
-        # plain affine warps of small images (rotations, shears, ...): nothing but OpenCV
-        # in the loop (the RGBA route, resizes and windows ruled out once for the batch)
+    plain = (affine[idx].all() and not axis[idx].any()
+             and not rgba_worth(x[0], warp_flag == cv2.INTER_LINEAR, oh * ow))
+    if plain:
+        # rotations, shears, ... of small images: no resize, crop window or RGBA route is
+        # possible (ruled out once for the batch), so the loop is OpenCV and nothing else
         for j, mode, mck in zip(idx.tolist(), modes, list(mc[:, :2])):
             cv2.warpAffine(xs[j], mck, (ow, oh), dst=outs[j], flags=warp_flag,
                            borderMode=mode, borderValue=border)
-        rest: list = []
     else:
-        rest = list(zip(idx.tolist(), resize.tolist(), affine[idx].tolist(),
-                        axis[idx].tolist(), modes, ms[idx].reshape(len(idx), 9).tolist(), mc))
-    for j, is_resize, is_affine, is_axis, mode, m, mck in rest:
-        src, dst = xs[j], outs[j]
-        if is_resize:
-            cv2.resize(src, (ow, oh), dst=dst, interpolation=rflag)
-            continue
-        win = window(m, (oh, ow), (h, w)) if is_axis else None
-        if win is not None:
-            y0, y1, x0, x1 = win
-            cv2.resize(src[y0:y1, x0:x1], (ow, oh), dst=dst, interpolation=rflag)
-        else:
-            G.warp_cv(src, mck[:2] if is_affine else mck, (oh, ow), warp_flag, mode, border,
-                      dst)
+        for j, is_resize, is_affine, is_axis, mode, m, mck in zip(
+                idx.tolist(), resize.tolist(), affine[idx].tolist(), axis[idx].tolist(),
+                modes, ms[idx].reshape(len(idx), 9).tolist(), mc):
+            src, dst = xs[j], outs[j]
+            win = window(m, (oh, ow), (h, w)) if is_axis and not is_resize else None
+            if is_resize:
+                cv2.resize(src, (ow, oh), dst=dst, interpolation=rflag)
+            elif win is not None:
+                y0, y1, x0, x1 = win
+                cv2.resize(src[y0:y1, x0:x1], (ow, oh), dst=dst, interpolation=rflag)
+            else:
+                G.warp_cv(src, mck[:2] if is_affine else mck, (oh, ow), warp_flag, mode,
+                          border, dst)
     if x.dtype == np.float32 and interpolation in ("cubic", "lanczos"):
         if len(idx) < n:  # fancy indexing copies: clip the selection, then write it back
             out[idx] = np.clip(out[idx], 0.0, 1.0)

@@ -41,6 +41,12 @@ def _cv_interp(name: str) -> int:
     return _CV_FLAGS[name]
 
 
+def resize_flag(name: str) -> int:
+    """The OpenCV flag a resize uses for `name`: plain INTER_NEAREST in `cv2.resize` is off
+    by half a pixel against the warp's mapping, INTER_NEAREST_EXACT is not."""
+    return _cv2().INTER_NEAREST_EXACT if name == "nearest" else _cv_interp(name)
+
+
 # --- matrices ---------------------------------------------------------------------------
 
 # Templates copied and patched: a 3x3 copy plus one or two item writes costs a third of
@@ -225,15 +231,12 @@ def warp_checked(img, m, out_size, interpolation, f):
     affine = g == 0.0 and k == 0.0 and one == 1.0
     if (affine and b == 0.0 and d == 0.0 and c == 0.0 and f_ == 0.0
             and math.isclose(a, ow / w) and math.isclose(e, oh / h)):
-        # same mapping as the warp; plain INTER_NEAREST in resize is off by half a pixel
-        rflag = cv2.INTER_NEAREST_EXACT if interpolation == "nearest" else flag
-        out = cv2.resize(img, (ow, oh), interpolation=rflag)
+        out = cv2.resize(img, (ow, oh), interpolation=resize_flag(interpolation))
         return _clipped(out.reshape((oh, ow) + img.shape[2:]), clip)
     win = _resize_window(vals, (oh, ow), (h, w))
     if win is not None:  # a crop with integer edges, then a resize (RandomResizedCrop)
         y0, y1, x0, x1 = win
-        rflag = cv2.INTER_NEAREST_EXACT if interpolation == "nearest" else flag
-        out = cv2.resize(img[y0:y1, x0:x1], (ow, oh), interpolation=rflag)
+        out = cv2.resize(img[y0:y1, x0:x1], (ow, oh), interpolation=resize_flag(interpolation))
         return _clipped(out.reshape((oh, ow) + img.shape[2:]), clip)
     if interpolation == "area":
         flag = cv2.INTER_LINEAR  # area is defined for resizes only
