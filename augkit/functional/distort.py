@@ -321,13 +321,3 @@ def box_outlines(boxes: np.ndarray, spacing: float = 1.0, cap: int = 512) -> np.
     ys = np.concatenate([np.repeat(y1, n, 1), np.repeat(y2, n, 1),
                          y1 + (y2 - y1) * t, y1 + (y2 - y1) * t], 1)
     return np.stack([xs, ys], -1)
-
-
-def enclosing_boxes(pts: np.ndarray, size) -> np.ndarray:
-    """(N, M, 2) moved outline points -> (N, 4) enclosing xyxy boxes clipped to `size`."""
-    h, w = size
-    x1 = np.clip(pts[..., 0].min(1), 0, w)
-    x2 = np.clip(pts[..., 0].max(1), 0, w)
-    y1 = np.clip(pts[..., 1].min(1), 0, h)
-    y2 = np.clip(pts[..., 1].max(1), 0, h)
-    return np.stack([x1, y1, x2, y2], 1).astype(np.float32)

@@ -380,12 +380,16 @@ def warp_boxes(boxes: np.ndarray, m: np.ndarray, out_size) -> np.ndarray:
         return boxes.astype(np.float32).reshape(0, 4)
     b = boxes.astype(np.float64)
     corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [0, 3]], b[:, [2, 3]]], axis=1)
-    moved = apply_points(m, corners)
-    oh, ow = out_size
-    x1 = np.clip(moved[..., 0].min(1), 0, ow)
-    x2 = np.clip(moved[..., 0].max(1), 0, ow)
-    y1 = np.clip(moved[..., 1].min(1), 0, oh)
-    y2 = np.clip(moved[..., 1].max(1), 0, oh)
+    return enclosing_boxes(apply_points(m, corners), out_size)
+
+
+def enclosing_boxes(pts: np.ndarray, size) -> np.ndarray:
+    """(N, M, 2) moved outline points -> (N, 4) enclosing xyxy boxes clipped to `size`."""
+    h, w = size
+    x1 = np.clip(pts[..., 0].min(1), 0, w)
+    x2 = np.clip(pts[..., 0].max(1), 0, w)
+    y1 = np.clip(pts[..., 1].min(1), 0, h)
+    y2 = np.clip(pts[..., 1].max(1), 0, h)
     return np.stack([x1, y1, x2, y2], 1).astype(np.float32)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from ..core import Op
 from ..functional import distort as D
 from ..functional.fill import check_warp_fields
-from ..functional.geometry import hide_outside
+from ..functional.geometry import enclosing_boxes, hide_outside
 from ..sample import Sample
 
 
@@ -47,7 +47,7 @@ class _RemapOp(Op):
             else:
                 outline = D.box_outlines(b, self.outline_spacing())
                 moved = forward(outline.reshape(-1, 2)).reshape(outline.shape)
-                changes["boxes"] = D.enclosing_boxes(moved, size)
+                changes["boxes"] = enclosing_boxes(moved, size)
         if s.keypoints is not None:
             kp = np.asarray(s.keypoints)
             out = np.array(kp, dtype=kp.dtype if kp.dtype in (np.float32, np.float64)

@@ -21,8 +21,8 @@ def draw_lam(rng, alpha: float, k: int | None = None):
 
 @dataclass(frozen=True)
 class MixUp(BatchMixer):
-    """``lam * x + (1 - lam) * x[perm]`` with lam ~ Beta(alpha, alpha) and perm a random
-    permutation of the batch, labels mixed by the same lam: the reference rule.
+    """``lam * x + (1 - lam) * x[perm]`` with lam ~ Beta(alpha, alpha) (the reference rule)
+    and perm each image's partner (see `pairing`), labels mixed by the same lam.
 
     * ``per_sample=True`` draws one lam per image (timm's "elem" mode).
     * ``pairing="roll"`` (the default) pairs image i with image (i + k) % B, k drawn
