@@ -298,3 +298,45 @@ def test_grey_equals_pil_on_every_colour():
     assert np.array_equal(grey(every), ref)
     rgba = np.concatenate([every[:64], np.full((64, 4096, 1), 7, np.uint8)], axis=2)
     assert np.array_equal(grey(rgba), ref[:64])
+
+
+def test_point_op_fast_paths_equal_their_lookup_tables():
+    """Solarize (threshold + XOR) and Posterize (bit AND) skip the table; they must give
+    exactly the table's values for every level, threshold (fractional ones included) and
+    layout, and leave the input alone."""
+    import cv2
+
+    from augkit.photometric import kernels as K
+
+    levels = np.arange(256, dtype=np.uint8)
+    layouts = [levels.reshape(16, 16), np.tile(levels, 3).reshape(16, 16, 3),
+               np.tile(levels, 4).reshape(16, 16, 4), np.tile(levels, 6).reshape(32, 48)[:, ::2]]
+    for img in layouts:
+        before = img.copy()
+        for t in [*range(0, 257), 0.5, 63.2, 127.5, 255.9]:
+            want = np.where(levels < t, levels, 255 - levels).astype(np.uint8)
+            assert np.array_equal(K.solarize(img, t), cv2.LUT(np.ascontiguousarray(img), want)
+                                  .reshape(img.shape)), t
+        for bits in range(1, 9):
+            want = K.posterize_lut(bits).astype(np.uint8)
+            assert np.array_equal(K.posterize(img, bits), want[img]), bits
+        assert np.array_equal(img, before)
+
+
+@pytest.mark.parametrize("side", [127, 128, 200])
+def test_split_plane_paths_equal_pil(side):
+    """Large RGB images take the split-planes route (equalize, autocontrast, per-channel
+    tables); around its size threshold, with a flat channel and a two-level channel, the
+    results stay PIL's, and a per-channel table gives cv2.LUT's own result."""
+    import cv2
+
+    from augkit.photometric import kernels as K
+
+    rng = np.random.default_rng(side)
+    img = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+    img[..., 1] = 77                                  # flat: both ops leave it alone
+    img[..., 2] = np.where(img[..., 2] > 128, 200, 10)  # two levels
+    for op, ref in ((Equalize(), ImageOps.equalize), (AutoContrast(), ImageOps.autocontrast)):
+        assert _max_diff(op(img), ref(Image.fromarray(img))) == 0, op
+    lut = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    assert np.array_equal(K.apply_lut(img, lut), cv2.LUT(img, lut.reshape(256, 1, 3)))

@@ -9,6 +9,7 @@ is never imported.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -33,9 +34,25 @@ def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
     if lut.ndim == 2:
         if lut.shape[1] == 1:
             lut = lut[:, 0]
+        elif lut.shape[1] == 3 and img.shape[0] * img.shape[1] >= _SPLIT_LUT_MIN:
+            return _lut_planes(cv2.split(img), lut)
         else:
             lut = lut.reshape(256, 1, lut.shape[1])
     return cv2.LUT(img, lut).reshape(img.shape)
+
+
+# OpenCV 5's LUT with a per-channel table runs at ~0.6 ns a byte, a single table at ~0.3:
+# from ~128x128 up, splitting an RGB image into planes, one plane LUT each and a merge is
+# faster (224x224: ~78 against ~94 us); below, the split and merge cost more than they save.
+_SPLIT_LUT_MIN = 128 * 128
+
+
+def _lut_planes(planes, lut: np.ndarray) -> np.ndarray:
+    """Merge of plane k through column k of the (256, C) uint8 `lut`."""
+    import cv2
+
+    return cv2.merge([cv2.LUT(p, np.ascontiguousarray(lut[:, k], dtype=np.uint8))
+                      for k, p in enumerate(planes)])
 
 
 def _to_u8(img: np.ndarray) -> np.ndarray:
@@ -59,9 +76,7 @@ def invert(img: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=1024)
 def _cached_lut(kind: str, value: float) -> np.ndarray:
     """uint8 lookup tables of the point ops, built once per (op, value)."""
-    if kind == "solarize":
-        lut = np.where(_LEVELS < value, _LEVELS, 255 - _LEVELS)
-    elif kind == "posterize":
+    if kind == "posterize":
         lut = posterize_lut(int(value))
     else:  # brightness: PIL's blend with black, float32 maths, truncated
         lut = np.trunc(np.clip(np.float32(value) * _LEVELS, 0, 255))
@@ -73,7 +88,13 @@ def _cached_lut(kind: str, value: float) -> np.ndarray:
 def solarize(img: np.ndarray, threshold: float) -> np.ndarray:
     """ImageOps.solarize: invert every value >= threshold (8-bit scale, 0..256)."""
     if _is_u8(img):
-        return apply_lut(img, _cached_lut("solarize", float(threshold)))
+        # 255 - x is x ^ 0xFF on uint8: XOR with a 0/255 mask of x >= threshold (x > ceil(t) - 1
+        # for integer x), two SIMD passes instead of a table lookup (~10 against ~45 us at 224^2)
+        import cv2
+
+        flat = img.reshape(img.shape[0], -1)
+        _, mask = cv2.threshold(flat, math.ceil(threshold) - 1, 255, cv2.THRESH_BINARY)
+        return cv2.bitwise_xor(flat, mask).reshape(img.shape)
     return np.where(img * np.float32(255) < threshold, img, 1.0 - img).astype(np.float32)
 
 
@@ -85,21 +106,23 @@ def posterize_lut(bits: int) -> np.ndarray:
 def posterize(img: np.ndarray, bits: int) -> np.ndarray:
     """ImageOps.posterize: keep the `bits` most significant bits (float images are quantised
     to 8 bits first)."""
-    lut = _cached_lut("posterize", int(bits))
-    return apply_lut(img, lut) if _is_u8(img) else _via_u8(img, lut)
+    if _is_u8(img):  # one SIMD AND with the bit mask (~4 against ~45 us at 224^2 for a LUT)
+        return np.bitwise_and(img, np.uint8(posterize_lut(int(bits))[255]))
+    return _via_u8(img, _cached_lut("posterize", int(bits)))
 
 
 def _per_channel(img: np.ndarray) -> np.ndarray:
     return img.reshape(-1, _channels(img))
 
 
-def _minmax(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel minimum and maximum, (C,) each."""
+def _minmax(img: np.ndarray, planes=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel minimum and maximum, (C,) each; `planes`: `cv2.split(img)` if at hand."""
     import cv2
 
     c = _channels(img)
     if c <= 4 and img.dtype in (np.uint8, np.float32):
-        planes = [img] if c == 1 else cv2.split(img)
+        if planes is None:
+            planes = [img] if c == 1 else cv2.split(img)
         mm = [cv2.minMaxLoc(p.reshape(p.shape[:2]))[:2] for p in planes]
         return np.array([v[0] for v in mm]), np.array([v[1] for v in mm])
     flat = _per_channel(img)
@@ -109,14 +132,18 @@ def _minmax(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def autocontrast(img: np.ndarray) -> np.ndarray:
     """ImageOps.autocontrast (cutoff 0): stretch each channel's [min, max] to the full range;
     a flat channel is left unchanged."""
-    lo, hi = _minmax(img)
+    import cv2
+
+    split = _is_u8(img) and _channels(img) == 3 and img.shape[0] * img.shape[1] >= _SPLIT_LUT_MIN
+    planes = cv2.split(img) if split else None  # one split serves the min/max and the LUT
+    lo, hi = _minmax(img, planes)
     if _is_u8(img):
         flat_ch = hi <= lo
         scale = 255.0 / np.where(flat_ch, 1.0, hi - lo)
         lut = np.trunc(np.arange(256.0)[:, None] * scale - lo * scale)
         lut = np.clip(lut, 0, 255)
         lut[:, flat_ch] = np.arange(256.0)[:, None]
-        return apply_lut(img, lut)
+        return _lut_planes(planes, lut) if split else apply_lut(img, lut)
     span = hi - lo
     if (span <= 0).all():
         return img
@@ -145,26 +172,35 @@ def _histograms(img_u8: np.ndarray):
 
 def equalize_lut(img_u8: np.ndarray) -> np.ndarray:
     """ImageOps.equalize's per-channel lookup table, (256, C)."""
-    hists = _histograms(img_u8)
-    lut = np.empty((256, len(hists)), np.int64)
-    identity = np.arange(256)
-    for k, h in enumerate(hists):
-        nz = np.flatnonzero(h)
-        step = 0
-        if nz.size > 1:
-            total = int(h.sum())
-            step = (total - int(h[nz[-1]])) // 255
-        if step == 0:
-            lut[:, k] = identity
-            continue
-        before = np.cumsum(h) - h
-        lut[:, k] = np.minimum((before + step // 2) // step, 255)
-    return lut
+    return _equalize_table(_histograms(img_u8))
+
+
+def _equalize_table(hists) -> np.ndarray:
+    """ImageOps.equalize's table from per-channel 256-bin histograms (C rows), for all
+    channels at once: step = (pixels - count of the last non-empty bin) // 255, and
+    lut[v] = min((pixels below v + step // 2) // step, 255); identity where step is 0 (a
+    channel with at most one level, or too few pixels)."""
+    h = np.asarray(hists, dtype=np.int64).reshape(-1, 256)
+    nonzero = h > 0
+    last = 255 - np.argmax(nonzero[:, ::-1], axis=1)
+    step = (h.sum(1) - h[np.arange(len(h)), last]) // 255
+    step[nonzero.sum(1) <= 1] = 0
+    before = np.cumsum(h, 1) - h
+    lut = np.minimum((before + (step // 2)[:, None]) // np.maximum(step, 1)[:, None], 255)
+    lut[step == 0] = np.arange(256)
+    return lut.T
 
 
 def equalize(img: np.ndarray) -> np.ndarray:
     """ImageOps.equalize: flatten each channel's histogram (float images via 8 bits)."""
     u8 = img if _is_u8(img) else _to_u8(img)
+    if u8 is img and _channels(img) == 3 and img.shape[0] * img.shape[1] >= _SPLIT_LUT_MIN:
+        import cv2
+
+        # large RGB: split once, then histogram and table lookup on contiguous planes
+        planes = cv2.split(img)
+        hists = [cv2.calcHist([p], [0], None, [256], [0, 256]).ravel() for p in planes]
+        return _lut_planes(planes, _equalize_table(hists))
     lut = equalize_lut(u8)
     return apply_lut(img, lut) if _is_u8(img) else _via_u8(img, lut)
 
