@@ -458,3 +458,25 @@ def test_any_permutation_replays_whatever_the_pairing(perm):
         MixUp().apply(Batch(x), {"perm": [1, 1, 2, 3], "lam": 0.25})
     with pytest.raises(AugkitValueError, match="CutMix: pairing"):
         CutMix(pairing="flip")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.uint8])
+def test_cpu_blend_equals_the_double_precision_blend(dtype):
+    """The CPU path (cv2.addWeighted straight into a fresh tensor) computes
+    lam * x + (1 - lam) * x[perm]: checked against float64 maths, for rolls and gathers,
+    with the input left alone."""
+    from augkit.mix._kernels import blend
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand((6, 3, 9, 7), generator=g, dtype=torch.float64)
+    x = (x * 255).round().to(dtype) if dtype == torch.uint8 else x.to(dtype)
+    before = x.clone()
+    for lam in (0.0, 0.27, 0.5, 0.93):
+        for partner in (0, 1, 5, torch.tensor([3, 0, 4, 1, 5, 2])):
+            idx = partner if torch.is_tensor(partner) else torch.arange(6).roll(-partner)
+            ref = lam * x.double() + (1 - lam) * x.double()[idx]
+            got = blend(x, partner, lam)
+            assert got.dtype == dtype and got.shape == x.shape
+            tol = 0.5 + 1e-3 if dtype == torch.uint8 else 1e-6
+            assert (got.double() - ref).abs().max() <= tol
+    assert torch.equal(x, before)

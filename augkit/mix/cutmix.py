@@ -11,7 +11,7 @@ import torch
 from ..errors import value_error
 from ..middle.cutout import check_hole_size, check_label_fits, hole_extent
 from ._dense import move_targets
-from ._kernels import fill_holes, paste, take
+from ._kernels import blend, fill_holes, paste
 from .base import BatchMixer, check_common, check_pairing, check_positive, draw_partners, partner
 
 
@@ -100,7 +100,7 @@ class CutMix(BatchMixer):
         changes: dict = {"images": paste(b.images, perm, region)}
         if b.labels is not None:
             y = b.labels.float()
-            changes["labels"] = take(y, perm).lerp_(y, lam)
+            changes["labels"] = blend(y, perm, lam)
         if b.masks is not None:
             changes["masks"] = paste(b.masks, perm, region)
         if b.boxes is not None or b.keypoints is not None:
