@@ -33,7 +33,7 @@ from augkit.poor import (
     Translate,
     VFlip,
 )
-from augkit.testing import check_op, example_instances, refuses_targets, samples, seeds
+from augkit.testing import check_op, example_instances, images, refuses_targets, samples, seeds
 
 REGISTRY = registered_ops()
 NAMES = sorted(REGISTRY)
@@ -495,3 +495,36 @@ def test_a_bare_image_takes_the_same_path_as_an_image_only_sample(name, seed, dt
             continue
         got = op(img, np.random.default_rng(seed))
         assert got.dtype == want.dtype and np.array_equal(got, want), (name, op)
+
+
+_SHORTCUT_OPS = ("Crop", "Pad", "PadCrop", "RandomResizedCrop", "Resize", "HFlip", "VFlip")
+
+
+@pytest.mark.parametrize("name", _SHORTCUT_OPS)
+@given(img=images(min_side=1, max_side=40), seed=seeds(), data=st.data())
+def test_warp_shortcuts_equal_the_matrix_warp(name, img, seed, data):
+    """Ops that warp an image-only sample without building their matrix (`_warp_only`:
+    a slice, a border copy, a resize of a window) must give exactly the pixels of the
+    general warp of `matrix(params)`, raise the same errors, and leave the input alone."""
+    side = data.draw(st.integers(1, 48))
+    fill = data.draw(st.sampled_from([0.0, 1.0, (0.0, 1.0, 0.5), 0.25]))
+    interp = data.draw(st.sampled_from(["linear", "nearest", "cubic", "area"]))
+    op = {"Crop": lambda: Crop(size=(side, data.draw(st.integers(1, 48))), fill=fill,
+                               position=data.draw(st.sampled_from(["random", "center"]))),
+          "Pad": lambda: Pad(padding=data.draw(st.sampled_from([0, 3, (1, 2), (0, 1, 5, 2)])),
+                             fill=fill),
+          "PadCrop": lambda: PadCrop(padding=data.draw(st.integers(0, 6)), fill=fill),
+          "RandomResizedCrop": lambda: RandomResizedCrop(size=side, interpolation=interp),
+          "Resize": lambda: Resize(size=(side, data.draw(st.integers(1, 48))),
+                                   interpolation=interp)}.get(name, lambda: _instances(name)[0])()
+    params = op.sample(np.random.default_rng(seed), Sample(img))
+    before = img.copy()
+    try:
+        want = GeometricOp._warp_only(op, img, params)
+    except AugkitError as e:
+        with pytest.raises(type(e)):
+            op._warp_only(img, params)
+        return
+    got = op._warp_only(img, params)
+    assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+    assert np.array_equal(img, before)

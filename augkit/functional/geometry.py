@@ -190,6 +190,30 @@ def _shift(img, tx, ty, out_size, fill):
     return out
 
 
+def shift_image(img, tx: int, ty: int, out_size: tuple[int, int], f):
+    """out[y, x] = img[y - ty, x - tx] for integer tx, ty, out_size (H, W) and `f` from
+    `fill.fill_for`: what `warp_checked` gives for a pure integer translation. An in-bounds
+    window (a crop, or no move) is a view, as outputs may share unchanged pixels with the
+    input (albumentations and torchvision crop the same way); otherwise a copy with `f` in
+    the uncovered border."""
+    oh, ow = out_size
+    if tx <= 0 and ty <= 0 and oh - ty <= img.shape[0] and ow - tx <= img.shape[1]:
+        return img[-ty:oh - ty, -tx:ow - tx]
+    return _shift(img, tx, ty, (oh, ow), f if not isinstance(f, tuple)
+                  else np.asarray(f, img.dtype))
+
+
+def resize_window(img, win, out_size: tuple[int, int], interpolation: str):
+    """The integer window (y0, y1, x0, x1) of `img`, resized to out_size (H, W): what
+    `warp_checked` gives for a matrix that only scales and shifts onto that window."""
+    y0, y1, x0, x1 = win
+    oh, ow = out_size
+    out = _cv2().resize(img[y0:y1, x0:x1], (ow, oh), interpolation=resize_flag(interpolation))
+    # cubic and lanczos overshoot: float images must stay in [0, 1]
+    return _clipped(out.reshape((oh, ow) + img.shape[2:]),
+                    img.dtype == np.float32 and interpolation in ("cubic", "lanczos"))
+
+
 def warp_image(img: np.ndarray, m: np.ndarray, out_size: tuple[int, int],
                interpolation: str = "linear", fill=0.0, op=None) -> np.ndarray:
     """Warp `img` by edge-coordinate matrix `m` into an image of `out_size` (H, W).
@@ -214,13 +238,7 @@ def warp_checked(img, m, out_size, interpolation, f):
     fp = _fast_path(img, vals, (oh, ow))
     if fp is not None:
         if isinstance(fp, tuple):
-            _, tx, ty = fp
-            if tx <= 0 and ty <= 0 and oh - ty <= img.shape[0] and ow - tx <= img.shape[1]:
-                # an in-bounds crop (or no move): a view, as outputs may share unchanged
-                # pixels with the input (albumentations and torchvision crop the same way)
-                return img[-ty:oh - ty, -tx:ow - tx]
-            return _shift(img, tx, ty, (oh, ow), f if not isinstance(f, tuple)
-                          else np.asarray(f, img.dtype))
+            return shift_image(img, fp[1], fp[2], (oh, ow), f)
         return fp
     cv2 = _cv2()
     h, w = img.shape[:2]
@@ -231,13 +249,10 @@ def warp_checked(img, m, out_size, interpolation, f):
     affine = g == 0.0 and k == 0.0 and one == 1.0
     if (affine and b == 0.0 and d == 0.0 and c == 0.0 and f_ == 0.0
             and math.isclose(a, ow / w) and math.isclose(e, oh / h)):
-        out = cv2.resize(img, (ow, oh), interpolation=resize_flag(interpolation))
-        return _clipped(out.reshape((oh, ow) + img.shape[2:]), clip)
+        return resize_window(img, (0, h, 0, w), (oh, ow), interpolation)
     win = _resize_window(vals, (oh, ow), (h, w))
     if win is not None:  # a crop with integer edges, then a resize (RandomResizedCrop)
-        y0, y1, x0, x1 = win
-        out = cv2.resize(img[y0:y1, x0:x1], (ow, oh), interpolation=resize_flag(interpolation))
-        return _clipped(out.reshape((oh, ow) + img.shape[2:]), clip)
+        return resize_window(img, win, (oh, ow), interpolation)
     if interpolation == "area":
         flag = cv2.INTER_LINEAR  # area is defined for resizes only
     if channels > 4:  # OpenCV warps at most 4 channels at once

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..core import GeometricOp, integer, uniform
 from ..errors import value_error
 from ..functional import geometry as G
+from ..functional.fill import fill_for
 from ._common import as_hw, check_size, check_warp_fields, range_of
 
 
@@ -32,6 +33,11 @@ class Resize(GeometricOp):
     def matrix(self, params, size):
         oh, ow = self.out_size(params, size)
         return G.scaling(ow / size[1], oh / size[0])
+
+    def _warp_only(self, img, params):
+        # what the matrix's warp does (one cv2.resize), without building and classifying it
+        return G.resize_window(img, (0, img.shape[0], 0, img.shape[1]), as_hw(self.size),
+                               self.interpolation)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,12 @@ class Crop(GeometricOp):
 
     def matrix(self, params, size):
         return G.translation(-params["left"], -params["top"])
+
+    def _warp_only(self, img, params):
+        t, left = params["top"], params["left"]
+        if type(t) is int and type(left) is int:  # the matrix's integer shift, directly
+            return G.shift_image(img, -left, -t, as_hw(self.size), fill_for(self, self.fill, img))
+        return super()._warp_only(img, params)
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,11 @@ class Pad(GeometricOp):
         l, t, _, _ = self._ltrb()
         return G.translation(l, t)
 
+    def _warp_only(self, img, params):
+        l, t, r, b = self._ltrb()
+        return G.shift_image(img, l, t, (img.shape[0] + t + b, img.shape[1] + l + r),
+                             fill_for(self, self.fill, img))
+
 
 @dataclass(frozen=True)
 class PadCrop(GeometricOp):
@@ -119,6 +136,12 @@ class PadCrop(GeometricOp):
 
     def matrix(self, params, size):
         return G.translation(params["dx"], params["dy"])
+
+    def _warp_only(self, img, params):
+        dx, dy = params["dx"], params["dy"]
+        if type(dx) is int and type(dy) is int:  # the matrix's integer shift, directly
+            return G.shift_image(img, dx, dy, img.shape[:2], fill_for(self, self.fill, img))
+        return super()._warp_only(img, params)
 
 
 @dataclass(frozen=True)
@@ -170,3 +193,12 @@ class RandomResizedCrop(GeometricOp):
         oh, ow = self.out_size(params, size)
         return G.scaling(ow / params["width"], oh / params["height"]) @ G.translation(
             -params["left"], -params["top"])
+
+    def _warp_only(self, img, params):
+        t, left, ch, cw = params["top"], params["left"], params["height"], params["width"]
+        if (all(type(v) is int for v in (t, left, ch, cw)) and t >= 0 and left >= 0
+                and 0 < ch <= img.shape[0] - t and 0 < cw <= img.shape[1] - left):
+            # an integer window inside the image: the matrix's crop-then-resize, directly
+            return G.resize_window(img, (t, t + ch, left, left + cw), as_hw(self.size),
+                                   self.interpolation)
+        return super()._warp_only(img, params)
