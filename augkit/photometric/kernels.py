@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 _LEVELS = np.arange(256, dtype=np.float32)
-_PIL_GREY = np.array([[19595, 38470, 7471]], np.float32)  # PIL's L weights, times 2^16
+# PIL's L weights and rounding offset, (19595, 38470, 7471, 0x8000) / 2^16: exact in float32
+_PIL_GREY = np.array([[19595, 38470, 7471, 0x8000]], np.float32) / np.float32(65536)
 
 
 def _is_u8(img: np.ndarray) -> bool:
@@ -228,19 +229,17 @@ def grey(img: np.ndarray) -> np.ndarray:
         return img.mean(axis=2).astype(img.dtype) if not _is_u8(img) else \
             np.round(img.mean(axis=2)).astype(np.uint8)
     if _is_u8(img):
-        # PIL's fixed point, (19595 r + 38470 g + 7471 b + 0x8000) >> 16, computed in float32:
-        # every partial sum is an integer below 2^24, so exact in any order (checked on all
-        # 2^24 colours); one cv2.transform instead of five numpy passes (~50 vs ~95 us)
+        # PIL's fixed point, (19595 r + 38470 g + 7471 b + 0x8000) >> 16, computed in float32
+        # as one cv2.transform with the weights and the offset scaled by 2^-16: every
+        # product and partial sum is an integer below 2^24 times 2^-16, so exact in any
+        # order (checked on all 2^24 colours); ~30 us at 224^2 against ~95 for numpy passes
         import cv2
 
         from ..functional.scratch import scratch
 
         x = scratch("grey", img.shape[:2] + (3,), np.float32)
         np.copyto(x, img[..., :3], casting="unsafe")
-        s = cv2.transform(x, _PIL_GREY)
-        s += np.float32(0x8000)
-        s *= np.float32(1 / 65536)
-        return s.astype(np.uint8)  # >= 0: truncation is the shift's floor
+        return cv2.transform(x, _PIL_GREY).astype(np.uint8)  # >= 0: truncation is the floor
     return (img[..., 0] * np.float32(0.299) + img[..., 1] * np.float32(0.587)
             + img[..., 2] * np.float32(0.114)).astype(np.float32)
 
