@@ -340,3 +340,14 @@ def test_split_plane_paths_equal_pil(side):
         assert _max_diff(op(img), ref(Image.fromarray(img))) == 0, op
     lut = rng.integers(0, 256, (256, 3), dtype=np.uint8)
     assert np.array_equal(K.apply_lut(img, lut), cv2.LUT(img, lut.reshape(256, 1, 3)))
+
+
+def test_equalize_on_many_channels_is_pil_per_channel():
+    """Past four channels the histograms come from bincount (int64) and the table's rows
+    from a fresh index: each channel must still be PIL's equalize of that channel."""
+    img = np.random.default_rng(0).integers(0, 256, (20, 20, 6), dtype=np.uint8)
+    img[..., 2] = 9  # one flat channel
+    out = Equalize()(img)
+    for k in range(6):
+        want = ImageOps.equalize(Image.fromarray(np.ascontiguousarray(img[..., k])))
+        assert _max_diff(out[..., k], want) == 0, k
