@@ -310,7 +310,8 @@ def test_point_op_fast_paths_equal_their_lookup_tables():
 
     levels = np.arange(256, dtype=np.uint8)
     layouts = [levels.reshape(16, 16), np.tile(levels, 3).reshape(16, 16, 3),
-               np.tile(levels, 4).reshape(16, 16, 4), np.tile(levels, 6).reshape(32, 48)[:, ::2]]
+               np.tile(levels, 4).reshape(16, 16, 4), np.tile(levels, 6).reshape(32, 48)[:, ::2],
+               np.tile(levels, 3).reshape(3, 16, 16).transpose(1, 2, 0)]  # HWC view of CHW
     for img in layouts:
         before = img.copy()
         for t in [*range(0, 257), 0.5, 63.2, 127.5, 255.9]:
@@ -319,7 +320,8 @@ def test_point_op_fast_paths_equal_their_lookup_tables():
                                   .reshape(img.shape)), t
         for bits in range(1, 9):
             want = K.posterize_lut(bits).astype(np.uint8)
-            assert np.array_equal(K.posterize(img, bits), want[img]), bits
+            got = K.posterize(img, bits)
+            assert np.array_equal(got, want[img]) and got.flags.c_contiguous, bits
         assert np.array_equal(img, before)
 
 

@@ -108,7 +108,7 @@ def posterize(img: np.ndarray, bits: int) -> np.ndarray:
     """ImageOps.posterize: keep the `bits` most significant bits (float images are quantised
     to 8 bits first)."""
     if _is_u8(img):  # one SIMD AND with the bit mask (~4 against ~45 us at 224^2 for a LUT)
-        return np.bitwise_and(img, np.uint8(posterize_lut(int(bits))[255]))
+        return np.bitwise_and(img, np.uint8(posterize_lut(int(bits))[255]), order="C")
     return _via_u8(img, _cached_lut("posterize", int(bits)))
 
 
