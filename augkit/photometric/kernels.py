@@ -35,7 +35,7 @@ def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
     if lut.ndim == 2:
         if lut.shape[1] == 1:
             lut = lut[:, 0]
-        elif lut.shape[1] == 3 and img.shape[0] * img.shape[1] >= _SPLIT_LUT_MIN:
+        elif lut.shape[1] == 3 and _split_worth(img):
             return _lut_planes(cv2.split(img), lut)
         else:
             lut = lut.reshape(256, 1, lut.shape[1])
@@ -46,6 +46,11 @@ def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
 # from ~128x128 up, splitting an RGB image into planes, one plane LUT each and a merge is
 # faster (224x224: ~78 against ~94 us); below, the split and merge cost more than they save.
 _SPLIT_LUT_MIN = 128 * 128
+
+
+def _split_worth(img: np.ndarray) -> bool:
+    """Whether a per-channel table on uint8 `img` goes through `_lut_planes`."""
+    return _channels(img) == 3 and img.shape[0] * img.shape[1] >= _SPLIT_LUT_MIN
 
 
 def _lut_planes(planes, lut: np.ndarray) -> np.ndarray:
@@ -135,8 +140,8 @@ def autocontrast(img: np.ndarray) -> np.ndarray:
     a flat channel is left unchanged."""
     import cv2
 
-    split = _is_u8(img) and _channels(img) == 3 and img.shape[0] * img.shape[1] >= _SPLIT_LUT_MIN
-    planes = cv2.split(img) if split else None  # one split serves the min/max and the LUT
+    # one split serves the min/max and the table lookup
+    planes = cv2.split(img) if _is_u8(img) and _split_worth(img) else None
     lo, hi = _minmax(img, planes)
     if _is_u8(img):
         flat_ch = hi <= lo
@@ -144,7 +149,7 @@ def autocontrast(img: np.ndarray) -> np.ndarray:
         lut = np.trunc(np.arange(256.0)[:, None] * scale - lo * scale)
         lut = np.clip(lut, 0, 255)
         lut[:, flat_ch] = np.arange(256.0)[:, None]
-        return _lut_planes(planes, lut) if split else apply_lut(img, lut)
+        return _lut_planes(planes, lut) if planes is not None else apply_lut(img, lut)
     span = hi - lo
     if (span <= 0).all():
         return img
@@ -201,13 +206,6 @@ _IDENTITY = np.arange(256, dtype=np.int64)
 def equalize(img: np.ndarray) -> np.ndarray:
     """ImageOps.equalize: flatten each channel's histogram (float images via 8 bits)."""
     u8 = img if _is_u8(img) else _to_u8(img)
-    if u8 is img and _channels(img) == 3 and img.shape[0] * img.shape[1] >= _SPLIT_LUT_MIN:
-        import cv2
-
-        # large RGB: split once, then histogram and table lookup on contiguous planes
-        planes = cv2.split(img)
-        hists = [cv2.calcHist([p], [0], None, [256], [0, 256]).ravel() for p in planes]
-        return _lut_planes(planes, _equalize_table(hists))
     lut = equalize_lut(u8)
     return apply_lut(img, lut) if _is_u8(img) else _via_u8(img, lut)
 
