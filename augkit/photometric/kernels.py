@@ -225,6 +225,18 @@ def _blend(degenerate, img: np.ndarray, factor: float) -> np.ndarray:
     return np.clip(degenerate + f * (img - degenerate), 0, 1).astype(np.float32)
 
 
+def _grey_f32(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x, g) for a uint8 RGB(A) image: x its RGB as float32 in a per-thread work buffer,
+    g = (19595 r + 38470 g + 7471 b + 0x8000) / 2^16 before the floor, as float32 (H, W)."""
+    import cv2
+
+    from ..functional.scratch import scratch
+
+    x = scratch("grey", img.shape[:2] + (3,), np.float32)
+    np.copyto(x, img[..., :3], casting="unsafe")
+    return x, cv2.transform(x, _PIL_GREY)
+
+
 def grey(img: np.ndarray) -> np.ndarray:
     """PIL's RGB -> L conversion (ITU-R 601-2, PIL's fixed-point rounding on uint8), (H, W)."""
     if img.ndim == 2:
@@ -237,13 +249,7 @@ def grey(img: np.ndarray) -> np.ndarray:
         # as one cv2.transform with the weights and the offset scaled by 2^-16: every
         # product and partial sum is an integer below 2^24 times 2^-16, so exact in any
         # order (checked on all 2^24 colours); ~30 us at 224^2 against ~95 for numpy passes
-        import cv2
-
-        from ..functional.scratch import scratch
-
-        x = scratch("grey", img.shape[:2] + (3,), np.float32)
-        np.copyto(x, img[..., :3], casting="unsafe")
-        return cv2.transform(x, _PIL_GREY).astype(np.uint8)  # >= 0: truncation is the floor
+        return _grey_f32(img)[1].astype(np.uint8)  # >= 0: truncation is the floor
     return (img[..., 0] * np.float32(0.299) + img[..., 1] * np.float32(0.587)
             + img[..., 2] * np.float32(0.114)).astype(np.float32)
 
@@ -330,11 +336,7 @@ def _color_u8(rgb: np.ndarray, factor: float) -> np.ndarray:
     then + d), so the same bytes."""
     import cv2
 
-    from ..functional.scratch import scratch
-
-    x = scratch("grey", rgb.shape, np.float32)
-    np.copyto(x, rgb, casting="unsafe")
-    g = cv2.transform(x, _PIL_GREY)
+    x, g = _grey_f32(rgb)
     np.floor(g, out=g)  # PIL's 8-bit grey level (>= 0: the shift's floor)
     d = cv2.cvtColor(g, cv2.COLOR_GRAY2RGB)
     np.subtract(x, d, out=x)
