@@ -339,8 +339,7 @@ def partner(op, perm, n: int, device):
     if a.shape != (n,) or a.dtype.kind not in "iuf" or \
             not (np.sort(a) == np.arange(n)).all():
         raise value_error(op, "params", f"perm {perm!r} is not a permutation of {n}")
-    t = torch.from_numpy(a.astype(np.int64, copy=False))
-    return t if t.device == torch.device(device) else t.to(device, non_blocking=True)
+    return perm_tensor(a, device)
 
 
 def perm_tensor(perm, device) -> torch.Tensor:
