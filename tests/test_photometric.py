@@ -178,11 +178,22 @@ def test_shear_matches_torchvision_about_the_centre(photos, name, m):
     h, w = img.shape[:2]
     deg = math.degrees(math.atan(0.3 * m))
     outs = _branches(op_at(name, m, "torchvision"), img)
+    # A shear about the centre moves whole rows (columns) by 0.3 * m * (y - h / 2) pixels, so
+    # some rows land exactly half-way between two source pixels: nearest sampling may break
+    # those ties either way (torchvision rounds a float32 grid, augkit floor(x + 0.5) in
+    # float64), and a whole row then differs. Those rows are left out; the rest must agree.
+    t = 0.3 * m * (np.arange(h if name == "ShearX" else w) + 0.5 - (h if name == "ShearX"
+                                                                      else w) / 2)
+    tie = np.abs(t - np.floor(t) - 0.5) < 1e-6
+    keep = ~tie[:, None] if name == "ShearX" else ~tie[None, :]
+    keep = np.broadcast_to(keep, (h, w))
+    assert keep.mean() > 0.9
     for sign in (1, -1):
         sh = [sign * deg, 0.0] if name == "ShearX" else [0.0, sign * deg]
         want = _np(F.affine(_tv(img), angle=0.0, translate=[0, 0], scale=1.0, shear=sh,
                             interpolation=InterpolationMode.NEAREST, center=[w / 2, h / 2]))
-        assert any(_close(o, want) for o in outs), f"{name} {sign * deg} not produced"
+        assert any(_close(o[keep], want[keep], frac=0.005) for o in outs), (
+            f"{name} {sign * deg} not produced")
 
 
 @pytest.mark.parametrize("name", ["TranslateX", "TranslateY"])

@@ -214,7 +214,7 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
                      cv2.BORDER_CONSTANT).tolist()
     window = G._resize_window  # crop + resize as one slice and one resize
     xs, outs = (x, out) if c > 1 else (x[..., 0], out[..., 0])  # OpenCV wants (H, W) grey
-    plain = (affine[idx].all() and not axis[idx].any()
+    plain = (affine[idx].all() and not axis[idx].any() and warp_flag != cv2.INTER_NEAREST
              and not rgba_worth(x[0], warp_flag == cv2.INTER_LINEAR, oh * ow))
     if plain:
         # rotations, shears, ... of small images: no resize, crop window or RGBA route is

@@ -58,6 +58,15 @@ def add_scalar(img: np.ndarray, values) -> np.ndarray:
     import cv2
 
     c = 1 if img.ndim == 2 else img.shape[2]
+    if img.size == c:
+        # One pixel: OpenCV 5 reads a 1x1 array as a scalar and broadcasts it against the
+        # tuple (4 values out). Same arithmetic in numpy: round half to even, saturate.
+        # (float images: the value is first cast to the image's float type, as OpenCV does)
+        wt = np.float64 if img.dtype == np.uint8 else img.dtype
+        v = img.astype(wt) + np.asarray(values, wt)[:c].reshape((1,) * (img.ndim - 1) + (-1,))
+        if img.dtype == np.uint8:
+            return np.clip(np.rint(v), 0, 255).astype(np.uint8)
+        return v
     vals = tuple(float(v) for v in values) + (0.0,) * (4 - len(values))
     return cv2.add(img.reshape(1, -1, c), vals).reshape(img.shape)
 

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .fill import fill_for, label_fill_for
+from .nearest import warp_nearest
 from .scratch import rgba_worth, via_rgba
 
 INTERPOLATIONS = ("nearest", "linear", "cubic", "area", "lanczos")
@@ -208,6 +209,9 @@ def resize_window(img, win, out_size: tuple[int, int], interpolation: str):
     `warp_checked` gives for a matrix that only scales and shifts onto that window."""
     y0, y1, x0, x1 = win
     oh, ow = out_size
+    if img.ndim == 3 and img.shape[2] > 4:  # some of OpenCV's resizes take at most 4
+        return np.concatenate([resize_window(img[:, :, i:i + 4], win, out_size, interpolation)
+                               .reshape(oh, ow, -1) for i in range(0, img.shape[2], 4)], axis=2)
     out = _cv2().resize(img[y0:y1, x0:x1], (ow, oh), interpolation=resize_flag(interpolation))
     # cubic and lanczos overshoot: float images must stay in [0, 1]
     return _clipped(out.reshape((oh, ow) + img.shape[2:]),
@@ -275,10 +279,13 @@ def warp_checked(img, m, out_size, interpolation, f):
 
 def warp_cv(img, mc, out_size, flag, mode, border, dst=None):
     """One OpenCV warp: `mc` a 2x3 (warpAffine) or 3x3 (warpPerspective) OpenCV matrix,
-    `border` OpenCV's 4 values; RGB images big enough take the 4-channel route
-    (`scratch.via_rgba`, bit-identical and up to ~1.6x faster)."""
+    `border` OpenCV's 4 values. Nearest sampling goes through `nearest.warp_nearest`; RGB
+    images big enough take the 4-channel route (`scratch.via_rgba`, bit-identical and up to
+    ~1.6x faster)."""
     cv2 = _cv2()
     oh, ow = out_size
+    if flag == cv2.INTER_NEAREST:  # OpenCV 5's own depends on the thread count
+        return warp_nearest(img, mc, out_size, mode, border, dst)
     warp = cv2.warpAffine if len(mc) == 2 else cv2.warpPerspective
     if rgba_worth(img, flag == cv2.INTER_LINEAR, oh * ow):
         return via_rgba(lambda s4, d4: warp(s4, mc, (ow, oh), dst=d4, flags=flag,
