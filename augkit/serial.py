@@ -10,6 +10,7 @@ YAML is read with the safe loader only and nothing is ever pickled.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import json
 import sys
@@ -59,30 +60,31 @@ def _kind_named(name: str) -> Kind:
     return OPS
 
 
-def _plain(v):
+def _plain(v, op, field: str):
     if _kind_of(v) is not None:
         return to_dict(v)
     if isinstance(v, (tuple, list)):
-        return [_plain(x) for x in v]
+        return [_plain(x, op, f"{field}[{i}]") for i, x in enumerate(v)]
     if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
+        return {str(k): _plain(x, op, f"{field}[{k!r}]") for k, x in v.items()}
     if isinstance(v, np.ndarray):
         return v.tolist()
     if isinstance(v, np.generic):
         return v.item()
-    return v
+    return _leaf(v, op, field)
 
 
 def to_dict(op) -> dict:
     """A plain dict (JSON/YAML-able) that `from_dict` turns back into an equal op (or batch
-    mixer: ``{"type": "mix.Name", ...}``)."""
+    mixer: ``{"type": "mix.Name", ...}``). A field holding anything else than ops, numbers,
+    strings, lists and dicts raises `AugkitTypeError` naming the op and the field."""
     kind = _kind_of(op)
     if kind is None:
         raise type_error("to_dict", "op", f"is {type(op).__name__}; expected an augkit op")
     d = {"type": kind.prefix + type(op).__name__}
     for f in dataclasses.fields(op):
         if f.init:
-            d[f.name] = _plain(getattr(op, f.name))
+            d[f.name] = _plain(getattr(op, f.name), op, f.name)
     return d
 
 
@@ -121,8 +123,21 @@ def _fmt(path: Path) -> str:
     return "yaml" if path.suffix.lower() in (".yaml", ".yml") else "json"
 
 
+def _leaf(v, op, field: str):
+    """A field value that YAML and JSON can hold, or a typed error naming the op and field."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    cls = type(v)
+    raise type_error(op, field, f"holds a {cls.__module__}.{cls.__qualname__}, which cannot be "
+                     "saved as YAML or JSON (only ops, numbers, strings, lists and dicts can)")
+
+
 def save(op: Op, path) -> Path:
-    """Write `op` to `path` (.yaml/.yml as YAML, anything else as JSON)."""
+    """Write `op` to `path` (.yaml/.yml as YAML, anything else as JSON).
+
+    An op holding a value YAML and JSON cannot represent (e.g. ``from_albu(Lambda)``, which
+    keeps the albumentations object itself) raises `AugkitTypeError` naming that op and field,
+    before anything is written."""
     path = Path(path)
     doc = {"format": FORMAT, "op": to_dict(op)}
     if _fmt(path) == "yaml":
@@ -135,18 +150,174 @@ def save(op: Op, path) -> Path:
 
 
 def load(path) -> Op:
-    """Read an op written by `save` (safe YAML / JSON only)."""
+    """Read an op written by `save` (safe YAML / JSON only; see `read_document` for the
+    limits on what a file may hold). Every malformed file raises `AugkitValueError`."""
     path = Path(path)
-    text = path.read_text()
-    if _fmt(path) == "yaml":
-        import yaml
-
-        doc = yaml.safe_load(text)
-    else:
-        doc = json.loads(text)
+    doc = read_document(path, lambda what: value_error("load", str(path), what))
     if not isinstance(doc, dict) or "op" not in doc:
         raise value_error("load", str(path), "is not an augkit op file (no 'op' key)")
     if doc.get("format") != FORMAT:
         raise value_error("load", str(path), f"has format {doc.get('format')!r}; this augkit "
                           f"reads {FORMAT!r}")
     return from_dict(doc["op"])
+
+
+# --- reading documents: the one guarded path for ops, policies and the command line --------
+
+#: Limits on what a YAML/JSON document may expand to, checked on the parsed node graph
+#: before any Python object is built from it (`read_document`).
+MAX_DEPTH = 64  # nesting levels of lists and mappings, aliases expanded
+MAX_NODES = 1 << 24  # nodes written out (a fitted 32x32 RGB `Whiten` holds ~9.4 million)
+MAX_ALIAS_NODES = 100_000  # nodes that YAML aliases may add on top of those written out
+
+
+class _TooBig(Exception):
+    """Over a limit (message: what the document does)."""
+
+
+class _Invalid(Exception):
+    """Not a valid document (message: the parser's reason)."""
+
+
+def _one_line(e: BaseException) -> str:
+    """A parser's message on one line: yaml's marks become ``(line L, column C)``."""
+    problem = getattr(e, "problem", None)
+    mark = getattr(e, "problem_mark", None)
+    if problem is not None:
+        context = getattr(e, "context", None)
+        text = f"{context}: {problem}" if context else problem
+        if mark is not None:
+            text += f" (line {mark.line + 1}, column {mark.column + 1})"
+        return text
+    return " ".join(str(e).split())
+
+
+@functools.cache
+def _yaml_loader():
+    """yaml's SafeLoader, counting nodes and nesting while it composes the node graph."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        depth = nodes = 0
+
+        def compose_node(self, parent, index):
+            if not self.check_event(yaml.AliasEvent):
+                self.nodes += 1
+                if self.nodes > MAX_NODES:
+                    raise _TooBig(f"holds more than {MAX_NODES} nodes")
+            if self.check_event(yaml.ScalarEvent, yaml.AliasEvent):
+                return super().compose_node(parent, index)
+            if self.depth >= MAX_DEPTH:  # a list or mapping one level too deep
+                raise _TooBig(f"nests deeper than {MAX_DEPTH} levels")
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return Loader
+
+
+def _children(node) -> list:
+    if isinstance(node.value, list):  # sequence: nodes; mapping: (key, value) pairs
+        return [c for item in node.value for c in (item if isinstance(item, tuple) else (item,))]
+    return []
+
+
+def _check_expansion(root) -> None:
+    """Size and depth of the node graph with every alias expanded, without expanding it:
+    one pass over the distinct nodes (memoised), refusing cycles (``&a [*a]``)."""
+    size: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded nodes, depth)
+    distinct = 0
+    stack = [(root, False)]
+    open_ = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            kids = [size[id(c)] for c in _children(node)]
+            total = 1 + sum(k[0] for k in kids)
+            depth = 0 if isinstance(node.value, str) else 1 + max((k[1] for k in kids),
+                                                                  default=0)
+            if depth > MAX_DEPTH:
+                raise _TooBig(f"nests deeper than {MAX_DEPTH} levels once its aliases are "
+                              "expanded")
+            size[key] = (total, depth)
+            open_.discard(key)
+            distinct += 1
+            if total > distinct + MAX_ALIAS_NODES:
+                raise _TooBig(f"expands through its aliases to more than {MAX_ALIAS_NODES} "
+                              "nodes beyond those written out")
+            continue
+        if key in size:
+            continue
+        if key in open_:
+            raise _TooBig("refers to itself through an alias")
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in size)
+
+
+def _check_plain(doc) -> None:
+    """Depth and node count of parsed JSON (no aliases there), without recursion."""
+    nodes, stack = 0, [(doc, 0)]
+    while stack:
+        v, depth = stack.pop()  # depth: lists and dicts around v
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise _TooBig(f"holds more than {MAX_NODES} nodes")
+        if isinstance(v, (dict, list)):
+            if depth >= MAX_DEPTH:
+                raise _TooBig(f"nests deeper than {MAX_DEPTH} levels")
+            stack.extend((x, depth + 1) for x in (v.values() if isinstance(v, dict) else v))
+
+
+def parse_document(text, fmt: str, error: Callable[[str], Exception]):
+    """Parse YAML (``fmt="yaml"``, safe constructors only: no code, no Python objects) or
+    JSON text (str or UTF-8 bytes) into plain data, within `MAX_DEPTH`, `MAX_NODES` and
+    `MAX_ALIAS_NODES`. Every failure, bad encoding and syntax included, raises
+    ``error(what)`` (what: a one-line reason); nothing is built from a document that is
+    over a limit."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise error(f"is not UTF-8 text (byte {text[e.start]:#04x} at offset "
+                        f"{e.start})") from None
+    try:
+        return _parse_yaml(text) if fmt == "yaml" else _parse_json(text)
+    except _TooBig as e:
+        raise error(f"is refused: it {e}") from None
+    except RecursionError:
+        raise error(f"is refused: it nests deeper than {MAX_DEPTH} levels") from None
+    except (_Invalid, ValueError, OverflowError) as e:  # syntax; int() of 5000 digits
+        raise error(f"is not valid {fmt.upper()}: {_one_line(e)}") from None
+
+
+def _parse_yaml(text: str):
+    import yaml
+
+    loader = _yaml_loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    except yaml.YAMLError as e:
+        raise _Invalid(_one_line(e)) from None
+    finally:
+        loader.dispose()
+
+
+def _parse_json(text: str):
+    doc = json.loads(text)
+    _check_plain(doc)
+    return doc
+
+
+def read_document(path, error: Callable[[str], Exception], fmt: str | None = None):
+    """`parse_document` of the file at `path`; `fmt` from the suffix when not given (.yaml /
+    .yml: YAML, anything else: JSON). A file that cannot be read raises its OSError."""
+    path = Path(path)
+    return parse_document(path.read_bytes(), fmt or _fmt(path), error)

@@ -17,12 +17,18 @@ Invert, Identity).
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 
 from . import space as S
 from .model import Policy, PolicyError, Step, check_policy
 
 FORMAT = "augkit-policy/1"
+#: A policy document may hold at most this many sub-policies, each of at most MAX_STEPS
+#: steps (AutoAugment's have 25 of 2; Fast AutoAugment's merged ones a few hundred). Checked
+#: before any step is built, so an aliased file cannot expand to millions of steps.
+MAX_SUBPOLICIES = 1000
+MAX_STEPS = 32
 _KEYS = ("format", "name", "source", "space", "levels", "subpolicies")
 _STEP_KEYS = ("op", "prob", "magnitude")
 
@@ -57,15 +63,16 @@ def _resolve(name_or_path) -> Path:
 
 
 def load_policy(name_or_path) -> Policy:
-    """Load a shipped policy by name (``"autoaugment-cifar10"``) or any YAML file path."""
-    import yaml
+    """Load a shipped policy by name (``"autoaugment-cifar10"``) or any YAML file path.
+
+    The file goes through the same guarded reader as `augkit.load`
+    (`augkit.serial.read_document`: safe YAML, bounded depth, nodes and alias expansion);
+    every malformed file raises `PolicyError`."""
+    from ..serial import read_document
 
     path = _resolve(name_or_path)
     where = str(path)
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise PolicyError(f"{where}: is not valid YAML: {e}") from None
+    doc = read_document(path, lambda what: PolicyError(f"{where}: {what}"), fmt="yaml")
     return policy_from_doc(doc, where)
 
 
@@ -85,11 +92,19 @@ def policy_from_doc(doc, where: str = "policy") -> Policy:
     subs = doc["subpolicies"]
     if not isinstance(subs, list):
         raise PolicyError(f"{where}: subpolicies must be a list of sub-policies")
+    if len(subs) > MAX_SUBPOLICIES:
+        raise PolicyError(f"{where}: has {len(subs)} sub-policies; at most {MAX_SUBPOLICIES} "
+                          "are accepted")
+    for i, sp in enumerate(subs):
+        if not isinstance(sp, list):
+            raise PolicyError(f"{where}: sub-policy {i} must be a list of steps, got "
+                              f"{_short(sp)}")
+        if len(sp) > MAX_STEPS:
+            raise PolicyError(f"{where}: sub-policy {i} has {len(sp)} steps; at most "
+                              f"{MAX_STEPS} are accepted")
     space = doc.get("space", "autoaugment")
     out = []
     for i, sp in enumerate(subs):
-        if not isinstance(sp, list):
-            raise PolicyError(f"{where}: sub-policy {i} must be a list of steps, got {sp!r}")
         out.append(tuple(_step(st, f"{where}: sub-policy {i}, step {j}", space)
                          for j, st in enumerate(sp)))
     for key in ("name", "source", "space"):
@@ -102,6 +117,12 @@ def policy_from_doc(doc, where: str = "policy") -> Policy:
         object.__setattr__(pol, k, v)
     check_policy(pol, where)
     return pol
+
+
+def _short(v, n: int = 80) -> str:
+    """repr of `v` cut to `n` characters, for messages about documents of any size."""
+    r = reprlib.repr(v)
+    return r if len(r) <= n else r[:n - 3] + "..."
 
 
 def _step(st, at: str, space) -> Step:
