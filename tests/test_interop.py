@@ -319,3 +319,58 @@ def test_v2_several_images_follow_one_draw():
     outs = [t(img, other) for _ in range(8)]
     assert all(torch.equal(b, 255 - a) for a, b in outs)  # the same flips on both
     assert any(not torch.equal(a, outs[0][0]) for a, _ in outs)  # and the draws vary
+
+
+def _push_out(img, tgt):
+    """Both ops move everything 20 px right, pushing the second box out of the image."""
+    albu = from_albu(Al.Affine(translate_px={"x": (20, 20), "y": (0, 0)}, border_mode=0, p=1.0))
+    ours = A.Translate(x=(20.0, 20.0), y=(0.0, 0.0), unit="pixels", interpolation="nearest")
+    return albu, ours
+
+
+@pytest.mark.parametrize("fmt", ["XYXY", "XYWH", "CXCYWH"])
+def test_v2_boxes_an_op_drops_take_labels_and_instance_masks_like_sanitize(fmt):
+    """albumentations drops the box it pushed out; torchvision's SanitizeBoundingBoxes after
+    augkit's own translation (which keeps it, degenerate) is the oracle for what remains."""
+    img, tgt = _target(fmt, instance_masks=True)
+    tgt["iscrowd"] = torch.tensor([0, 1])
+    albu, ours = _push_out(img, tgt)
+    got_img, got = as_v2(albu, rng=np.random.default_rng(0))(img, tgt)
+    ref_img, ref = v2.Compose([as_v2(ours), v2.SanitizeBoundingBoxes()])(img, tgt)
+    assert len(got["boxes"]) == 1 and got["boxes"].format == tgt["boxes"].format
+    assert torch.allclose(got["boxes"], ref["boxes"], atol=1e-4)
+    assert got["boxes"].canvas_size == ref["boxes"].canvas_size == (H, W)
+    assert torch.equal(got["labels"], ref["labels"]) and torch.equal(got["labels"],
+                                                                     tgt["labels"][:1])
+    assert type(got["masks"]) is tvt.Mask and torch.equal(got["masks"], ref["masks"])
+    assert torch.equal(got_img, ref_img)
+    assert torch.equal(got["iscrowd"], tgt["iscrowd"])  # the default getter: labels only
+    _, got = as_v2(albu, rng=np.random.default_rng(0),
+                   labels_getter=lambda x: (x[1]["labels"], x[1]["iscrowd"]))(img, tgt)
+    assert torch.equal(got["iscrowd"], tgt["iscrowd"][:1])
+    assert torch.equal(got["labels"], tgt["labels"][:1])
+    _, got = as_v2(albu, rng=np.random.default_rng(0), labels_getter=None)(img, tgt)
+    assert torch.equal(got["labels"], tgt["labels"]) and len(got["boxes"]) == 1
+    assert len(got["masks"]) == 1  # instance masks follow their boxes, as in Sanitize
+
+
+def test_v2_dropped_boxes_with_several_box_tensors_and_no_labels():
+    img, tgt = _target()
+    albu, ours = _push_out(img, tgt)
+    more = tvt.BoundingBoxes(torch.tensor([[25.0, 2.0, 30.0, 8.0], [1.0, 1.0, 4.0, 4.0]]),
+                             format="XYXY", canvas_size=(H, W))
+    out = as_v2(albu, rng=np.random.default_rng(0))({"a": tgt["boxes"], "b": more, "img": img})
+    ref = as_v2(ours)({"a": tgt["boxes"], "b": more, "img": img})
+    assert torch.allclose(out["a"], ref["a"][:1]) and torch.allclose(out["b"], ref["b"][1:])
+
+
+def test_v2_labels_that_cannot_follow_dropped_boxes_are_typed_errors():
+    img, tgt = _target()
+    albu, _ = _push_out(img, tgt)
+    with pytest.raises(A.AugkitValueError, match=r"Albu: labels have shape \(3,\); the op "
+                       r"dropped boxes, and the labels must have one entry per box \(2\)"):
+        as_v2(albu)(img, dict(tgt, labels=torch.tensor([1, 2, 3])))
+    with pytest.raises(A.AugkitTypeError, match="Albu: labels are a list"):
+        as_v2(albu)(img, dict(tgt, labels=[1, 2]))
+    with pytest.raises(A.AugkitValueError, match="as_v2: labels_getter is 'labels'"):
+        as_v2(albu, labels_getter="labels")

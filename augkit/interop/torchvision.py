@@ -9,6 +9,13 @@ parameters, exactly as in augkit.
 
 Coordinates: torchvision boxes are pixel-edge like augkit's; torchvision keypoints are pixel
 indices (the centre of pixel i is i), so they are shifted by 0.5 on the way in and back out.
+
+Dropped boxes: an op may drop boxes (``from_albu`` of a crop, a Compose with ``BboxParams``
+filters); the transform then drops, exactly as ``v2.SanitizeBoundingBoxes`` does, the labels
+found by `labels_getter` (default: the ``"labels"`` entry of the target dict) and the
+per-instance masks ((N, H, W) ``Mask`` with one mask per box). Boxes pushed out of the image
+by a geometric op are kept, degenerate, as torchvision's own transforms keep them: put
+``v2.SanitizeBoundingBoxes()`` after the transform to remove them.
 """
 
 from __future__ import annotations
@@ -37,11 +44,15 @@ def _is_image(x) -> bool:
 class AugkitTransform(v2.Transform):
     """A ``torchvision.transforms.v2`` transform running one augkit op (see `as_v2`)."""
 
-    def __init__(self, op: Op, rng: np.random.Generator | None = None):
+    def __init__(self, op: Op, rng: np.random.Generator | None = None,
+                 labels_getter="default"):
         super().__init__()
         if not isinstance(op, Op):
             raise type_error("as_v2", "op", f"is {type(op).__name__}; expected an augkit op")
-        self.op, self.rng = op, rng
+        if not (labels_getter in ("default", None) or callable(labels_getter)):
+            raise value_error("as_v2", "labels_getter", f"is {labels_getter!r}; expected "
+                              "'default', a callable or None")
+        self.op, self.rng, self.labels_getter = op, rng, labels_getter
 
     def extra_repr(self) -> str:
         return repr(self.op)
@@ -78,28 +89,92 @@ class AugkitTransform(v2.Transform):
             arrays[i] = s.image
         size = _canvas(flat, images, masks, boxes, points, arrays)
         image = arrays[images[0]] if images else np.zeros(size, np.uint8)
-        sample = Sample(image, mask=_masks_in(flat, masks, size, op),
-                        boxes=_boxes_in(flat, boxes), keypoints=_points_in(flat, points))
+        box_in = _boxes_in(flat, boxes)
+        sample = Sample(image, mask=_masks_in(flat, masks, size, op), boxes=box_in,
+                        box_labels=None if box_in is None else np.arange(len(box_in)),
+                        keypoints=_points_in(flat, points))
         out, params = op.sample_apply(self._generator(), check_sample(sample, op))
+        kept = None if box_in is None else _kept(op, out, len(box_in))
         result = list(flat)
         if images:
             result[images[0]] = backs[images[0]](out)
         for i in images[1:]:  # further images of the same sample follow the same draw
             result[i] = backs[i](op.apply(Sample(arrays[i]), params))
         _masks_out(flat, masks, out, result)
-        _boxes_out(flat, boxes, out, result)
+        _boxes_out(flat, boxes, out, kept, result)
         _points_out(flat, points, out, result)
+        if kept is not None and len(kept) < len(box_in):
+            self._drop_with_boxes(inputs, flat, boxes, masks, kept, len(box_in), result)
         return tree_unflatten(result, spec)
 
+    def _drop_with_boxes(self, inputs, flat, boxes, masks, kept, n, result) -> None:
+        """The op dropped boxes: drop their labels and per-instance masks, as
+        ``v2.SanitizeBoundingBoxes`` does (one mask per box: an (n, H, W) Mask)."""
+        op = self.op
+        labels = _labels(inputs if len(inputs) > 1 else inputs[0], self.labels_getter)
+        keep = torch.from_numpy(kept)
+        for lab in labels:
+            at = [i for i, x in enumerate(flat) if x is lab]
+            if not at:  # not a leaf of the input (e.g. a list, flattened into numbers)
+                raise type_error(op, "labels", f"are a {type(lab).__name__}; dropping the "
+                                 "labels of dropped boxes needs a tensor (one per box)")
+            if lab.ndim == 0 or lab.shape[0] != n:
+                raise value_error(op, "labels", f"have shape {tuple(lab.shape)}; the op dropped "
+                                  f"boxes, and the labels must have one entry per box ({n})")
+            for i in at:
+                result[i] = lab[keep.to(lab.device)]
+        if len(boxes) == 1:
+            for i in masks:
+                if result[i].ndim == 3 and result[i].shape[0] == n:
+                    m = result[i]
+                    result[i] = tv_tensors.wrap(m[keep.to(m.device)], like=m)
 
-def as_v2(op: Op, rng: np.random.Generator | None = None) -> AugkitTransform:
+
+def as_v2(op: Op, rng: np.random.Generator | None = None,
+          labels_getter="default") -> AugkitTransform:
     """Wrap an augkit op as a ``torchvision.transforms.v2.Transform``.
 
     Without `rng`, each call seeds a fresh generator from torch's global stream, so
     ``torch.manual_seed`` reproduces results (and DataLoader workers differ, as with
     torchvision's own transforms). Pass `rng` to drive it from one numpy generator instead.
+
+    `labels_getter` finds what must be dropped with the boxes an op drops, as in
+    ``v2.SanitizeBoundingBoxes``: ``"default"`` takes the ``labels`` entry (case-insensitive,
+    else the first key containing "label") of the input dict or of the dict second in the
+    input tuple; a callable gets the inputs and returns a tensor or a tuple of tensors
+    (COCO's ``iscrowd``, ``area``, ...); None drops only boxes and per-instance masks.
     """
-    return AugkitTransform(op, rng)
+    return AugkitTransform(op, rng, labels_getter)
+
+
+def _labels(inputs, getter) -> tuple:
+    """The tensors that follow the boxes (see `as_v2`)."""
+    if getter is None:
+        return ()
+    if callable(getter):
+        got = getter(inputs)
+        if got is None:
+            return ()
+        return tuple(got) if isinstance(got, (tuple, list)) else (got,)
+    if isinstance(inputs, (tuple, list)) and len(inputs) > 1:
+        inputs = inputs[1]
+    if not isinstance(inputs, dict):
+        return ()
+    keys = [k for k in inputs if isinstance(k, str) and k.lower() == "labels"]
+    keys = keys or [k for k in inputs if isinstance(k, str) and "label" in k.lower()]
+    return (inputs[keys[0]],) if keys else ()
+
+
+def _kept(op, out: Sample, n: int) -> np.ndarray:
+    """Indices of the input boxes the op kept, in output order (they travel as box_labels)."""
+    m = 0 if out.boxes is None else len(out.boxes)
+    ids = out.box_labels
+    if ids is None or len(ids) != m:
+        if m == n:
+            return np.arange(n)
+        raise value_error(op, "boxes", f"went from {n} to {m} without their box_labels; an op "
+                          "that drops boxes must drop their box_labels too")
+    return np.asarray(ids, np.int64)
 
 
 def _canvas(flat, images, masks, boxes, points, arrays) -> tuple[int, int]:
@@ -150,12 +225,15 @@ def _boxes_in(flat, idx):
     return np.concatenate(parts, 0)
 
 
-def _boxes_out(flat, idx, out, result):
+def _boxes_out(flat, idx, out, kept, result):
     start = 0
     for i in idx:
         b = flat[i]
         n = b.reshape(-1, 4).shape[0]
-        a = boxes_to(out.boxes[start:start + n], _BOX_FORMATS[b.format]).reshape(b.shape)
+        rows = (kept >= start) & (kept < start + n)  # output boxes that came from this input
+        a = boxes_to(np.asarray(out.boxes, np.float32)[rows].reshape(-1, 4),
+                     _BOX_FORMATS[b.format])
+        a = a.reshape(b.shape) if rows.sum() == n else a
         start += n
         t = torch.from_numpy(a)
         if not b.dtype.is_floating_point:
