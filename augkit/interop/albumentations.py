@@ -9,13 +9,17 @@
 Randomness: the augkit rng draws one integer seed per call (``params = {"seed": s}``), and
 the albumentations pipeline is re-seeded with it (``Compose.set_random_seed(s)``) just before
 it runs. The same augkit rng therefore gives the same output, and ``op.apply(s, params)``
-replays a call exactly. albumentations itself is imported only when such an op is built.
+replays a call exactly. Each thread runs its own copy of the pipeline, so calls from
+several threads give what the same calls give one after another. albumentations itself is
+imported only when such an op is built.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import copy
 import json
+import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -26,6 +30,10 @@ from ..core import Op
 from ..errors import type_error, value_error
 from ..functional.geometry import hide_outside
 from ..sample import Sample
+
+# BboxParams fields that filter boxes: a wrapped Compose's values reach the routing Compose
+_BBOX_FILTERS = ("min_area", "min_visibility", "min_width", "min_height", "max_accept_ratio",
+                 "check_each_transform")
 
 
 def _albu():
@@ -64,28 +72,58 @@ class _AlbuBase(Op):
     def changes_targets(self) -> bool:  # and may drop boxes
         return self.geometric
 
-    @functools.cached_property
+    @property
     def _pipeline(self):
-        """The routing ``Compose``, built once per op. A cache in the instance ``__dict__``,
-        not a dataclass field, so eq and hash ignore it (cached_property writes the dict
-        directly, which a frozen dataclass allows)."""
+        """This thread's routing ``Compose`` (see `_build`), built once per op and thread.
+        Kept in the instance ``__dict__``, not a dataclass field, so eq, hash, to_dict and
+        pickling ignore it."""
+        local = self.__dict__.get("_threads")
+        if local is None:  # setdefault: two threads racing here still share one local
+            local = self.__dict__.setdefault("_threads", threading.local())
+        c = getattr(local, "pipeline", None)
+        if c is None:
+            c = local.pipeline = self._build()
+        return c
+
+    def _build(self):
+        """A routing ``Compose`` around this thread's own deep copy of the transform:
+        albumentations re-seeds the transforms inside a pipeline in place (`set_random_seed`),
+        so threads sharing one would draw from each other's seeds. A transform that cannot be
+        copied is shared, and its calls hold a lock (``_lock``) from seeding to output.
+
+        A top-level ``Compose`` brings its ``BboxParams`` filters (min_area, min_visibility,
+        min_width, min_height, max_accept_ratio, check_each_transform) to the routing Compose,
+        so boxes are filtered exactly as the Compose itself would filter them."""
         A = _albu()
+        t = self.transform()
+        try:
+            t = copy.deepcopy(t)
+        except Exception:  # e.g. holds a lock or a file: share it, one call at a time
+            self.__dict__.setdefault("_lock", threading.Lock())
+        filters = {}
+        if isinstance(t, A.Compose):
+            bp = t.processors.get("bboxes")
+            if bp is not None:
+                filters = {k: getattr(bp.params, k) for k in _BBOX_FILTERS}
+            if t.processors or t.strict:
+                t = A.Sequential(list(t.transforms), p=t.p)  # the routing Compose routes
         with warnings.catch_warnings():  # "no transform to process bboxes": benign here
             warnings.simplefilter("ignore", UserWarning)
             return A.Compose(
-                [self.transform()], strict=False,
+                [t], strict=False,
                 bbox_params=A.BboxParams(format="pascal_voc", label_fields=["augkit_box"],
-                                         clip=True),
+                                         clip=True, **filters),
                 keypoint_params=A.KeypointParams(format="xy", label_fields=["augkit_kp"],
                                                  remove_invisible=False))
+
+    def __getstate__(self):  # per-thread pipelines and the lock stay behind
+        return {k: v for k, v in self.__dict__.items() if k not in ("_threads", "_lock")}
 
     def sample(self, rng, s):
         return {"seed": int(rng.integers(0, 2**32))}
 
     def apply(self, s: Sample, params: dict) -> Sample:
         c = self._pipeline
-        c.set_random_seed(int(params["seed"]))
-        h, w = s.size
         boxes = np.zeros((0, 4), np.float32) if s.boxes is None else np.asarray(s.boxes)
         kp = None if s.keypoints is None else np.asarray(s.keypoints)
         flat_kp = np.zeros((0, 2)) if kp is None else kp.reshape(-1, kp.shape[-1])[:, :2] - 0.5
@@ -98,7 +136,9 @@ class _AlbuBase(Op):
         if mask is not None and mask.size:  # a (H, W, 0) mask has nothing to move
             kwargs["mask"] = mask.copy()
         try:
-            r = c(**kwargs)
+            with self.__dict__.get("_lock") or contextlib.nullcontext():
+                c.set_random_seed(int(params["seed"]))
+                r = c(**kwargs)
         except Exception as e:  # an albumentations failure names the augkit op and the input
             raise value_error(self, "transform", f"failed on image {s.image.shape} "
                               f"{s.image.dtype}: {type(e).__name__}: {e}") from e
@@ -183,11 +223,17 @@ def from_albu(t) -> Op:
     edges) -> ``bboxes`` as ``pascal_voc`` (boxes albumentations drops take their
     ``box_labels`` with them); keypoints (..., 2|3) -> ``keypoints`` as ``xy`` minus 0.5
     (albumentations keypoints are pixel indices), visibility kept and zeroed off-image.
+
+    A ``Compose`` is kept whole (its spec includes its ``BboxParams``), and its box filters
+    apply as in albumentations itself: ``min_area``, ``min_visibility``, ``min_width``,
+    ``min_height``, ``max_accept_ratio`` and ``check_each_transform`` (the ``format`` and
+    ``label_fields`` are augkit's: pascal_voc, labels follow their boxes). Its
+    ``KeypointParams`` do not: augkit keeps every keypoint (fixed shapes), marking those that
+    leave the image not visible, where ``remove_invisible=True`` would delete them.
+
+    Thread-safe: each thread runs its own copy of the transform (see `_AlbuBase._build`).
     """
     _check_transform(t)
-    A = _albu()
-    if isinstance(t, A.Compose) and (t.processors or t.strict):
-        t = A.Sequential(list(t.transforms), p=t.p)  # our outer Compose does the routing
     try:
         return Albu(spec=_spec_of(t))
     except Exception:  # not serialisable: keep the object itself
