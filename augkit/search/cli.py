@@ -11,10 +11,13 @@ def _search(args) -> int:
 
     opts = {k: getattr(args, k) for k in ("subset", "test_size", "test_split", "image_size",
                                           "folds", "trials", "epochs", "proxy", "width",
-                                          "objective", "top_n", "ops", "space", "seed")}
+                                          "objective", "top_n", "ops", "space", "seed",
+                                          "method", "population", "interval", "val_size")}
+    if args.no_guards:
+        opts["strict"] = False
     try:
         res = run(args.data, args.out, resume=args.resume, backend=args.backend,
-                  ray_address=args.ray_address, threads=args.threads,
+                  ray_address=args.ray_address, threads=args.threads, workers=args.workers,
                   progress=False if args.quiet else None, **opts)
     except AugkitError as e:
         print(f"augkit search: error: {e}", file=sys.stderr)
@@ -22,8 +25,11 @@ def _search(args) -> int:
     c = res.cost
     print(f"policy: {res.policy_path} ({len(res.policy.subpolicies)} sub-policies)")
     print(f"report: {res.run_dir / 'report.md'}")
-    print(f"cost: {c['wall_s']:.0f}s wall; fold training {c['train_cpu_s']:.0f} CPU-s, "
-          f"scoring {c['score_cpu_s']:.0f} CPU-s")
+    if "score_cpu_s" in c:
+        print(f"cost: {c['wall_s']:.0f}s wall; fold training {c['train_cpu_s']:.0f} CPU-s, "
+              f"scoring {c['score_cpu_s']:.0f} CPU-s")
+    else:
+        print(f"cost: {c['wall_s']:.0f}s wall; member training {c['train_cpu_s']:.0f} CPU-s")
     return 0
 
 
@@ -36,9 +42,10 @@ def _evaluate(args) -> int:
     try:
         res = evaluate(args.policy, args.data, run_dir=args.run, out=args.out, seeds=args.seeds,
                        epochs=args.epochs, arms=args.arms.split(",") if args.arms else None,
-                       proxy=args.proxy, subset=args.subset, test_size=args.test_size,
-                       test_split=args.test_split, threads=args.threads,
-                       progress=not args.quiet)
+                       proxy=args.proxy, width=args.width, subset=args.subset,
+                       test_size=args.test_size, test_split=args.test_split,
+                       threads=args.threads, progress=not args.quiet, workers=args.workers,
+                       fractions=args.fractions)
     except AugkitError as e:
         print(f"augkit evaluate: error: {e}", file=sys.stderr)
         return 2
@@ -53,24 +60,39 @@ def _size(v: str):
 
 def register(subparsers) -> None:
     s = subparsers.add_parser(
-        "search", help="search an augmentation policy (Fast-AutoAugment-style)",
-        description="Search a policy on DATA and write policy.yaml, trials.csv, report.md and "
-                    "report.png into the run directory. With no arguments: the built-in digits.")
+        "search", help="search an augmentation policy (population based augmentation)",
+        description="Search a policy on DATA and write policy.yaml, report.md and report.png "
+                    "(pba: also schedule.json and population.json; density: trials.csv) into "
+                    "the run directory. With no arguments: the built-in digits.")
     s.add_argument("--data", default=None, help="digits (default), cifar10:DIR, folder:DIR, "
                    "npz:PATH or mnist:DIR")
     s.add_argument("--out", default=None, help="run directory (default runs/search-<time>)")
     s.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR")
     s.add_argument("--backend", choices=("local", "ray"), default="local")
     s.add_argument("--ray-address", default=None, help="Ray cluster (default: local Ray)")
-    s.add_argument("--subset", type=int, default=None, help="stratified subset size")
+    s.add_argument("--subset", type=int, default=None,
+                   help="stratified subset size (default: all, at most 3,000)")
     s.add_argument("--test-size", type=_size, default=None,
                    help="held-out test part: fraction or count (default 0.2)")
     s.add_argument("--test-split", choices=("holdout", "official"), default=None)
     s.add_argument("--image-size", type=int, default=None, help="resize folder/npz images")
+    s.add_argument("--method", choices=("pba", "density"), default=None,
+                   help="pba: population based augmentation, scored by training (default); "
+                        "density: Fast-AutoAugment density matching")
+    s.add_argument("--population", type=int, default=None, help="pba members (default 8)")
+    s.add_argument("--interval", type=int, default=None,
+                   help="pba: epochs between exploit/explore steps (default 3)")
+    s.add_argument("--val-size", type=_size, default=None,
+                   help="pba: validation part of the search data, fraction or count (0.2)")
+    s.add_argument("--workers", type=int, default=None,
+                   help="pba: processes (default: CPU cores; results do not depend on it)")
+    s.add_argument("--no-guards", action="store_true",
+                   help="warn instead of stopping when the budget is too small to conclude")
     s.add_argument("--folds", type=int, default=None, help="K (default 3)")
     s.add_argument("--trials", "--budget", dest="trials", type=int, default=None,
                    help="TPE trials per fold (default 60)")
-    s.add_argument("--epochs", type=int, default=None, help="fold-model epochs (default 8)")
+    s.add_argument("--epochs", type=int, default=None,
+                   help="training epochs: pba members (default 30), density fold models (8)")
     s.add_argument("--proxy", choices=("inception", "resnext", "sepdil"), default=None)
     s.add_argument("--width", type=int, default=None)
     s.add_argument("--objective", choices=("acc", "ce"), default=None)
@@ -90,8 +112,14 @@ def register(subparsers) -> None:
     e.add_argument("--policy", default=None, help="policy name or YAML path")
     e.add_argument("--data", default=None)
     e.add_argument("--out", default=None)
-    e.add_argument("--seeds", type=int, default=3)
-    e.add_argument("--epochs", type=int, default=15)
+    e.add_argument("--seeds", type=int, default=None, help="paired seeds (default 3)")
+    e.add_argument("--epochs", type=int, default=None, help="epochs per training (default 40)")
+    e.add_argument("--width", type=int, default=None, help="proxy width (default 32)")
+    e.add_argument("--workers", type=int, default=None,
+                   help="processes (default: CPU cores; results do not depend on it)")
+    e.add_argument("--fractions", default=None, metavar="F,F,...",
+                   help="also train on nested fractions of the training part, e.g. "
+                        "0.125,0.25,0.5,1, and plot accuracy against log(images)")
     e.add_argument("--arms", default=None, help="comma-separated subset of the arms")
     e.add_argument("--proxy", choices=("inception", "resnext", "sepdil"), default=None)
     e.add_argument("--subset", type=int, default=None)

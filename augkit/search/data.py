@@ -295,14 +295,15 @@ def _count(size: float | int | None, n: int, what: str) -> int | None:
 
 def prepare(spec: str, *, subset: int | None = None, test_size: float | int | None = None,
             test_split: str = "holdout", seed: int = 0, min_per_class: int = 2,
-            image_size: int | None = None) -> Prepared:
+            image_size: int | None = None, max_subset: int | None = None) -> Prepared:
     """Open `spec`, hold out a test part, and take a stratified subset of the rest.
 
     `test_split`: "holdout" (a stratified `test_size` share of the training split, chosen
     from labels with `seed`; default 0.2) or "official" (the dataset's own test split, all of
     it or a stratified `test_size` of it).
     `min_per_class`: every class of the search part needs at least this many images (K for
-    K-fold search).
+    K-fold search). `max_subset`: with no `subset`, a stratified subset of at most this many
+    images (the search's default budget); None keeps the whole pool.
     """
     src = open_source(spec, image_size=image_size)
     rng = np.random.default_rng([seed, 7])
@@ -324,6 +325,8 @@ def prepare(spec: str, *, subset: int | None = None, test_size: float | int | No
         raise _err(f"test_split is {test_split!r}; expected 'holdout' or 'official'")
     pool = rng.permutation(pool)
     ns = _count(subset, len(pool), "subset")
+    if ns is None and max_subset is not None and len(pool) > max_subset:
+        ns = int(max_subset)
     if ns is not None:
         pool = pool[stratified_pick(src.labels[pool], ns, np.random.default_rng([seed, 8]))]
     counts = np.bincount(src.labels[pool], minlength=len(src.classes))

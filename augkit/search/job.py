@@ -10,24 +10,31 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import value_error
 from . import algorithm as A
+from .progress import Progress
 
 FORMAT = 1
 # What defines a run (and must match on --resume). Defaults = the default budget: on 2 CPU
 # cores it searches a 4,000-image CIFAR-10 subset in well under 10 minutes.
 DEFAULTS = {
     "data": "digits", "subset": None, "test_size": None, "test_split": "holdout",
-    "image_size": None, "folds": 3, "trials": 60, "epochs": 8, "proxy": "inception",
-    "width": 16, "objective": "acc", "top_n": 5, "ops": None, "space": "autoaugment",
+    "image_size": None, "folds": 3, "trials": 60, "epochs": None, "proxy": "inception",
+    "width": None, "objective": "acc", "top_n": 5, "ops": None, "space": "autoaugment",
     "seed": 0, "batch_size": 64, "lr": 0.05,
     "base": None,  # fold-training augmentation as an augkit op (dict); None: pad-crop (+ flip)
+    "method": "pba", "population": 8, "interval": 3, "val_size": 0.2, "strict": True,
+    "max_subset": 3000,  # no --subset: a stratified subset of at most this many images
+    "val_op": None,  # pba: an augkit op (dict) applied once to the validation images
 }
+METHODS = ("pba", "density")
+# Defaults that depend on the method: population members train the whole schedule (long
+# enough for augmentation to pay); density matching's fold models only need to recognise.
+METHOD_DEFAULTS = {"pba": {"epochs": 30, "width": 32}, "density": {"epochs": 8, "width": 16}}
 
 
 @dataclass
@@ -46,12 +53,21 @@ def check_config(cfg: dict) -> dict:
         raise value_error("search", "options", f"{sorted(unknown)} are unknown; expected "
                           f"{sorted(DEFAULTS)}")
     c = {**DEFAULTS, **{k: v for k, v in cfg.items() if v is not None}}
+    if c["method"] not in METHODS:
+        raise value_error("search", "method", f"is {c['method']!r}; expected one of {METHODS}")
+    for k, v in METHOD_DEFAULTS[c["method"]].items():
+        c[k] = v if c[k] is None else c[k]
+    if not isinstance(c["strict"], bool):
+        raise value_error("search", "strict", f"is {c['strict']!r}; expected True or False")
+    from .population import check_options
+
+    check_options(c)
 
     def pos_int(k, lo=1):
         if not (isinstance(c[k], int) and not isinstance(c[k], bool) and c[k] >= lo):
             raise value_error("search", k, f"is {c[k]!r}; expected an integer >= {lo}")
     for k, lo in (("folds", 2), ("trials", 1), ("epochs", 1), ("top_n", 1), ("batch_size", 1),
-                  ("seed", 0)):
+                  ("seed", 0), ("width", 4), ("max_subset", 1)):
         pos_int(k, lo)
     if c["objective"] not in A.OBJECTIVES:
         raise value_error("search", "objective", f"is {c['objective']!r}; expected one of "
@@ -64,18 +80,24 @@ def check_config(cfg: dict) -> dict:
     if not (isinstance(c["lr"], (int, float)) and c["lr"] > 0):
         raise value_error("search", "lr", f"is {c['lr']!r}; expected a positive number")
     c["ops"] = list(A.check_ops(c["ops"], c["space"])) if c["ops"] is not None else None
-    if c["base"] is not None:
-        from ..core import Op
-        from ..serial import from_dict, to_dict
-
-        if isinstance(c["base"], Op):
-            c["base"] = to_dict(c["base"])
-        try:
-            c["base"] = to_dict(from_dict(c["base"]))  # normal form, for comparisons
-        except Exception as e:
-            raise value_error("search", "base", f"is not an augkit op ({e})") from None
-        c["base"] = json.loads(json.dumps(c["base"]))  # tuples -> lists, as stored in JSON
+    for key in ("base", "val_op"):
+        if c[key] is not None:
+            c[key] = _op_dict(key, c[key])
     return c
+
+
+def _op_dict(key: str, op) -> dict:
+    """An augkit op (or its dict) in the normal form stored in config.json."""
+    from ..core import Op
+    from ..serial import from_dict, to_dict
+
+    if isinstance(op, Op):
+        op = to_dict(op)
+    try:
+        op = to_dict(from_dict(op))  # normal form, for comparisons
+    except Exception as e:
+        raise value_error("search", key, f"is not an augkit op ({e})") from None
+    return json.loads(json.dumps(op))  # tuples -> lists, as stored in JSON
 
 
 def _load_json(p: Path, default):
@@ -128,56 +150,14 @@ def _diff(clash: dict) -> str:
     return ", ".join(f"{k}: run has {a!r}, given {b!r}" for k, (a, b) in sorted(clash.items()))
 
 
-class Progress:
-    """tqdm on a terminal (or `enabled=True`); otherwise a quiet log line every ~10% of the
-    trials on stderr; `enabled=False`: silent."""
-
-    def __init__(self, total: int, done: int, enabled: bool | None):
-        self.total, self.done, self.t0 = total, done, time.perf_counter()
-        self.start_done = done
-        tty = sys.stderr.isatty()
-        self.bar = None
-        self.quiet = enabled is False
-        if enabled is True or (enabled is None and tty):
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, initial=done, desc="search", unit="trial")
-
-    def log(self, msg: str) -> None:
-        if self.quiet:
-            return
-        if self.bar is not None:
-            self.bar.write(msg)
-        else:
-            print(f"[augkit search] {msg}", file=sys.stderr, flush=True)
-
-    def step(self, best: float | None) -> None:
-        self.done += 1
-        if self.bar is not None:
-            self.bar.update(1)
-            if best is not None:
-                self.bar.set_postfix(best=f"{best:.4f}")
-            return
-        every = max(1, self.total // 10)
-        if not self.quiet and (self.done % every == 0 or self.done == self.total):
-            el = time.perf_counter() - self.t0
-            rate = (self.done - self.start_done) / max(el, 1e-9)
-            eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-            best_s = "-" if best is None else f"{best:.4f}"
-            self.log(f"trials {self.done}/{self.total} best {best_s} elapsed {el:.0f}s "
-                     f"eta {eta:.0f}s")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def run(data: str | None = None, out=None, *, resume=None, backend: str = "local",
         ray_address: str | None = None, threads: int | None = None, progress=None,
-        **options) -> SearchResult:
-    """Search a policy. See `DEFAULTS` for `options` (subset, folds, trials per fold, epochs,
-    proxy, objective, top_n, ops, space, seed, ...). Returns the policy and the run record;
-    ``augkit search`` is this function on the command line."""
+        workers: int | None = None, **options) -> SearchResult:
+    """Search a policy. See `DEFAULTS` for `options` (method, subset, epochs, width, proxy,
+    population, interval, val_size, ops, space, seed; folds, trials, objective, top_n for
+    density matching). Returns the policy and the run record; ``augkit search`` is this
+    function on the command line. `workers`: processes for the population's members (default:
+    one per CPU core; results do not depend on it)."""
     if backend not in ("local", "ray"):
         raise value_error("search", "backend", f"is {backend!r}; expected 'local' or 'ray'")
     run_dir, cfg = open_run_dir(out, resume, {"data": data, **options})
@@ -185,12 +165,14 @@ def run(data: str | None = None, out=None, *, resume=None, backend: str = "local
 
     prep = prepare(cfg["data"], subset=cfg["subset"], test_size=cfg["test_size"],
                    test_split=cfg["test_split"], seed=cfg["seed"], min_per_class=cfg["folds"],
-                   image_size=cfg["image_size"])
+                   image_size=cfg["image_size"], max_subset=cfg["max_subset"])
     run_dir.mkdir(parents=True, exist_ok=True)
     _write_json(run_dir / "config.json", {"format": FORMAT, **cfg})
     from .train import set_threads
 
     set_threads(threads)
+    if cfg["method"] == "pba":
+        return _run_pba(run_dir, cfg, prep, backend, ray_address, workers, progress)
     ops = A.check_ops(cfg["ops"], cfg["space"])
     x, y = prep.search.x, prep.search.y
     folds = kfold(y, cfg["folds"], cfg["seed"])
@@ -241,6 +223,33 @@ def run(data: str | None = None, out=None, *, resume=None, backend: str = "local
     from . import report
 
     return report.write(run_dir, cfg, storage, ops)
+
+
+def _run_pba(run_dir, cfg, prep, backend, ray_address, workers, progress):
+    from . import pba_report
+    from .population import SearchGuardError, run_pba
+
+    costs = _load_json(run_dir / "cost.json", {"sessions": []})
+    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "wall_s": 0.0}
+    costs["sessions"].append(session)
+    t0 = time.perf_counter()
+    prog = Progress(-(-cfg["epochs"] // cfg["interval"]), 0, progress, unit="round")
+    prog.log(f"{prep.search.name}: {len(prep.search.y)} search images "
+             f"({len(prep.test.y)} held out for evaluate), run dir {run_dir}")
+    try:
+        ck, info = run_pba(run_dir, cfg, prep, backend, ray_address,
+                           workers or os.cpu_count() or 1, prog)
+    finally:
+        prog.close()
+        session["wall_s"] = time.perf_counter() - t0
+        _write_json(run_dir / "cost.json", costs)
+    cost = {"sessions": len(costs["sessions"]),
+            "wall_s": sum(x.get("wall_s", 0.0) for x in costs["sessions"]),
+            "train_cpu_s": info["cpu_s"]}
+    res, warning = pba_report.write(run_dir, cfg, ck, info, cost)
+    if warning and cfg["strict"]:
+        raise SearchGuardError(f"{warning} (report and policy written to {run_dir})")
+    return res
 
 
 def storage_of(run_dir: Path):

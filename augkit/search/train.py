@@ -88,53 +88,82 @@ def batch_order(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarr
     return [perm[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
+class Learner:
+    """A proxy in training: network, optimiser and step, resumable at any epoch boundary.
+
+    SGD with Nesterov momentum, a one-epoch linear warm-up, then cosine decay per step over
+    `cfg.epochs`. Epoch e's batch order and augmentation draws depend on (cfg.seed, e) only,
+    so `run(..., range(0, 3))` then `run(..., range(3, 6))` equals `run(..., range(0, 6))`,
+    also across a save (`state`) and restore (`load`) in another process."""
+
+    def __init__(self, cfg: TrainConfig, in_channels: int, num_classes: int, n_train: int):
+        import torch
+
+        from .proxy import build
+
+        self.cfg, self.step = cfg, 0
+        torch.manual_seed(cfg.seed)
+        self.net = build(cfg.proxy, in_channels, num_classes, cfg.width)
+        decay = [p for p in self.net.parameters() if p.ndim > 1]
+        other = [p for p in self.net.parameters() if p.ndim <= 1]
+        self.opt = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
+                                    {"params": other, "weight_decay": 0.0}],
+                                   lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
+        per_epoch = -(-n_train // cfg.batch_size)
+        self.total = max(1, cfg.epochs * per_epoch)
+        self.warm = min(per_epoch, self.total // 2)
+
+    def lr_at(self, step: int) -> float:
+        lr, warm = self.cfg.lr, self.warm
+        if step < warm:
+            return lr * (step + 1) / warm
+        return 0.5 * lr * (1 + np.cos(np.pi * (step - warm) / max(1, self.total - warm)))
+
+    def run(self, x, y, mean, std, op, epochs, on_step=None) -> None:
+        """Train through `epochs` (a range of epoch numbers) on uint8 images `x`."""
+        import torch
+        import torch.nn.functional as F
+
+        yt = torch.from_numpy(np.asarray(y, np.int64))
+        self.net.train()
+        for epoch in epochs:
+            rng = np.random.default_rng([self.cfg.seed, epoch, 13])
+            for idx in batch_order(len(x), self.cfg.batch_size, self.cfg.seed, epoch):
+                xb = to_tensor(augment_batch(x[idx], op, rng), mean, std)
+                for g in self.opt.param_groups:
+                    g["lr"] = self.lr_at(self.step)
+                loss = F.cross_entropy(self.net(xb), yt[idx])
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                self.opt.step()
+                self.step += 1
+                if on_step is not None:
+                    on_step(self.step, self.total, float(loss))
+
+    def state(self) -> dict:
+        """Everything needed to go on: weights, optimiser moments, step (detached copies)."""
+        import copy
+
+        return {"net": {k: v.detach().clone() for k, v in self.net.state_dict().items()},
+                "opt": copy.deepcopy(self.opt.state_dict()), "step": self.step}
+
+    def load(self, state: dict) -> Learner:
+        self.net.load_state_dict(state["net"])
+        self.opt.load_state_dict(state["opt"])
+        self.step = int(state["step"])
+        return self
+
+
 def train(x: np.ndarray, y: np.ndarray, num_classes: int, cfg: TrainConfig, op=None,
           on_step=None) -> Trained:
-    """Train a fresh proxy on uint8 images `x` with labels `y`, augmenting with `op`.
-
-    SGD with Nesterov momentum, a one-epoch linear warm-up, then cosine decay per step.
-    """
-    import torch
-    import torch.nn.functional as F
-
-    from .proxy import build
-
+    """Train a fresh proxy on uint8 images `x` with labels `y`, augmenting with `op`
+    (`Learner`'s optimiser and schedule, all `cfg.epochs` epochs)."""
     t0, c0 = time.perf_counter(), time.process_time()
-    torch.manual_seed(cfg.seed)
     in_ch = 1 if x.ndim == 3 else x.shape[3]
-    net = build(cfg.proxy, in_ch, num_classes, cfg.width)
     mean, std = channel_stats(x)
-    params_decay = [p for p in net.parameters() if p.ndim > 1]
-    params_other = [p for p in net.parameters() if p.ndim <= 1]
-    opt = torch.optim.SGD([{"params": params_decay, "weight_decay": cfg.weight_decay},
-                           {"params": params_other, "weight_decay": 0.0}],
-                          lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
-    steps_per_epoch = -(-len(x) // cfg.batch_size)
-    total = max(1, cfg.epochs * steps_per_epoch)
-    warm = min(steps_per_epoch, total // 2)
-
-    def lr_at(step):
-        if step < warm:
-            return cfg.lr * (step + 1) / warm
-        return 0.5 * cfg.lr * (1 + np.cos(np.pi * (step - warm) / max(1, total - warm)))
-
-    yt = torch.from_numpy(np.asarray(y, np.int64))
-    step = 0
-    net.train()
-    for epoch in range(cfg.epochs):
-        rng = np.random.default_rng([cfg.seed, epoch, 13])
-        for idx in batch_order(len(x), cfg.batch_size, cfg.seed, epoch):
-            xb = to_tensor(augment_batch(x[idx], op, rng), mean, std)
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step)
-            loss = F.cross_entropy(net(xb), yt[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            if on_step is not None:
-                on_step(step, total, float(loss))
-    state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    learner = Learner(cfg, in_ch, num_classes, len(x))
+    learner.run(x, y, mean, std, op, range(cfg.epochs), on_step)
+    state = {k: v.detach().clone() for k, v in learner.net.state_dict().items()}
     return Trained(state, cfg.proxy, cfg.width, in_ch, num_classes, mean, std,
                    time.perf_counter() - t0, time.process_time() - c0)
 

@@ -1,0 +1,179 @@
+"""Population based augmentation (`augkit search --method pba`, the default): end-to-end
+runs on tiny budgets, determinism across worker counts, kill -9 + --resume, the guards, and
+a planted task whose answer is known."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("optuna")
+
+from augkit.errors import AugkitValueError  # noqa: E402
+from augkit.policy import load_policy  # noqa: E402
+from augkit.search import pba as P  # noqa: E402
+from augkit.search import run  # noqa: E402
+from augkit.search.population import SearchGuardError, population_guard  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = dict(subset=300, epochs=4, interval=2, population=4, width=8, strict=False,
+            progress=False)
+
+
+def _histories(run_dir: Path) -> list:
+    pop = json.loads((run_dir / "population.json").read_text())
+    return [(m["idx"], m["history"], m["schedule"], m["events"]) for m in pop["members"]]
+
+
+def test_tiny_pba_on_digits_writes_policy_schedule_and_report(tmp_path):
+    res = run("digits", tmp_path / "r", workers=1, **TINY)
+    d = res.run_dir
+    for name in ("policy.yaml", "schedule.json", "population.json", "report.md", "report.png",
+                 "population.pt", "config.json", "cost.json"):
+        assert (d / name).is_file(), name
+    assert load_policy(str(res.policy_path)) == res.policy
+    sched = json.loads((d / "schedule.json").read_text())
+    assert sched["schedule"][0]["epochs"][0] == 0 and sched["schedule"][-1]["epochs"][1] == 4
+    # the plain policy is exactly the last stretch of the schedule: its active ops in pairs
+    last = {(s["op"], s["prob"], s["magnitude"]) for s in sched["schedule"][-1]["steps"]}
+    in_policy = {(s.op, s.prob, s.magnitude) for sub in res.policy.subpolicies for s in sub}
+    assert last == in_policy or (not last and in_policy == {("Identity", 1.0, 0.0)})
+    pop = json.loads((d / "population.json").read_text())
+    assert len(pop["members"]) == 5 and pop["members"][-1]["control"]
+    assert all(len(m["history"]) == 2 for m in pop["members"])  # two rounds of two epochs
+    assert pop["members"][-1]["schedule"] == [[0, [[0, 0]] * len(pop["ops"])]]  # never moves
+    md = (d / "report.md").read_text()
+    assert "## What to do next" in md and "augkit evaluate --run" in md
+
+
+def test_workers_do_not_change_the_result(tmp_path):
+    one = run("digits", tmp_path / "one", workers=1, **TINY)
+    two = run("digits", tmp_path / "two", workers=2, **TINY)
+    assert _histories(one.run_dir) == _histories(two.run_dir)
+    assert one.policy == two.policy
+
+
+def test_tiny_pba_on_the_cifar10_npz(tmp_path, shared_data):
+    npz = shared_data / "cifar10_jpeg" / "cifar10_jpeg.npz"
+    if not npz.is_file():
+        pytest.fail(f"shared data missing: {npz}")
+    res = run(f"npz:{npz}", tmp_path / "c", workers=2, **TINY)
+    cfg = json.loads((res.run_dir / "config.json").read_text())
+    assert cfg["method"] == "pba" and cfg["test_split"] == "holdout"
+    assert load_policy(str(res.policy_path)) == res.policy
+
+
+def test_resume_after_kill_9_repeats_and_loses_nothing(tmp_path):
+    """A run killed in the middle resumes from its last finished round and ends exactly as an
+    uninterrupted run does."""
+    opts = dict(subset=300, epochs=12, interval=2, population=4, width=8, strict=False)
+    code = (f"from augkit.search import run; run('digits', {str(tmp_path / 'k')!r}, "
+            f"workers=1, progress=False, **{opts!r})")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO)
+    ck = tmp_path / "k" / "population.pt"
+    deadline = time.time() + 300
+    while not ck.is_file() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert ck.is_file(), "no round finished"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    import torch
+
+    done = torch.load(ck, weights_only=False)["round"]
+    assert 1 <= done < 6, done  # killed in the middle, with finished rounds on disk
+    res = run(resume=tmp_path / "k", workers=1, progress=False)
+    ref = run("digits", tmp_path / "u", workers=1, progress=False, **opts)
+    assert _histories(res.run_dir) == _histories(ref.run_dir)
+    assert res.policy == ref.policy
+    assert len(json.loads((res.run_dir / "cost.json").read_text())["sessions"]) == 2
+
+
+def test_guard_at_chance_names_the_budget(tmp_path):
+    with pytest.raises(SearchGuardError, match="epochs.*chance"):
+        run("digits", tmp_path / "g", subset=1200, epochs=2, interval=1, population=2,
+            width=4, lr=1e-7, workers=1, progress=False)
+
+
+def test_guard_validation_part_too_small(tmp_path):
+    with pytest.raises(SearchGuardError, match="subset"):
+        run("digits", tmp_path / "v", subset=300, epochs=2, workers=1, progress=False)
+    assert not (tmp_path / "v" / "population.pt").exists()  # stopped before any training
+
+
+def test_guard_population_must_beat_the_control():
+    ctrl_hist = [[3, 0.50]]
+    ck = {"members": [P.Member(0, 1, [[0, 0]], history=[[3, 0.45]]),
+                      P.Member(1, 2, [[0, 0]], history=[[3, 0.49]]),
+                      P.Member(2, 3, [[0, 0]], control=True, history=ctrl_hist)]}
+    msg = population_guard({}, ck)
+    assert msg is not None and "control" in msg and "--epochs" in msg
+    ck["members"][1].history = [[3, 0.51]]
+    assert population_guard({}, ck) is None
+
+
+@pytest.mark.parametrize("bad", [dict(population=1), dict(interval=0), dict(method="grid"),
+                                 dict(population=True), dict(strict="yes")])
+def test_bad_pba_options_are_refused_before_work(tmp_path, bad):
+    with pytest.raises(AugkitValueError):
+        run("digits", tmp_path / "b", **{**TINY, **bad})
+    assert not (tmp_path / "b").exists()
+
+
+def test_exploit_copies_the_top_quarter_into_the_bottom_quarter():
+    rng = np.random.default_rng(0)
+    scores = [0.1, 0.9, 0.5, 0.3, 0.8, 0.2, 0.7, 0.4]
+    pairs = P.exploit_pairs(rng, scores)
+    assert sorted(li for li, _ in pairs) == [0, 5]  # the two worst
+    assert all(di in (1, 4) for _, di in pairs)  # from the two best
+
+
+def test_explore_stays_on_the_grid_and_moves_at_most_three_unless_resampled():
+    rng = np.random.default_rng(1)
+    hp = [[5, 5]] * 200
+    new = P.explore(rng, hp)
+    flat = np.array(new).ravel()
+    assert flat.min() >= 0 and flat.max() <= P.LEVELS
+    moved = np.abs(flat - 5)
+    # about 80% are perturbations (|d| <= 3); the rest are uniform redraws
+    assert (moved <= 3).mean() > 0.8 and (moved > 3).any()
+
+
+def test_policy_of_pairs_every_active_op():
+    ops = ("Rotate", "Invert", "Solarize")
+    pol = P.policy_of([[3, 4], [0, 9], [10, 2]], ops, "autoaugment")
+    assert [[(s.op, s.prob, s.magnitude) for s in sub] for sub in pol.subpolicies] == [
+        [("Rotate", 0.3, 0.4), ("Solarize", 1.0, 0.2)]]
+    assert P.policy_of([[0, 4]] * 3, ops, "autoaugment") is None
+    one = P.policy_of([[2, 4], [0, 0], [0, 0]], ops, "autoaugment")
+    assert len(one.subpolicies) == 1 and len(one.subpolicies[0]) == 1
+
+
+def test_planted_test_time_transforms_are_found_over_destructive_ops(tmp_path):
+    """Validation digits are rotated and shifted (the test-time conditions), training digits
+    are clean. Members that train with rotations and shifts score higher and spread through
+    the population; Invert and Solarize only cost accuracy. The found policy must weigh the
+    planted family above the destructive ops."""
+    from augkit.compose import Seq
+    from augkit.poor import Rotate, Translate
+
+    planted = Seq([Rotate(degrees=25.0), Translate(x=(-0.15, 0.15), y=(-0.15, 0.15))])
+    ops = ["Rotate", "TranslateX", "TranslateY", "Invert", "Solarize"]
+    res = run("digits", tmp_path / "p", subset=1000, val_size=0.3, epochs=16, interval=2,
+              population=6, width=8, ops=ops, val_op=planted, batch_size=32, workers=2,
+              progress=False)
+    pop = json.loads((res.run_dir / "population.json").read_text())
+    best = max((m for m in pop["members"] if not m["control"]),
+               key=lambda m: m["history"][-1][1])
+    ctrl = pop["members"][-1]
+    assert best["history"][-1][1] > ctrl["history"][-1][1] + 0.03  # augmentation paid off
+    strength = {op: p * m for op, (p, m) in zip(pop["ops"], best["hp"])}
+    planted_w = strength["Rotate"] + strength["TranslateX"] + strength["TranslateY"]
+    assert planted_w > strength["Invert"] + strength["Solarize"], strength
