@@ -9,7 +9,8 @@ Each entry mirrors one op's own `sample` and `matrix` for a whole batch at once:
   would consume, and the parameters computed from it are bit-identical.
 * ``columns(op, u)``: those parameters as arrays (the op's params dict, one array per key).
 * ``matrices(op, cols, size)``: the (B, 3, 3) stack of ``op.matrix``; the same formulas as
-  `functional.geometry`, evaluated for all images at once (equal up to float rounding).
+  `functional.geometry` and the ops, the same IEEE operations in the same order (math's
+  trigonometry per angle), evaluated for all images at once: equal bit for bit.
 
 `tests/test_batch.py` checks every entry against the op's own per-image path, so a change to
 an op's `sample` or `matrix` that is not mirrored here fails a test instead of drifting.
@@ -17,6 +18,8 @@ Only exact types are listed: a subclass may draw differently.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -37,26 +40,55 @@ def _translation(tx, ty):
     return m
 
 
-def _about(m, centre):
-    """T(c) @ m @ T(-c), as `geometry.rotation` and `geometry.shearing` build it."""
-    n = len(m)
-    cx, cy = centre
-    return (_translation(np.full(n, cx), np.full(n, cy)) @ m
-            @ _translation(np.full(n, -cx), np.full(n, -cy)))
+def _trig(fn, deg) -> np.ndarray:
+    """``fn(math.radians(d))`` for every angle: math's functions, as the per-image matrices
+    use them (numpy's vectorised cos/sin/tan may round differently in the last bit)."""
+    return np.array([fn(math.radians(d)) for d in np.asarray(deg, np.float64).tolist()])
 
 
 def _rotation(deg, centre):
-    a = np.radians(deg)
-    c, s = np.cos(a), np.sin(a)
-    m = _eye(len(deg))
-    m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1] = c, s, -s, c
-    return _about(m, centre)
+    """`geometry.rotation` for a stack: the same operations in the same order."""
+    c, s = _trig(math.cos, deg), _trig(math.sin, deg)
+    cx, cy = centre
+    m = _eye(len(c))
+    m[:, 0, 0], m[:, 0, 1], m[:, 0, 2] = c, s, c * -cx + s * -cy + cx
+    m[:, 1, 0], m[:, 1, 1], m[:, 1, 2] = -s, c, -s * -cx + c * -cy + cy
+    return m
 
 
 def _shearing(xdeg, ydeg, centre):
-    m = _eye(len(xdeg))
-    m[:, 0, 1], m[:, 1, 0] = np.tan(np.radians(xdeg)), np.tan(np.radians(ydeg))
-    return _about(m, centre)
+    """`geometry.shearing` for a stack: the same operations in the same order."""
+    tx, ty = _trig(math.tan, xdeg), _trig(math.tan, ydeg)
+    cx, cy = centre
+    m = _eye(len(tx))
+    m[:, 0, 1], m[:, 0, 2] = tx, -cx + tx * -cy + cx
+    m[:, 1, 0], m[:, 1, 2] = ty, ty * -cx + -cy + cy
+    return m
+
+
+def _affine(cols, size):
+    """`Affine.matrix` for a stack: the same operations in the same order."""
+    cx, cy = _centre(size)
+    co, si = _trig(math.cos, cols["angle"]), _trig(math.sin, cols["angle"])
+    t, k = _trig(math.tan, cols["shear"]), np.asarray(cols["scale"], np.float64)
+    a00, a01, a10, a11 = k * co, k * (co * t + si), -k * si, k * (co - si * t)
+    m = _eye(len(k))
+    m[:, 0, 0], m[:, 0, 1] = a00, a01
+    m[:, 0, 2] = cx - a00 * cx - a01 * cy + np.asarray(cols["dx"], np.float64) * size[1]
+    m[:, 1, 0], m[:, 1, 1] = a10, a11
+    m[:, 1, 2] = cy - a10 * cx - a11 * cy + np.asarray(cols["dy"], np.float64) * size[0]
+    return m
+
+
+def matmul3s(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for stacks of 3x3 matrices with `compose.matmul3`'s operations and order,
+    so fused batch matrices equal the per-image ones bit for bit."""
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    for i in range(3):
+        for j in range(3):
+            out[..., i, j] = (a[..., i, 0] * b[..., 0, j] + a[..., i, 1] * b[..., 1, j]
+                              + a[..., i, 2] * b[..., 2, j])
+    return out
 
 
 def _scaling(sx, sy, centre=(0.0, 0.0)):
@@ -180,10 +212,7 @@ def matrices(op, cols: dict, size, n: int) -> np.ndarray:
     if t is Shear:
         return _shearing(cols["sx"], cols["sy"], _centre(size))
     if t is Affine:
-        c = _centre(size)
-        m = _rotation(cols["angle"], c) @ _shearing(cols["shear"], np.zeros(n), c) @ _scaling(
-            cols["scale"], cols["scale"], c)
-        return _translation(cols["dx"] * w, cols["dy"] * h) @ m
+        return _affine(cols, size)
     if t is PadCrop:
         return _translation(cols["dx"].astype(float), cols["dy"].astype(float))
     if t is Crop:

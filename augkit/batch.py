@@ -31,6 +31,7 @@ from ._batch_ops import (
     columns_of,
     has_matrices,
     leaf_batch,
+    matmul3s,
     matrices,
     out_size,
     rows_of,
@@ -127,7 +128,7 @@ def _run_static(plan, arr, rng):
         ms = None
         for o in st[1]:
             m = matrices(o, cols[i], size, n)
-            ms = m if ms is None else m @ ms
+            ms = m if ms is None else matmul3s(m, ms)
             size = out_size(o, size, plist[i][0] if plist else {})
             i += 1
         x = warp_batch(x, ms, size, st[2][0], st[2][1], st[1][0])
@@ -285,8 +286,8 @@ def _leaf_batch(op, x: np.ndarray, params: list) -> np.ndarray:
     hook = getattr(op, "image_batch", None)
     out = hook(x, params) if hook is not None else leaf_batch(op, x, params)
     if out is None:
-        if isinstance(op, PixelOp):
-            outs = [op.image(x[j], p) for j, p in enumerate(params)]
+        if isinstance(op, PixelOp) and type(op).apply is PixelOp.apply:  # (Identity has
+            outs = [op.image(x[j], p) for j, p in enumerate(params)]     # no image kernel)
         else:
             outs = [op.apply(Sample(x[j]), p).image for j, p in enumerate(params)]
         out = _stack(outs, x, op)
@@ -360,6 +361,9 @@ def _from_torch(t, op):
     if t.dtype not in (torch.uint8, torch.float32):
         raise type_error(op, "images", f"tensor has dtype {t.dtype} {tuple(t.shape)}; expected "
                          "torch.uint8, or torch.float32 in [0, 1]")
+    from .boundary import check_tensor_storage
+
+    check_tensor_storage(t, op, "images")
     device = t.device
     arr = np.ascontiguousarray(t.detach().cpu().permute(0, 2, 3, 1).numpy())
     _check_batch(arr, op, tuple(t.shape))

@@ -117,7 +117,7 @@ def _geometry_view(s: Sample, run, size) -> Sample:
         return s
     m = np.eye(3)
     for op, p, sz in run:
-        m = op.matrix(p, sz) @ m
+        m = matmul3(op.matrix(p, sz), m)
     shape = tuple(size) + s.image.shape[2:]
     view = Sample(np.broadcast_to(np.zeros((), s.image.dtype), shape), box_labels=s.box_labels,
                   boxes=None if s.boxes is None else G.warp_boxes(np.asarray(s.boxes), m, size),
@@ -143,12 +143,25 @@ def fuse_groups(run):
             merged = _style_compatible(style, op2.warp_style())
             if merged is None:
                 break
-            m = op2.matrix(p2, size2) @ m
+            m = matmul3(op2.matrix(p2, size2), m)
             out, style = op2.out_size(p2, size2), merged
             group.append((op2, p2))
             j += 1
         yield group, m, out, style
         i = j
+
+
+def matmul3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for two 3x3 matrices, written out in Python floats. `_batch_ops.matmul3s`
+    does the same IEEE operations in the same order for a stack, so a fused batch gets the
+    very matrices image-by-image fusion gets (numpy's ``@`` may round a single product and
+    a stacked one differently: BLAS for one, its own loop for the other)."""
+    (a0, a1, a2), (a3, a4, a5), (a6, a7, a8) = a.tolist()
+    (b0, b1, b2), (b3, b4, b5), (b6, b7, b8) = b.tolist()
+    return np.array([
+        [a0 * b0 + a1 * b3 + a2 * b6, a0 * b1 + a1 * b4 + a2 * b7, a0 * b2 + a1 * b5 + a2 * b8],
+        [a3 * b0 + a4 * b3 + a5 * b6, a3 * b1 + a4 * b4 + a5 * b7, a3 * b2 + a4 * b5 + a5 * b8],
+        [a6 * b0 + a7 * b3 + a8 * b6, a6 * b1 + a7 * b4 + a8 * b7, a6 * b2 + a7 * b5 + a8 * b8]])
 
 
 def _flush(run, s):

@@ -125,8 +125,16 @@ def _mat_view(c):
 
 
 def cv_matrices(ms: np.ndarray) -> np.ndarray:
-    """`geometry.to_cv` for a stack of matrices: T(-0.5) @ M @ T(+0.5)."""
-    return G.translation(-0.5, -0.5) @ ms @ G.translation(0.5, 0.5)
+    """`geometry.to_cv` for a stack of matrices: T(-0.5) @ M @ T(+0.5), with the affine
+    shift written out in `to_cv`'s (and `warp_checked`'s) operations and order, so each
+    matrix is bit for bit what the per-image warp hands OpenCV."""
+    out = np.array(ms, dtype=np.float64)
+    affine = (ms[:, 2, 0] == 0) & (ms[:, 2, 1] == 0) & (ms[:, 2, 2] == 1)
+    for r in (0, 1):
+        out[:, r, 2] = ms[:, r, 0] * 0.5 + ms[:, r, 1] * 0.5 + ms[:, r, 2] - 0.5
+    for j in np.flatnonzero(~affine).tolist():  # projective: rare, one at a time
+        out[j] = G.to_cv(ms[j])
+    return out
 
 
 def _fill_array(f, dtype):
