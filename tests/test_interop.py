@@ -476,3 +476,20 @@ def test_saving_from_albu_lambda_names_the_op_and_field(tmp_path):
         assert not (tmp_path / name).exists()
     with pytest.raises(A.AugkitTypeError, match="_AlbuObject: albu holds"):
         A.to_dict(op)
+
+
+@pytest.mark.parametrize("fmt", ["XYXY", "XYWH", "CXCYWH"])
+@pytest.mark.parametrize("size", [(1.0, 1.0), (3.0, 20.0)])
+def test_v2_augkit_sanitize_inside_matches_torchvision_sanitize_after(fmt, size):
+    """as_v2(Seq([op, SanitizeBoxes()])) crashed ('cannot reshape array of size 4 into shape
+    (2,4)') and kept the labels; torchvision's SanitizeBoundingBoxes after as_v2(op) is the
+    oracle for boxes, labels and instance masks."""
+    img, tgt = _target(fmt, instance_masks=True)
+    push = A.Translate(x=(20.0, 20.0), y=(0.0, 0.0), unit="pixels", interpolation="nearest")
+    ours = as_v2(A.Seq([push, A.SanitizeBoxes(min_size=size[0], min_area=size[1])]))(img, tgt)
+    ref = v2.Compose([as_v2(push), v2.SanitizeBoundingBoxes(min_size=size[0],
+                                                            min_area=size[1])])(img, tgt)
+    assert len(ref[1]["boxes"]) == 1  # the second box left the image
+    assert torch.allclose(ours[1]["boxes"], ref[1]["boxes"], atol=1e-4)
+    assert torch.equal(ours[1]["labels"], ref[1]["labels"])
+    assert torch.equal(ours[1]["masks"], ref[1]["masks"]) and torch.equal(ours[0], ref[0])
