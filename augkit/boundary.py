@@ -65,6 +65,7 @@ def _from_torch(t, op):
     if t.dtype not in (torch.uint8, torch.float32):
         raise type_error(op, "image", f"tensor has dtype {t.dtype} {tuple(t.shape)}; expected "
                          "torch.uint8, or torch.float32 in [0, 1]")
+    check_tensor_storage(t, op, "image")
     device, cls = t.device, type(t)
     arr = t.detach().cpu().numpy()
     if chw:
@@ -72,7 +73,7 @@ def _from_torch(t, op):
             raise value_error(op, "image", f"tensor {tuple(t.shape)} looks like HWC; augkit torch "
                               "images are (C, H, W): use t.permute(2, 0, 1)")
         arr = arr.transpose(1, 2, 0)
-    check_image(arr, op)
+    check_image(arr, op, shape=tuple(t.shape))  # messages name the shape the caller gave
 
     def back(s: Sample):
         img = s.image
@@ -87,9 +88,30 @@ def _from_torch(t, op):
     return Sample(arr), back
 
 
+def check_tensor_storage(t, op, field: str) -> None:
+    """Refuse tensors whose values cannot be read as a dense array: sparse layouts and the
+    'meta' device (shape only, no data)."""
+    import torch
+
+    if t.layout != torch.strided:
+        raise type_error(op, field, f"tensor has layout {t.layout} {tuple(t.shape)}; expected a "
+                         "dense (strided) tensor: use t.to_dense()")
+    if t.device.type == "meta":
+        raise value_error(op, field, f"tensor is on the 'meta' device {tuple(t.shape)} and "
+                          "holds no data; expected a tensor with values (CPU or GPU)")
+
+
 def _from_pil(img, op):
     from PIL import Image
 
+    from .core import standardizes_output
+
+    if standardizes_output(op):  # (Whiten, or a pipeline ending in it)
+        raise type_error(op, "input", f"is a PIL image (mode {img.mode!r}, size {img.size}); "
+                         "its whitened output is float data with values outside [0, 1], which "
+                         "PIL cannot hold (mode 'F' is one channel only): pass np.asarray(img) "
+                         "for a float32 array back, or a tensor "
+                         "(torchvision.transforms.functional.pil_to_tensor(img))")
     mode = img.mode
     if mode not in ("L", "RGB", "RGBA"):
         raise value_error(op, "image", f"PIL mode {mode!r} {img.size}; expected L, RGB or RGBA "

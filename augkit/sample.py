@@ -48,18 +48,21 @@ FLOAT_IMAGE = np.dtype(np.float32)
 UINT8 = np.dtype(np.uint8)
 
 
-def check_image(img, op, field: str = "image", guess_layout: bool = True) -> np.ndarray:
+def check_image(img, op, field: str = "image", guess_layout: bool = True,
+                shape: tuple | None = None) -> np.ndarray:
     """Validate an HWC / HW numpy image and return it (never copied). `guess_layout`: reject
     shapes that look like CHW (a user's likely mistake on input; off for outputs, where a
-    small crop of a many-channel image may have that shape legitimately)."""
+    small crop of a many-channel image may have that shape legitimately). `shape`: the shape
+    to name in messages when it differs from the array's (a CHW tensor seen as HWC)."""
     if not isinstance(img, np.ndarray):
         raise type_error(op, field, f"is {type(img).__name__}; expected a numpy array")
-    shape = img.shape
+    shape = img.shape if shape is None else tuple(shape)
     if img.ndim not in (2, 3):
         raise value_error(op, field, f"has {img.ndim} dims {shape}; expected (H, W, C) or (H, W)")
     if img.size == 0:
         raise value_error(op, field, f"is empty {shape}")
-    if guess_layout and img.ndim == 3 and shape[0] <= 4 and shape[2] > 4 and shape[1] > 4:
+    hwc = img.shape
+    if guess_layout and img.ndim == 3 and hwc[0] <= 4 and hwc[2] > 4 and hwc[1] > 4:
         raise value_error(
             op, field, f"looks like CHW {shape}; augkit numpy images are (H, W, C): "
             "use img.transpose(1, 2, 0)")
@@ -80,9 +83,14 @@ def check_image(img, op, field: str = "image", guess_layout: bool = True) -> np.
 
 
 def check_sample(s: Sample, op) -> Sample:
-    """Validate every field of a sample; clip boxes that reach past the border.
+    """Validate every field of a sample. Never mutates, never normalises a target.
 
-    Returns the sample itself when nothing needed clipping, else a new one. Never mutates.
+    The one rule for targets at the boundary: a numpy array is passed on as it is (no dtype
+    cast, no clipping: an op that leaves a target alone returns that very object); a list or
+    tuple (boxes, box_labels, keypoints) becomes ``np.asarray`` of it, with the dtype numpy
+    infers. Returns `s` itself when nothing was a list, else a new sample. Ops that move a
+    target return it as described in `docs/design.md` (float32, float64 kept; boxes clipped
+    to the new image; keypoints that leave it hidden).
     """
     if not isinstance(s, Sample):
         raise type_error(op, "input", f"is {type(s).__name__}; expected augkit.Sample")
@@ -99,37 +107,60 @@ def check_sample(s: Sample, op) -> Sample:
         if not (np.issubdtype(m.dtype, np.integer) or m.dtype == np.bool_):
             raise type_error(op, "mask", f"has dtype {m.dtype} {m.shape}; expected integer labels")
     if s.boxes is not None:
-        b = np.asarray(s.boxes)
+        b = _as_array(s.boxes, op, "boxes", "(N, 4) xyxy", changes)
         if b.ndim != 2 or b.shape[1] != 4:
             raise value_error(op, "boxes", f"have shape {b.shape}; expected (N, 4) xyxy")
-        if not np.issubdtype(b.dtype, np.number):
-            raise type_error(op, "boxes", f"have dtype {b.dtype}; expected float")
-        if not np.isfinite(b).all():
-            raise value_error(op, "boxes", f"of shape {b.shape} contain NaN or inf")
-        if (b[:, 2] < b[:, 0]).any() or (b[:, 3] < b[:, 1]).any():
-            i = int(np.flatnonzero((b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1]))[0])
+        _check_coords(b, op, "boxes")
+        bad = (b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
             raise value_error(op, "boxes", f"of shape {b.shape}: row {i} {b[i].tolist()} is "
                               "inverted; expected xyxy with x2 >= x1 and y2 >= y1")
-        clipped = clip_boxes(b.astype(np.float32, copy=False), h, w)
-        if clipped is not s.boxes:
-            changes["boxes"] = clipped
-        if s.box_labels is not None and np.shape(s.box_labels)[:1] != (b.shape[0],):
-            raise value_error(op, "box_labels", f"have shape {np.shape(s.box_labels)}; "
-                              f"expected ({b.shape[0]},) to match boxes {b.shape}")
+        if s.box_labels is not None:
+            labels = _as_array(s.box_labels, op, "box_labels", "(N,)", changes)
+            if labels.shape[:1] != (b.shape[0],):
+                raise value_error(op, "box_labels", f"have shape {labels.shape}; "
+                                  f"expected ({b.shape[0]},) to match boxes {b.shape}")
     elif s.box_labels is not None:
         raise value_error(op, "box_labels", "given without boxes")
     if s.keypoints is not None:
-        k = np.asarray(s.keypoints)
+        k = _as_array(s.keypoints, op, "keypoints", "(..., 2) or (..., 3)", changes)
         if k.ndim < 1 or k.shape[-1] not in (2, 3):
             raise value_error(op, "keypoints", f"have shape {k.shape}; expected (..., 2) xy or "
                               "(..., 3) xy + visibility")
-        if not np.issubdtype(k.dtype, np.number):
-            raise type_error(op, "keypoints", f"have dtype {k.dtype}; expected float")
-        if not np.isfinite(k).all():
-            raise value_error(op, "keypoints", f"of shape {k.shape} contain NaN or inf")
-        if k.dtype != np.float32 and k.dtype != np.float64:
-            changes["keypoints"] = k.astype(np.float32)
+        _check_coords(k, op, "keypoints")
     return s.replace(**changes) if changes else s
+
+
+def _as_array(v, op, field: str, expected: str, changes: dict) -> np.ndarray:
+    """`v` itself when it is a numpy array; else ``np.asarray(v)``, recorded in `changes`.
+    Ragged lists (rows of different lengths) are refused with the lengths found."""
+    if isinstance(v, np.ndarray):
+        return v
+    try:
+        a = np.asarray(v)
+    except (ValueError, TypeError):
+        a = None
+    if a is None or a.dtype == object:
+        rows = [len(r) if hasattr(r, "__len__") else 0 for r in v] if hasattr(v, "__iter__") \
+            else []
+        raise value_error(op, field, f"are a ragged {type(v).__name__} (row lengths "
+                          f"{sorted(set(rows))}); expected {expected} numbers")
+    changes[field] = a
+    return a
+
+
+def _check_coords(a: np.ndarray, op, field: str) -> None:
+    """Integer or float coordinates (bool and complex are not), all finite."""
+    if a.dtype.kind not in "iuf":
+        raise type_error(op, field, f"have dtype {a.dtype} {a.shape}; expected float (or "
+                         "integer) coordinates")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        at = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+        hint = ("; mark an unlabelled keypoint (0, 0, 0), as COCO does"
+                if field == "keypoints" else "")
+        raise value_error(op, field, f"of shape {a.shape} contain NaN or inf (first at index "
+                          f"{at}){hint}")
 
 
 def clip_boxes(b: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -197,3 +228,36 @@ def keypoints_to_indices(kp) -> np.ndarray:
     k = np.array(kp, dtype=np.float32)
     k[..., :2] = np.floor(k[..., :2])
     return k
+
+
+def remove_invisible(keypoints, size: tuple[int, int] | None = None):
+    """Drop keypoints that are not visible, as albumentations' ``remove_invisible`` does.
+
+    augkit keeps keypoint arrays whole (a (people, 17, 3) array stays (people, 17, 3) through
+    every op) and marks points that leave the image with v = 0; every point's xy moves with
+    the pixels whatever its v (see docs/design.md, "Keypoints"). Call this at the end of a
+    pipeline when you want only the points that are there: (..., 3) points with v == 0 and,
+    given ``size=(H, W)``, points outside the closed image rectangle [0, W] x [0, H] (the
+    rectangle ops hide points outside of) are dropped. (..., 2) points carry no visibility,
+    so they need `size`.
+
+    Returns ``(kept, where)``: ``kept`` is ``keypoints[where]``, shape (N, D), and ``where``
+    the tuple of index arrays into the leading axes, so labels shaped like
+    ``keypoints.shape[:-1]`` follow with ``labels[where]`` (``where[-1]`` is the keypoint
+    index, e.g. which of COCO's 17 joints).
+    """
+    k = _as_array(keypoints, "remove_invisible", "keypoints", "(..., 2) or (..., 3)", {})
+    if k.ndim < 1 or k.shape[-1] not in (2, 3):
+        raise value_error("remove_invisible", "keypoints", f"have shape {k.shape}; expected "
+                          "(..., 2) xy or (..., 3) xy + visibility")
+    _check_coords(k, "remove_invisible", "keypoints")
+    if k.shape[-1] == 2 and size is None:
+        raise value_error("remove_invisible", "size", f"is None for keypoints of shape "
+                          f"{k.shape}; (..., 2) points carry no visibility: pass size=(H, W)")
+    keep = np.ones(k.shape[:-1], bool) if k.shape[-1] == 2 else k[..., 2] > 0
+    if size is not None:
+        h, w = size
+        x, y = k[..., 0], k[..., 1]
+        keep &= (x >= 0) & (x <= w) & (y >= 0) & (y <= h)
+    where = np.nonzero(keep)
+    return k[where], where

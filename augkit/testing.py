@@ -5,8 +5,9 @@
     >>> check_op(Rotate(degrees=20))          # raises AssertionError naming what broke
 
 Strategies (need `hypothesis`, imported only when a strategy is built): `images`, `samples`,
-`seeds`, `ops`. `default_instance(cls)` builds a valid instance of any registered op class:
-the class's own ``example()`` classmethod if it has one, else an entry of `EXAMPLES`, else
+`seeds`, `ops`, and `edge_images` (1x1, 1xN, grey, 4-channel, Fortran-order, read-only,
+extreme float values). `default_instance(cls)` builds a valid instance of any registered op
+class: the class's own ``example()`` classmethod if it has one, else an entry of `EXAMPLES`, else
 ``cls()`` with its defaults.
 
 Attributes an op may set (usually as ``ClassVar``) to tell the checks what to expect (all
@@ -27,8 +28,10 @@ optional; read from the instance, so a property works too):
 * ``accepts_channels: ClassVar[tuple[int, ...]]``: the channel counts the op takes (0 = grey
   HW), for ops that refuse others with an `AugkitError` (colour ops: ``(0, 1, 3, 4)``).
   `check_op` checks that an image with another count is refused. Default: any count.
-* ``check_dot: ClassVar[bool]``: set False on a geometric op whose output cannot be checked
-  by following one bright dot (it also changes pixel values, or swaps keypoint identities).
+* ``check_dot: ClassVar[bool]``: set False on an op whose output cannot be checked by
+  following one bright blob (`check_op`'s dot test), e.g. one that moves pixels by design
+  without moving targets. Colour changes, inversions, blurs and erased blobs need no flag:
+  the dot test compares the blob's position, and skips draws where it lost its contrast.
 """
 
 from __future__ import annotations
@@ -40,11 +43,13 @@ from typing import Any
 
 import numpy as np
 
+from ._contract import check_output, check_targets_follow_pixels, mask_fill_misfits
 from .core import GeometricOp, Op, registered_ops, standardizes_output
 from .errors import AugkitError
-from .sample import Sample, check_image, check_sample
+from .sample import Sample, check_sample
 
-__all__ = ["images", "samples", "seeds", "ops", "default_instance", "example_instances",
+__all__ = ["images", "edge_images", "EDGE_FLOATS", "samples", "seeds", "ops",
+           "default_instance", "example_instances",
            "check_op", "EXAMPLES", "DEFAULT_CHANNELS",
            "may_change_size", "may_change_targets", "may_standardize",
            "declares_changes_targets", "refuses_targets", "refuses_channels",
@@ -220,6 +225,47 @@ def images(dtype=None, min_side: int = 1, max_side: int = 32, channels=None, kin
     return build()
 
 
+EDGE_FLOATS = (0.0, 1.0, 0.5, float(np.nextafter(np.float32(1), np.float32(0))),
+               float(np.finfo(np.float32).tiny), float(np.float32(1.4e-45)))
+"""float32 values `edge_images` mixes in: the ends of [0, 1], the largest float32 below 1,
+the smallest normal and the smallest subnormal float32."""
+
+
+def edge_images(max_side: int = 8, channels=(0, 1, 3, 4), dtype=None):
+    """Valid but awkward images: 1x1, 1xN and Nx1 shapes, grey HW, 1 and 4 channels,
+    Fortran-ordered, non-contiguous and read-only arrays, and extreme values (uint8 0 and
+    255; float32 0, 1, the float below 1, tiny and subnormal numbers, see `EDGE_FLOATS`).
+    Ops must take all of them: same contract, no crash, input untouched."""
+    from hypothesis import strategies as st
+
+    dtypes = [np.uint8, np.float32] if dtype is None else [dtype]
+
+    @st.composite
+    def build(draw):
+        h = draw(st.sampled_from([1, 1, 2, max_side]))
+        w = draw(st.sampled_from([1, 1, 3, max_side]))
+        c = draw(st.sampled_from(list(channels)))
+        dt = np.dtype(draw(st.sampled_from(dtypes)))
+        shape = (h, w) if c == 0 else (h, w, c)
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        pool = np.array([0, 255, 1, 254], np.uint8) if dt == np.uint8 else np.array(
+            EDGE_FLOATS, np.float32)
+        img = pool[rng.integers(0, len(pool), shape)]
+        if draw(st.booleans()):  # some ordinary values too
+            img = np.where(rng.random(shape) < 0.5, img, _pixels(rng, shape, dt, "noise"))
+        layout = draw(st.sampled_from(["C", "F", "strided"]))
+        if layout == "F":
+            img = np.asfortranarray(img)
+        elif layout == "strided":  # a view with steps in every axis
+            big = np.repeat(np.repeat(img, 2, 0), 2, 1)
+            img = big[::2, ::2]
+        if draw(st.booleans()):
+            img.flags.writeable = False
+        return img
+
+    return build()
+
+
 def _boxes(rng, n, h, w):
     x = np.sort(rng.uniform(0, w, (n, 2)), 1)
     y = np.sort(rng.uniform(0, h, (n, 2)), 1)
@@ -335,7 +381,11 @@ def check_op(op: Op, sample: Sample | None = None, seed: int = 0) -> None:
     are kept, the size too unless the op may resize (`may_change_size`); non-geometric ops
     leave mask, boxes and keypoints identical (unless they declare ``changes_targets``); the
     input is never modified; boxes stay inside the image with their labels; the keypoint
-    array keeps its shape; mask follows the image size.
+    array keeps its shape; mask follows the image size. And the dot test: on a probe with one
+    bright blob that the mask labels, a box encloses and keypoints sit on, the targets must
+    end where the blob's pixels went (an op that moves the image but not the mask fails,
+    whatever it declares); draws that crop the blob away are skipped. Ops that set
+    ``check_dot = False`` or refuse targets skip it.
 
     The op's optional attributes ``changes_size``, ``changes_targets``, ``standardizes``,
     ``image_only`` and ``accepts_channels`` (see the module doc) relax the matching checks;
@@ -370,7 +420,7 @@ def check_op(op: Op, sample: Sample | None = None, seed: int = 0) -> None:
                                  f"accepted a {c}-channel image instead of raising an "
                                  "AugkitError")
         # a combinator that skipped the refusing child: check the output as usual
-    if _mask_fill_misfits(op, s):  # e.g. mask_fill=3 on a bool mask: it must refuse
+    if mask_fill_misfits(op, s):  # e.g. mask_fill=3 on a bool mask: it must refuse
         try:
             op(s, rng=np.random.default_rng([seed, 0]))
         except AugkitError:
@@ -401,7 +451,9 @@ def check_op(op: Op, sample: Sample | None = None, seed: int = 0) -> None:
     replay2 = op.apply(s, copy.deepcopy(params))
     assert_same(replay2, out, f"{name}: apply() is not deterministic")
 
-    _check_output(op, s, out)
+    check_output(op, s, out)
+    if not refuses_targets(op) and getattr(op, "check_dot", True) is not False:
+        check_targets_follow_pixels(op, s.image, seed)
 
     try:
         d = json.loads(json.dumps(to_dict(op)))
@@ -416,75 +468,3 @@ def check_op(op: Op, sample: Sample | None = None, seed: int = 0) -> None:
     assert type(op2) is type(op), f"{name}: from_dict gave {type(op2).__name__}"
     assert to_dict(op2) == to_dict(op), f"{name}: to_dict/from_dict round trip changed the op"
     assert_same(run(op2), out, f"{name}: the op rebuilt by from_dict gives another output")
-
-
-def _mask_fill_misfits(op: Op, s: Sample) -> bool:
-    """Whether `op`'s own integer ``mask_fill`` cannot be stored in the sample's mask."""
-    from .functional.fill import check_label_fits
-
-    mf = getattr(op, "mask_fill", None)
-    if s.mask is None or not isinstance(mf, int) or isinstance(mf, bool):
-        return False
-    try:
-        check_label_fits(op, mf, s.mask.dtype)
-    except AugkitError:
-        return True
-    return False
-
-
-def _check_output(op: Op, s: Sample, out: Sample) -> None:
-    name = type(op).__name__
-    img, oimg = s.image, out.image
-    if may_standardize(op):  # a standardised float32 image: any finite value
-        assert isinstance(oimg, np.ndarray) and oimg.dtype == np.float32, (
-            f"{name}: a standardising op returned {type(oimg).__name__} "
-            f"{getattr(oimg, 'dtype', '')}; expected a float32 array")
-        assert np.isfinite(oimg).all(), f"{name}: output image contains NaN or inf"
-    else:
-        try:
-            check_image(oimg, op, "output image", guess_layout=False)
-        except (TypeError, ValueError) as e:
-            raise AssertionError(f"{name}: invalid output image: {e}") from None
-        assert oimg.dtype == img.dtype, f"{name}: dtype changed {img.dtype} -> {oimg.dtype}"
-    assert oimg.shape[2:] == img.shape[2:] and oimg.ndim == img.ndim, (
-        f"{name}: channels changed {img.shape} -> {oimg.shape}")
-    if not may_change_size(op):
-        assert oimg.shape == img.shape, f"{name}: size changed {img.shape} -> {oimg.shape} " \
-            "but the op does not declare changes_size"
-    h, w = out.size
-    if not may_change_targets(op):
-        assert_same(out, s, f"{name}: a non-geometric op changed a target",
-                    fields=("mask", "boxes", "box_labels", "keypoints"))
-    for f in ("mask", "boxes", "keypoints"):
-        assert (getattr(s, f) is None) == (getattr(out, f) is None), (
-            f"{name}: target {f} appeared or vanished")
-    if out.mask is not None:
-        assert out.mask.shape[:2] == (h, w) and out.mask.shape[2:] == s.mask.shape[2:], (
-            f"{name}: mask {out.mask.shape} does not match image {oimg.shape}")
-        assert out.mask.dtype == s.mask.dtype, (
-            f"{name}: mask dtype changed {s.mask.dtype} -> {out.mask.dtype}")
-    if out.boxes is not None:
-        b = np.asarray(out.boxes)
-        assert b.ndim == 2 and b.shape[1] == 4, f"{name}: boxes have shape {b.shape}"
-        assert np.isfinite(b).all(), f"{name}: boxes contain NaN or inf"
-        eps = 1e-3
-        inside = ((b[:, 0] >= -eps) & (b[:, 1] >= -eps) & (b[:, 2] <= w + eps)
-                  & (b[:, 3] <= h + eps) & (b[:, 2] >= b[:, 0]) & (b[:, 3] >= b[:, 1]))
-        assert inside.all(), (f"{name}: boxes {b[~inside].tolist()} are inverted or outside the "
-                              f"{w}x{h} image")
-        if out.box_labels is not None:
-            assert len(out.box_labels) == len(b), (
-                f"{name}: {len(b)} boxes but {len(out.box_labels)} labels")
-        if not declares_changes_targets(op):
-            assert len(b) == len(s.boxes), (
-                f"{name}: box count changed {len(s.boxes)} -> {len(b)}; only ops that declare "
-                "changes_targets (SanitizeBoxes) may drop boxes")
-    if out.keypoints is not None:
-        k, k0 = np.asarray(out.keypoints), np.asarray(s.keypoints)
-        assert k.shape == k0.shape, f"{name}: keypoints shape changed {k0.shape} -> {k.shape}"
-        assert np.isfinite(k).all(), f"{name}: keypoints contain NaN or inf"
-        if k.shape[-1] == 3 and bool(op.geometric):
-            x, y, v = k[..., 0], k[..., 1], k[..., 2]
-            bad = (v > 0) & ((x < 0) | (x > w) | (y < 0) | (y > h))
-            assert not bad.any(), (f"{name}: keypoints {k[bad].tolist()} lie outside the "
-                                   f"{w}x{h} image but are marked visible")

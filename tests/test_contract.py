@@ -7,7 +7,6 @@ their example instances (`augkit.testing.example_instances`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -17,8 +16,8 @@ from hypothesis import strategies as st
 
 from augkit import Sample
 from augkit.compose import Seq
-from augkit.core import GeometricOp, Op, PixelOp, registered_ops
-from augkit.errors import AugkitError, value_error
+from augkit.core import GeometricOp, registered_ops
+from augkit.errors import AugkitError
 from augkit.poor import (
     Affine,
     Crop,
@@ -33,7 +32,15 @@ from augkit.poor import (
     Translate,
     VFlip,
 )
-from augkit.testing import check_op, example_instances, images, refuses_targets, samples, seeds
+from augkit.testing import (
+    check_op,
+    edge_images,
+    example_instances,
+    images,
+    refuses_targets,
+    samples,
+    seeds,
+)
 
 REGISTRY = registered_ops()
 NAMES = sorted(REGISTRY)
@@ -297,136 +304,13 @@ def test_fused_ops_draw_from_the_moved_targets(seed, h, w):
     assert (fused.mask == 1).all()  # the crop is exactly the moved box
 
 
-# --- check_op itself catches broken ops -----------------------------------------------------
-
-@dataclass(frozen=True)
-class _Mutates(PixelOp):
-    def image(self, img, params):
-        img[0, 0] = 0 if img[0, 0].max() else 1
-        return img
-
-
-@dataclass(frozen=True)
-class _Unseeded(PixelOp):
-    def sample(self, rng, s):
-        return {"v": float(np.random.default_rng().random())}
-
-    def image(self, img, params):
-        return (img * 0 + params["v"] * 0.5).astype(img.dtype) if img.dtype == np.float32 \
-            else np.full_like(img, int(params["v"] * 255))
-
-
-@dataclass(frozen=True)
-class _NotJson(PixelOp):
-    def sample(self, rng, s):
-        return {"v": np.float32(rng.random())}
-
-    def image(self, img, params):
-        return img
-
-
-@dataclass(frozen=True)
-class _MovesBoxes(PixelOp):
-    def apply(self, s, params):
-        return s.replace(boxes=None if s.boxes is None else s.boxes + 1)
-
-
-@dataclass(frozen=True)
-class _Float64(PixelOp):
-    def image(self, img, params):
-        return img.astype(np.float64) / 255.0
-
-
-@dataclass(frozen=True)
-class _RgbOnly(PixelOp):
-    """Declares it takes 3 channels only, and keeps its word."""
-
-    accepts_channels: ClassVar[tuple[int, ...]] = (3,)
-
-    def image(self, img, params):
-        if img.ndim != 3 or img.shape[2] != 3:
-            raise value_error(self, "image", f"has shape {img.shape}; expected RGB")
-        return img[..., ::-1].copy()
-
-
-@dataclass(frozen=True)
-class _RefusesUndeclared(PixelOp):
-    """Refuses non-RGB images without declaring it."""
-
-    def image(self, img, params):
-        return _RgbOnly().image(img, params)
-
-
-@dataclass(frozen=True)
-class _ClaimsRgbOnly(PixelOp):
-    """Declares it takes 3 channels only, but silently takes anything."""
-
-    accepts_channels: ClassVar[tuple[int, ...]] = (3,)
-
-    def image(self, img, params):
-        return img
-
-
-@dataclass(frozen=True)
-class _LeavesBoxesBehind(GeometricOp):
-    """Shifts the image but, wrongly, not through the matrix: boxes stay put."""
-
-    def matrix(self, params, size):
-        return np.eye(3)
-
-    def apply(self, s, params):
-        return s.replace(image=np.roll(s.image, 3, axis=1))
-
-
-@pytest.mark.parametrize("op, match", [
-    (_Mutates(), "input was modified"),
-    (_Unseeded(), "same seed"),
-    (_NotJson(), "JSON"),
-    (_MovesBoxes(), "non-geometric op changed a target"),
-    (_Float64(), "dtype"),
-    (HFlip(p=1.0), None),
-])
-def test_check_op_catches_broken_ops(op, match):
-    if match is None:
-        check_op(op)
-        return
-    with pytest.raises(AssertionError, match=match):
-        check_op(op)
-
-
-def test_check_op_holds_ops_to_their_accepted_channels():
-    grey5 = Sample(np.zeros((6, 7, 5), np.uint8))
-    check_op(_RgbOnly(), grey5)  # 5 channels: refused with an AugkitError, as declared
-    check_op(Seq((HFlip(p=1.0), _RgbOnly())), grey5)  # refused through a combinator too
-    with pytest.raises(AssertionError, match="declares accepts_channels"):
-        check_op(_ClaimsRgbOnly(), grey5)
-    with pytest.raises(AugkitError, match="expected RGB"):  # undeclared: the error escapes
-        check_op(_RefusesUndeclared(), grey5)
-
-
-def test_dot_check_catches_targets_left_behind():
-    rng = np.random.default_rng(0)
-    s = _dot_sample(rng, 30, 30)
-    out = _LeavesBoxesBehind()(s, rng=rng)
-    weight = out.image.astype(float).sum(-1)
-    ys, xs = np.mgrid[0:30, 0:30] + 0.5
-    cx = (weight * xs).sum() / weight.sum()
-    assert abs(cx - out.keypoints[0, 0, 0]) > 1.0  # what test_keypoint_lands_... would flag
-
-
-def test_unregistered_private_ops_stay_out_of_the_registry():
-    assert not any(n.startswith("_") for n in registered_ops())
-    assert issubclass(_Mutates, Op)
-
-
-def test_seq_does_not_fuse_geometric_ops_that_override_apply():
-    """A GeometricOp subclass with its own apply keeps its behaviour inside a Seq."""
-    img = np.random.default_rng(0).integers(0, 256, (10, 12, 3), dtype=np.uint8)
-    steps = (HFlip(p=1.0), _LeavesBoxesBehind(), VFlip(p=1.0))
-    out = Seq(steps)(img, rng=np.random.default_rng(0))
-    ref = Seq(steps, fuse=False)(img, rng=np.random.default_rng(0))
-    np.testing.assert_array_equal(out, ref)
-    np.testing.assert_array_equal(out, np.roll(img[:, ::-1], 3, axis=1)[::-1])
+@pytest.mark.parametrize("name", NAMES)
+@given(img=edge_images(), seed=seeds(), data=st.data())
+def test_contract_on_edge_images(name, img, seed, data):
+    """1x1, 1xN, grey, 4-channel, Fortran-order, strided, read-only arrays and extreme
+    values: the whole contract, the dot test on a probe of the same layout included."""
+    op = data.draw(st.sampled_from(_instances(name)), label="op")
+    check_op(op, Sample(img), seed)
 
 
 def test_a_user_class_cannot_shadow_a_builtin_op():
