@@ -111,7 +111,9 @@ def fill_holes(x: torch.Tensor, holes, value) -> torch.Tensor:
     r = in_r.reshape(*lead, h, 1)
     c = in_c.reshape(*lead, 1, w)
     v = v.to(x.device)
-    if x.is_floating_point():  # lerp with weights exactly 0 or 1 returns x or v exactly
+    if x.is_floating_point() and float(v.abs().max()) <= torch.finfo(x.dtype).max / 4:
+        # lerp with weights exactly 0 or 1 returns x or v exactly (a fill near the dtype's
+        # limit could overflow lerp's v - x: those take torch.where below)
         return torch.lerp(x, v.expand((1,) * (x.ndim - v.ndim) + tuple(v.shape)),
                           r.to(x.dtype) * c.to(x.dtype))
     if zero and x.dtype == torch.uint8:

@@ -22,6 +22,16 @@ from ..core import _freeze
 from ..errors import type_error, value_error
 from ..rng import resolve_rng
 from ..serial import Kind, from_dict, to_dict
+from ._checks import (
+    Pending,
+    as_tensors,
+    box_values,
+    check_layout,
+    dense,
+    finite,
+    keypoint_values,
+    soft_label_values,
+)
 
 MIXERS: dict[str, type] = {}
 PREFIX = "mix."
@@ -58,32 +68,43 @@ class Batch:
 
 
 def check_batch(op, b: Batch, num_classes: int | None) -> Batch:
-    """Validate shapes and dtypes; class indices become soft labels (B, K) float32.
+    """Validate shapes, dtypes, layout and values; class indices become soft labels (B, K)
+    float32. Refused with a typed error naming the op, the field and the shape: sparse or
+    meta tensors, channels-last or empty images, NaN/inf in float images, soft labels, boxes
+    or keypoints, inverted boxes, soft labels that are not probabilities.
 
-    The only device sync is one min/max check of integer labels (one per batch)."""
+    Device syncs: one for the value checks (float images, soft labels, boxes, keypoints) and
+    one min/max check of integer labels off the CPU; none for a uint8 batch with class
+    indices on the CPU."""
     if not isinstance(b, Batch):
         raise type_error(op, "input", f"is {type(b).__name__}; expected augkit.mix.Batch")
     x = b.images
     if not isinstance(x, torch.Tensor):
         raise type_error(op, "images", f"are {type(x).__name__}; expected a torch tensor "
                          "(B, C, H, W)")
+    dense(op, "images", x)
     if x.ndim != 4:
         raise value_error(op, "images", f"have {x.ndim} dims {tuple(x.shape)}; expected "
                           "(B, C, H, W)")
     if not (x.dtype == torch.uint8 or x.is_floating_point()):
         raise type_error(op, "images", f"have dtype {x.dtype} {tuple(x.shape)}; expected "
                          "torch.uint8 or a floating dtype")
+    check_layout(op, x)
     n, _, h, w = x.shape
-    if n < 1 or h < 1 or w < 1:
-        raise value_error(op, "images", f"are empty {tuple(x.shape)}")
+    pending = Pending()
+    finite(pending, op, "images", x, f"of shape {tuple(x.shape)} {x.dtype}")
     changes: dict = {}
     if b.labels is not None:
-        changes["labels"] = soft_labels(op, b.labels, n, num_classes, x.device)
+        changes["labels"] = soft_labels(op, b.labels, n, num_classes, x.device, pending)
     if b.masks is not None:
         m = b.masks
         if not isinstance(m, torch.Tensor):
             raise type_error(op, "masks", f"are {type(m).__name__}; expected a torch tensor "
                              "(B, H, W)")
+        dense(op, "masks", m)
+        if m.device != x.device:
+            raise value_error(op, "masks", f"are on {m.device} {tuple(m.shape)}; expected "
+                              f"{x.device} like the images")
         if m.ndim != 3 or tuple(m.shape) != (n, h, w):
             raise value_error(op, "masks", f"have shape {tuple(m.shape)}; expected "
                               f"({n}, {h}, {w}) to match images {tuple(x.shape)}")
@@ -97,7 +118,7 @@ def check_batch(op, b: Batch, num_classes: int | None) -> Batch:
             got = len(v) if isinstance(v, (list, tuple)) else type(v).__name__
             raise value_error(op, name, f"are {got}; expected a list of {n} tensors, one per "
                               "image")
-        changes[name] = [torch.as_tensor(t, device=x.device) for t in v]
+        changes[name] = as_tensors(op, name, v, x.device)
     if b.boxes is not None:
         for i, t in enumerate(changes["boxes"]):
             if t.ndim != 2 or t.shape[1] != 4:
@@ -108,6 +129,7 @@ def check_batch(op, b: Batch, num_classes: int | None) -> Batch:
                 if lab.shape[:1] != t.shape[:1]:
                     raise value_error(op, "box_labels", f"[{i}] has shape {tuple(lab.shape)}; "
                                       f"expected ({t.shape[0]},) to match its boxes")
+        box_values(pending, op, changes["boxes"])
     elif b.box_labels is not None:
         raise value_error(op, "box_labels", "given without boxes")
     if b.keypoints is not None:
@@ -115,13 +137,18 @@ def check_batch(op, b: Batch, num_classes: int | None) -> Batch:
             if t.ndim < 1 or t.shape[-1] not in (2, 3):
                 raise value_error(op, "keypoints", f"[{i}] has shape {tuple(t.shape)}; "
                                   "expected (..., 2) xy or (..., 3) xy + visibility")
+        keypoint_values(pending, op, changes["keypoints"])
+    pending.check()
     return b.replace(**changes) if changes else b
 
 
-def soft_labels(op, y, n: int, num_classes: int | None, device) -> torch.Tensor:
-    """Class indices (B,) -> one-hot float32 (B, K); soft labels (B, K) pass through."""
+def soft_labels(op, y, n: int, num_classes: int | None, device,
+                pending: Pending | None = None) -> torch.Tensor:
+    """Class indices (B,) -> one-hot float32 (B, K); soft labels (B, K) pass through, their
+    values checked through `pending` (checked here when None)."""
     if not isinstance(y, torch.Tensor):
         raise type_error(op, "labels", f"are {type(y).__name__}; expected a torch tensor")
+    dense(op, "labels", y)
     if y.shape[:1] != (n,):
         raise value_error(op, "labels", f"have shape {tuple(y.shape)}; expected ({n},) class "
                           f"indices or ({n}, K) soft labels for {n} images")
@@ -130,6 +157,11 @@ def soft_labels(op, y, n: int, num_classes: int | None, device) -> torch.Tensor:
         if num_classes is not None and y.shape[1] != num_classes:
             raise value_error(op, "labels", f"have {y.shape[1]} classes {tuple(y.shape)}; "
                               f"expected num_classes={num_classes}")
+        own = pending is None
+        pending = Pending() if own else pending
+        soft_label_values(pending, op, y)
+        if own:
+            pending.check()
         return y
     if y.ndim != 1 or y.is_floating_point() or y.dtype == torch.bool:
         raise type_error(op, "labels", f"have dtype {y.dtype} and shape {tuple(y.shape)}; "
@@ -257,6 +289,8 @@ class BatchMixer:
         rng = resolve_rng(rng, self)
         b = check_batch(self, Batch(images), None)
         n = len(b)
+        if isinstance(labels, torch.Tensor):
+            dense(self, "labels", labels)
         if not isinstance(labels, torch.Tensor) or labels.shape != (n,) or \
                 labels.is_floating_point():
             got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels)

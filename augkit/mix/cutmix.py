@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..errors import value_error
+from ..functional.fill import check_fill, check_mask_fill
 from ..middle.cutout import check_hole_size, check_label_fits, hole_extent
 from ._dense import move_targets
 from ._kernels import blend, fill_holes, paste
@@ -127,13 +128,8 @@ class CutOut(BatchMixer):
 
     def validate(self):
         check_hole_size(self, self.size)
-        vals = self.fill if isinstance(self.fill, tuple) else (self.fill,)
-        if not vals or not all(isinstance(v, (int, float)) for v in vals):
-            raise value_error(self, "fill", f"is {self.fill!r}; expected a number or one per "
-                              "channel")
-        if self.mask_fill is not None and not isinstance(self.mask_fill, int):
-            raise value_error(self, "mask_fill", f"is {self.mask_fill!r}; expected None or an "
-                              "integer label")
+        check_fill(self, self.fill)
+        check_mask_fill(self, self.mask_fill, optional=True)
         check_common(self)
 
     def sample(self, rng, batch):
@@ -157,17 +153,7 @@ class CutOut(BatchMixer):
         if len(holes) != n:
             raise value_error(self, "params", f"have {len(holes)} holes; expected {n}")
         x = b.images
-        fill = self.fill
-        if isinstance(fill, tuple) and len(fill) != x.shape[1]:
-            raise value_error(self, "fill", f"has {len(fill)} values for images "
-                              f"{tuple(x.shape)}; expected 1 or {x.shape[1]}")
-        lo, hi = (0.0, 1.0) if x.dtype.is_floating_point else (0.0, 255.0)
-        rnd = (lambda v: v) if x.dtype.is_floating_point else round
-        if isinstance(fill, tuple):  # the per-sample op's rule: clip to the dtype's range
-            fill = tuple(rnd(min(max(float(v), lo), hi)) for v in fill)
-        else:
-            fill = rnd(min(max(float(fill), lo), hi))
-        changes: dict = {"images": fill_holes(x, holes, fill)}
+        changes: dict = {"images": fill_holes(x, holes, batch_fill(self, self.fill, x))}
         if b.labels is not None:
             changes["labels"] = b.labels.float()
         if b.masks is not None and self.mask_fill is not None:
@@ -177,6 +163,30 @@ class CutOut(BatchMixer):
         if b.keypoints is not None:
             changes["keypoints"] = _hide_keypoints(b.keypoints, holes)
         return b.replace(**changes)
+
+
+def batch_fill(op, fill, x: torch.Tensor):
+    """`fill` checked against the batch `x` (B, C, H, W): the per-sample fill rule
+    (`augkit.functional.fill`) with the batch's dtype. One value or one per channel; uint8
+    fills are rounded once, half to even, and must lie in [0, 255]; a float fill may be any
+    value the dtype holds (float batches may be normalised, so [0, 1] is not assumed). A fill
+    that does not fit is a typed error, never a clamp."""
+    vals = fill if isinstance(fill, tuple) else (fill,)
+    c = x.shape[1]
+    if len(vals) not in (1, c):
+        raise value_error(op, "fill", f"has {len(vals)} values for images {tuple(x.shape)}; "
+                          f"expected 1 or {c} (one per channel)")
+    if x.dtype == torch.uint8:
+        vals = tuple(float(round(float(v))) for v in vals)
+        lo, hi = 0.0, 255.0
+    else:
+        vals = tuple(float(v) for v in vals)
+        hi = float(torch.finfo(x.dtype).max)
+        lo = -hi
+    if not all(lo <= v <= hi for v in vals):
+        raise value_error(op, "fill", f"is {fill!r}; outside [{lo:g}, {hi:g}] for a {x.dtype} "
+                          f"batch {tuple(x.shape)} (fills are in image units)")
+    return vals[0] if len(vals) == 1 else vals
 
 
 def _hide_keypoints(kps, holes):
