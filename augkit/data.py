@@ -7,12 +7,23 @@ import operator
 import numpy as np
 
 from .core import Op
-from .errors import AugkitError, type_error
+from .errors import AugkitError, type_error, value_error
 from .rng import default_rng, item_rng
 
 
 class AugkitIndexError(AugkitError, IndexError):
     """An item index outside the dataset (an `IndexError`, so iteration stops on it)."""
+
+
+class Items(list):
+    """One batch of items as `AugmentedDataset.__getitems__` returns them: a plain list to
+    any `collate_fn`, which also says where the items came from (`seed`, `epoch` and the
+    dataset `indices`), so that `augkit.mix.collate` can mix the batch from a stream of its
+    own, whatever the number of DataLoader workers."""
+
+    seed: int | None
+    epoch: int
+    indices: tuple
 
 
 class AugmentedDataset:
@@ -26,6 +37,10 @@ class AugmentedDataset:
     Items that are tuples or lists are augmented on their first element (``(image, label)``);
     any other item is augmented whole. Negative indices count from the end, like a list:
     ``ds[-1]`` is ``ds[len(ds) - 1]``, with the same stream.
+
+    A DataLoader fetches a batch through `__getitems__`: the same items as ``[ds[i] for i in
+    indices]`` (all of one epoch), in an `Items` list that also carries the seed, the epoch
+    and the indices, from which `augkit.mix.collate` derives the batch's mixing stream.
     """
 
     def __init__(self, dataset, op: Op, seed: int | None = None):
@@ -46,7 +61,14 @@ class AugmentedDataset:
         return int(self._epoch[0])
 
     def set_epoch(self, epoch: int) -> None:
-        self._epoch[0] = int(epoch)
+        try:
+            e = operator.index(epoch)
+        except TypeError:
+            e = None
+        if e is None or isinstance(epoch, bool) or e < 0:
+            raise value_error("AugmentedDataset", "epoch", f"is {epoch!r}; expected an int "
+                              ">= 0")
+        self._epoch[0] = e
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -72,10 +94,20 @@ class AugmentedDataset:
             return default_rng()
         return item_rng(self.seed, self.epoch, self._index(index))
 
-    def __getitem__(self, index: int):
-        index = self._index(index)
+    def _get(self, index: int, epoch: int):
         item = self.dataset[index]
-        rng = self.rng_for(index)
+        rng = default_rng() if self.seed is None else item_rng(self.seed, epoch, index)
         if isinstance(item, (tuple, list)):
             return type(item)([self.op(item[0], rng), *item[1:]])
         return self.op(item, rng)
+
+    def __getitem__(self, index: int):
+        return self._get(self._index(index), self.epoch)
+
+    def __getitems__(self, indices) -> Items:
+        """The items at `indices` (one batch, all read at one epoch), as an `Items` list."""
+        idx = tuple(self._index(i) for i in indices)
+        epoch = self.epoch
+        out = Items(self._get(i, epoch) for i in idx)
+        out.seed, out.epoch, out.indices = self.seed, epoch, idx
+        return out

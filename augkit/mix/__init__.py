@@ -6,10 +6,11 @@ their own registry (`MIXERS`), because they take batches, not samples.
 """
 
 from .base import MIXERS, Batch, BatchMixer, mixer_from_dict, mixer_to_dict
+from .collate import Collate, batch_rng, collate
 from .cutmix import CutMix, CutOut
-from .mixer import Collate, Mixer, collate, mix_loss
+from .mixer import Mixer, mix_loss
 from .mixup import MixUp
 from .ricap import RICAP
 
 __all__ = ["Batch", "BatchMixer", "MixUp", "CutMix", "CutOut", "RICAP", "Mixer", "collate",
-           "Collate", "mix_loss", "MIXERS", "mixer_to_dict", "mixer_from_dict"]
+           "Collate", "batch_rng", "mix_loss", "MIXERS", "mixer_to_dict", "mixer_from_dict"]

@@ -1,14 +1,13 @@
-"""`Mixer` (one of several mixers per batch), `collate` for DataLoaders, and `mix_loss`."""
+"""`Mixer` (one of several mixers per batch) and `mix_loss` (`collate` is in collate.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..errors import type_error, value_error
+from ..errors import value_error
 from .base import BatchMixer, check_common
 
 
@@ -70,40 +69,6 @@ class Mixer(BatchMixer):
         if i is None:
             return list(range(len(batch))), 1.0
         return self.choices[i].pair_weights(params["params"], batch)
-
-
-@dataclass(frozen=True)
-class Collate:
-    """A `collate_fn`: `torch.utils.data.default_collate`, then the mixer on the batch.
-    Items are (image (C, H, W) tensor, class index) pairs; returns (images, soft labels).
-    A plain class (not a closure) so it pickles into DataLoader workers."""
-
-    mixer: BatchMixer
-
-    def __call__(self, items):
-        from torch.utils.data import default_collate
-
-        batch = default_collate(items)
-        if not isinstance(batch, (list, tuple)) or len(batch) < 2:
-            raise value_error("collate", "items", "must be (image, label) pairs")
-        images, labels = batch[0], batch[1]
-        return self.mixer(images, labels)
-
-
-def collate(mixer: BatchMixer, num_classes: int | None = None) -> Collate:
-    """A ready `collate_fn` for `torch.utils.data.DataLoader` that mixes every batch in the
-    worker (with the worker's own reseeded random stream)."""
-    if not isinstance(mixer, BatchMixer):
-        raise type_error("collate", "mixer", f"is {type(mixer).__name__}; expected a batch "
-                         "mixer")
-    if num_classes is not None:
-        have = mixer.classes()
-        if have is not None and have != num_classes:
-            raise value_error("collate", "num_classes", f"is {num_classes}; the mixer says "
-                              f"{have}")
-        if have is None:
-            mixer = dataclasses.replace(mixer, num_classes=num_classes)
-    return Collate(mixer)
 
 
 def mix_loss(logits: torch.Tensor, y_a: torch.Tensor, y_b: torch.Tensor | None = None,
