@@ -14,6 +14,7 @@ import augkit
 from augkit import AugmentedDataset, Sample
 from augkit.compose import Seq
 from augkit.errors import AugkitError, AugkitTypeError
+from augkit.photometric.ops import Identity
 from augkit.poor import HFlip, RandomResizedCrop, Rotate
 from augkit.rng import default_rng, item_rng
 
@@ -258,3 +259,131 @@ def test_resolve_rng_passes_generators_and_types_the_rest():
         with pytest.raises(AugkitTypeError, match=f"^Rotate: rng is {type(bad).__name__}; "
                            "expected a numpy.random.Generator"):
             resolve_rng(bad, Rotate())
+
+
+# --- seeded mixed batches: the collate's per-batch stream ---------------------------------
+
+def _mixer():
+    from augkit.mix import RICAP, CutMix, Mixer, MixUp
+
+    return Mixer((MixUp(), CutMix(), RICAP()), num_classes=12)
+
+
+def _mixed(ds, workers, seed=None, persistent=False, loader=None, **kw):
+    """Every batch of one epoch: (images, soft labels) as numpy."""
+    from augkit.mix import collate
+
+    seeded = {} if seed is None else {"seed": seed}
+    loader = loader or DataLoader(ds, batch_size=4, num_workers=workers,
+                                  persistent_workers=persistent,
+                                  collate_fn=collate(_mixer(), num_classes=12, **seeded), **kw)
+    return [(x.numpy(), y.numpy()) for x, y in loader]
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for (xa, ya), (xb, yb) in zip(a, b):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+
+
+def test_seeded_mixed_batches_do_not_depend_on_workers_or_on_the_process_stream():
+    """A seeded AugmentedDataset seeds the collate too: the mixed batch is a function of
+    (seed, epoch, batch) at 0 and 2 workers, whatever augkit.seed / torch.manual_seed say
+    (0 vs 2 workers, and two runs, differed)."""
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    runs = []
+    for workers, s in ((0, 1), (2, 2), (0, 3), (2, 4)):
+        augkit.seed(s)
+        torch.manual_seed(s)
+        runs.append(_mixed(ds, workers))
+    for r in runs[1:]:
+        _same(runs[0], r)
+    # mixed, not just stacked: some soft label is not one-hot
+    assert any((y.max(1) < 1).any() for _, y in runs[0])
+
+
+def test_a_batch_is_mixed_from_the_stream_of_seed_epoch_and_its_indices():
+    from augkit.mix import Batch, batch_rng
+
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    ds.set_epoch(3)
+    got = _mixed(ds, 2)
+    mixer = _mixer()
+    for b, (x, y) in enumerate(got):
+        idx = list(range(4 * b, 4 * b + 4))
+        items = [ds[i] for i in idx]
+        stack = torch.from_numpy(np.stack([im for im, _ in items]).transpose(0, 3, 1, 2).copy())
+        out = mixer(Batch(stack, torch.tensor(idx)), rng=batch_rng(7, 3, idx))
+        np.testing.assert_array_equal(x, out.images.numpy())
+        np.testing.assert_array_equal(y, out.labels.numpy())
+    assert batch_rng(7, 3, [0, 1]).random() != batch_rng(7, 3, [0, 1, 0]).random()
+    assert batch_rng(7, 3, [0, 1]).random() != batch_rng(7, 3, [1, 0]).random()
+    assert batch_rng(7, 3, [1]).random() != item_rng(7, 3, 1).random()
+
+
+def test_shuffled_seeded_batches_match_across_worker_counts():
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    a = _mixed(ds, 0, shuffle=True, generator=torch.Generator().manual_seed(5))
+    b = _mixed(ds, 2, shuffle=True, generator=torch.Generator().manual_seed(5))
+    _same(a, b)
+
+
+def test_set_epoch_changes_the_mixing_and_reaches_persistent_workers():
+    from augkit.mix import collate
+
+    ds = AugmentedDataset(Images(), Identity(), seed=7)   # identical items every epoch
+    e0 = _mixed(ds, 0)
+    ds.set_epoch(1)
+    e1 = _mixed(ds, 0)
+    assert not all(np.array_equal(a[0], b[0]) for a, b in zip(e0, e1))
+    ds.set_epoch(0)
+    loader = DataLoader(ds, batch_size=4, num_workers=2, persistent_workers=True,
+                        collate_fn=collate(_mixer(), num_classes=12))
+    _same(_mixed(ds, 2, loader=loader), e0)
+    ds.set_epoch(1)
+    _same(_mixed(ds, 2, loader=loader), e1)
+
+
+def test_an_explicit_collate_seed_serves_an_unseeded_dataset_and_a_subset():
+    from torch.utils.data import Subset
+
+    ds = AugmentedDataset(Images(), HFlip(p=1.0))          # deterministic items, no seed
+    a, b = _mixed(ds, 0, seed=11), _mixed(ds, 2, seed=11)
+    _same(a, b)
+    assert not all(np.array_equal(x[0], y[0]) for x, y in zip(a, _mixed(ds, 0, seed=12)))
+    sub = Subset(AugmentedDataset(Images(), PIPE, seed=7), [5, 2, 9, 0, 1, 11, 3, 4])
+    _same(_mixed(sub, 0), _mixed(sub, 2))
+
+
+def test_a_collate_seed_without_batch_indices_is_a_typed_error():
+    from augkit.mix import collate
+
+    with pytest.raises(augkit.AugkitValueError, match="collate: seed is 3 but the items do not "
+                       "say which dataset indices they are.*AugmentedDataset"):
+        list(DataLoader(Images(), batch_size=4, collate_fn=collate(_mixer(), seed=3)))
+    for bad in (-1, 1.5, True, "0"):
+        with pytest.raises(augkit.AugkitValueError, match="collate: seed is"):
+            collate(_mixer(), seed=bad)
+
+
+def test_getitems_returns_the_items_and_where_they_came_from():
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    ds.set_epoch(2)
+    items = ds.__getitems__([3, -1, 0])
+    assert isinstance(items, list) and len(items) == 3
+    assert (items.seed, items.epoch, items.indices) == (7, 2, (3, 11, 0))
+    for got, i in zip(items, (3, 11, 0)):
+        np.testing.assert_array_equal(got[0], ds[i][0])
+        assert got[1] == i
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "2"])
+def test_set_epoch_takes_an_int_at_least_0(bad):
+    """An epoch is a stream key: -1 used to be stored and then crash inside SeedSequence."""
+    ds = AugmentedDataset(Images(), PIPE, seed=7)
+    with pytest.raises(augkit.AugkitValueError, match="AugmentedDataset: epoch is"):
+        ds.set_epoch(bad)
+    assert ds.epoch == 0
+    ds.set_epoch(np.int64(2))
+    assert ds.epoch == 2
