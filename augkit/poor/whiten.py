@@ -4,6 +4,10 @@ Whitening is a normalisation, not a colour change: its output is float32 with ze
 values outside [0, 1]. So it belongs at the end of a pipeline (where torchvision's Normalize
 goes); its output is not a valid augkit *input* image and ops after it would reject it at the
 call boundary. The [0, 1] rule of `check_image` is about inputs only.
+
+PIL images are refused (an `AugkitTypeError` from the call boundary that says to pass
+``np.asarray(img)`` or a tensor): PIL has no float RGB mode, and mode 'F' for grey only
+would make the output kind depend on the mode. torchvision's Normalize refuses PIL too.
 """
 
 from __future__ import annotations
