@@ -135,6 +135,8 @@ def show(op: Op | None, sample=None, n: int = 16, seed: int = 0, tile: int = 192
         raise type_error("show", "op", f"is {type(op).__name__}; expected an augkit op")
     if not (isinstance(n, int) and n >= 1):
         raise value_error("show", "n", f"is {n!r}; expected an int >= 1")
+    if isinstance(tile, bool) or not (isinstance(tile, int) and tile >= 1):
+        raise value_error("show", "tile", f"is {tile!r}; expected an int >= 1")
     s = _as_sample(sample)
     outs = [s] if op is None else [op(s, rng=np.random.default_rng([seed, i])) for i in range(n)]
     big = max(max(o.size) for o in outs)
@@ -153,11 +155,11 @@ def resolve(target: str | None, size: int = 224) -> Op:
     if target is None:
         target = "poor"
     if target.lstrip().startswith("{"):
-        import json
+        from .serial import from_dict, parse_document
 
-        from .serial import from_dict
-
-        return from_dict(json.loads(target))
+        doc = parse_document(target, "json",
+                             lambda what: value_error("show", "target", f"(inline JSON) {what}"))
+        return from_dict(doc)
     if Path(target).is_file():
         return _load_file(Path(target))
     if target in ("poor", "middle", "rich"):
@@ -177,19 +179,40 @@ def resolve(target: str | None, size: int = 224) -> Op:
 
 
 def _load_file(path: Path) -> Op:
+    """An op file (`augkit.save`), else a policy file run by AutoAugment."""
+    from .errors import AugkitError
+    from .policy import load_policy
+    from .rich import AutoAugment
     from .serial import load
 
     try:
         return load(path)
-    except Exception:  # not a pipeline file: try it as a policy
-        from .tiers import policy_op
+    except AugkitError as e:
+        first = e
+    try:
+        return AutoAugment(policy=load_policy(path))
+    except AugkitError as e:
+        raise value_error("show", "target", f"{str(path)!r} is neither an op file ({first}) "
+                          f"nor a policy file ({e})") from None
 
-        return policy_op(str(path))
+
+def _check_out(out: Path) -> None:
+    """Refuse an output picture that cannot be written, before any work is done."""
+    import cv2
+
+    if not out.parent.is_dir():
+        raise value_error("show", "out", f"{str(out)!r}: the folder {str(out.parent)!r} does "
+                          "not exist")
+    if not cv2.haveImageWriter(str(out)):
+        raise value_error("show", "out", f"{str(out)!r}: no image format for the extension "
+                          f"{out.suffix!r}; use .png or .jpg")
 
 
 def _read_image(path: str) -> np.ndarray:
     import cv2
 
+    if not Path(path).is_file():
+        raise value_error("show", "image", f"{path!r} is not a file")
     img = cv2.imread(path, cv2.IMREAD_COLOR)
     if img is None:
         raise value_error("show", "image", f"{path!r} could not be read as an image")
@@ -199,10 +222,16 @@ def _read_image(path: str) -> np.ndarray:
 def _main(args) -> int:
     import cv2
 
+    _check_out(Path(args.out))
     s = astronaut() if args.image is None else Sample(_read_image(args.image))
     op = resolve(args.target, size=min(s.size))
     pic = show(op, s, n=args.n, seed=args.seed, tile=args.tile)
-    if not cv2.imwrite(str(args.out), np.ascontiguousarray(pic[:, :, ::-1])):
+    try:
+        ok = cv2.imwrite(str(args.out), np.ascontiguousarray(pic[:, :, ::-1]))
+    except cv2.error as e:
+        raise value_error("show", "out", f"{str(args.out)!r} could not be written: "
+                          f"{str(e).strip().splitlines()[-1]}") from None
+    if not ok:
         raise value_error("show", "out", f"{str(args.out)!r} could not be written")
     print(f"{args.out}: {args.n} x {type(op).__name__} ({pic.shape[1]}x{pic.shape[0]})")
     return 0

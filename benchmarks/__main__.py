@@ -109,7 +109,33 @@ def _extra_rows(repeats: int, smoke: bool, log) -> list[dict]:
     return rows
 
 
+def _sizes(args) -> list[int]:
+    """The checked arguments' sizes; every bad argument is an AugkitValueError naming it,
+    raised before any benchmark runs (`augkit bench` turns it into one line, exit 2)."""
+    from augkit.errors import value_error
+
+    try:
+        sizes = [int(v) for v in str(args.sizes).split(",") if v.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise value_error("bench", "sizes", f"is {args.sizes!r}; expected image sides >= 1, "
+                          "comma separated (e.g. 256,32)")
+    for name in ("repeats", "images"):
+        if getattr(args, name) < 1:
+            raise value_error("bench", name, f"is {getattr(args, name)}; expected >= 1")
+    if not args.min_time >= 0:
+        raise value_error("bench", "min_time", f"is {args.min_time}; expected >= 0")
+    for name in ("out", "json"):
+        path = getattr(args, name)
+        folder = os.path.dirname(path) or "."
+        if path and not os.path.isdir(folder):
+            raise value_error("bench", name, f"{path!r}: the folder {folder!r} does not exist")
+    return sizes
+
+
 def run_cli(args) -> int:
+    sizes = _sizes(args)
     from . import bench_ops
     from .common import load_photos, markdown_table, resized, single_thread_libs
 
@@ -117,7 +143,6 @@ def run_cli(args) -> int:
     if args.smoke:
         sizes, n, repeats, min_time = [16], 4, 1, 0.0
     else:
-        sizes = [int(v) for v in str(args.sizes).split(",") if v.strip()]
         n, repeats, min_time = args.images, args.repeats, args.min_time
     only = {v.strip() for v in args.only.split(",") if v.strip()}
 
@@ -147,9 +172,15 @@ def run_cli(args) -> int:
 
 
 def main(argv=None) -> int:
+    from augkit.errors import AugkitError
+
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     add_arguments(p)
-    return run_cli(p.parse_args(argv))
+    try:
+        return run_cli(p.parse_args(argv))
+    except AugkitError as e:
+        print(f"{p.prog}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import augkit
+import augkit as A
+from augkit import cli
 from augkit.core import registered_ops
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,9 +94,101 @@ def test_bench_outside_a_checkout_says_how_to_run_it(tmp_path):
     assert probe.stdout.split()[-1] == "None", probe.stdout  # really no benchmarks here
     r = subprocess.run([sys.executable, "-m", "augkit", "bench", "--smoke"], cwd=tmp_path,
                        env=env, capture_output=True, text=True, timeout=120)
-    assert r.returncode != 0
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith("augkit bench: error: the benchmarks package ships with "
+                               "augkit's source"), r.stderr
     assert "run from a checkout: python -m benchmarks" in r.stderr, r.stderr
-    assert "Traceback" not in r.stderr
     r = subprocess.run([sys.executable, "-m", "augkit", "ops"], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "HFlip" in r.stdout, r.stderr
+
+
+def test_bench_finds_the_checkout_augkit_is_installed_from(tmp_path):
+    """An editable install puts augkit, not its checkout, on the path: `augkit bench` from
+    any folder still finds the checkout's benchmarks (emulated: the checkout is on sys.path
+    only while augkit is imported)."""
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import augkit; sys.path.pop(0)\n"
+            "import importlib.util as u; assert u.find_spec('benchmarks') is None\n"
+            "from augkit.cli import main; sys.exit(main(['bench', '--help']))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120, env=dict(os.environ, PYTHONPATH=""))
+    assert r.returncode == 0, r.stderr
+    assert "--smoke" in r.stdout
+
+
+# each subcommand's error paths: (argv, what the one line says)
+ERRORS = [
+    (["no-such-command"], "augkit: error: argument COMMAND: invalid choice"),
+    (["ops", "--bogus"], "augkit: error: unrecognized arguments: --bogus"),
+    (["show", "Rotate", "--n", "1", "--out", "missing_dir/x.png"],
+     "augkit show: error: out 'missing_dir/x.png': the folder 'missing_dir' does not exist"),
+    (["show", "Rotate", "--n", "1", "--out", "grid.nope"],
+     "augkit show: error: out 'grid.nope': no image format for the extension '.nope'"),
+    (["show", "--n", "x"], "augkit show: error: argument --n: invalid int value: 'x'"),
+    (["show", "--n", "0", "--out", "{tmp}/g.png"], "augkit show: error: n is 0"),
+    (["show", "NoSuchOp", "--out", "{tmp}/g.png"], "augkit show: error: target 'NoSuchOp'"),
+    (["show", "--image", "missing.jpg", "--out", "{tmp}/g.png"],
+     "augkit show: error: image 'missing.jpg' is not a file"),
+    (["show", "{tmp}/bad.yaml", "--out", "{tmp}/g.png"],
+     "augkit show: error: target '{tmp}/bad.yaml' is neither an op file (load: "),
+    (["show", '{"type": "Rotate", "degrees": }', "--out", "{tmp}/g.png"],
+     "augkit show: error: target (inline JSON) is not valid JSON"),
+    (["bench", "--sizes", "abc"], "augkit bench: error: sizes is 'abc'"),
+    (["bench", "--out", "missing_dir/r.md"],
+     "augkit bench: error: out 'missing_dir/r.md': the folder 'missing_dir' does not exist"),
+    (["search", "--no-such-flag"], "augkit: error: unrecognized arguments: --no-such-flag"),
+    (["evaluate", "--run", "{tmp}/no_run"], "augkit evaluate: error: "),
+]
+
+
+@pytest.mark.parametrize("argv, says", ERRORS, ids=[" ".join(a[:3]) for a, _ in ERRORS])
+def test_every_command_error_is_one_line_and_exit_2(tmp_path, argv, says):
+    """Through the real entry point (`python -m augkit`): `show --out missing_dir/x.png`
+    printed a traceback (exit 1); a missing benchmarks package exited 1."""
+    (tmp_path / "bad.yaml").write_text("format: augkit/1\nop: !!python/object/apply:os.system"
+                                       " ['true']\n")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    r = run(*argv)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stderr.count("\n") == 1 and r.stderr.endswith("\n"), r.stderr
+    assert r.stderr.startswith(says.replace("{tmp}", str(tmp_path))), r.stderr
+    assert not (ROOT / "missing_dir").exists() and not (ROOT / "grid.nope").exists()
+
+
+class _Boom:
+    """A plugin whose command fails in the given way."""
+
+    def __init__(self, exc):
+        self.exc = exc
+
+    def register(self, sub):
+        sub.add_parser("boom").set_defaults(func=self.run)
+
+    def run(self, args):
+        raise self.exc
+
+
+@pytest.mark.parametrize("exc, line", [
+    (A.AugkitValueError("boom: size is 0; expected >= 1"), "size is 0; expected >= 1"),
+    (FileNotFoundError(2, "No such file or directory", "x.csv"),
+     "No such file or directory: x.csv"),
+    (RuntimeError("it\nbroke"), "RuntimeError: it broke (AUGKIT_TRACEBACK=1 shows where)"),
+    (SystemExit("benchmarks: no real photos found"), "benchmarks: no real photos found"),
+])
+def test_main_turns_any_plugin_failure_into_one_line(monkeypatch, capsys, exc, line):
+    monkeypatch.setitem(sys.modules, "augkit_test_boom", _Boom(exc))
+    monkeypatch.setattr(cli, "PLUGINS", {"boom": "augkit_test_boom"})
+    monkeypatch.delenv("AUGKIT_TRACEBACK", raising=False)
+    assert cli.main(["boom"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"augkit boom: error: {line}\n"
+    monkeypatch.setenv("AUGKIT_TRACEBACK", "1")
+    if not isinstance(exc, SystemExit):
+        with pytest.raises(type(exc)):
+            cli.main(["boom"])
+
+
+def test_main_returns_the_status_of_help_and_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"augkit {augkit.__version__}"
+    assert cli.main(["ops", "--help"]) == 0

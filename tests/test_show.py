@@ -101,3 +101,31 @@ def test_cli_show_writes_a_png(tmp_path, capsys):
     # no arguments: the poor tier on the bundled photo
     assert main(["show", "--n", "2", "--tile", "40", "--out", str(out)]) == 0
     assert cv2.imread(str(out)).shape == (48, 2 * 40 + 12, 3)
+
+
+def test_show_rejects_a_tile_below_one_pixel():
+    for tile in (0, -5, True, 2.5):
+        with pytest.raises(A.AugkitValueError, match="show: tile is"):
+            A.show(A.HFlip(), np.zeros((10, 20), np.uint8), n=1, tile=tile)
+
+
+def test_cli_show_refuses_an_unwritable_out_before_rendering(tmp_path, capsys, monkeypatch):
+    """`--out missing_dir/x.png` printed a traceback after rendering the whole grid."""
+    monkeypatch.setattr(show_mod, "show", lambda *a, **k: pytest.fail("rendered anyway"))
+    out = tmp_path / "missing_dir" / "x.png"
+    assert main(["show", "Rotate", "--n", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"augkit show: error: out {str(out)!r}: the folder "
+                   f"{str(out.parent)!r} does not exist\n")
+    assert not out.parent.exists()
+
+
+def test_resolve_names_both_failures_of_a_file_that_is_no_op_and_no_policy(tmp_path):
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("format: augkit-policy/1\nsubpolicies: [[[NoSuchOp, 0.5, 3]]]\n")
+    with pytest.raises(A.AugkitValueError, match=r"show: target .* is neither an op file "
+                       r"\(load: .*no 'op' key\)\) nor a policy file \(.*NoSuchOp"):
+        show_mod.resolve(str(bad))
+    with pytest.raises(A.AugkitValueError, match=r"show: target \(inline JSON\) is not valid "
+                       "JSON"):
+        show_mod.resolve('{"type": ')
