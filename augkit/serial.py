@@ -5,6 +5,13 @@ field: value, ...}`` with nested ops as nested dicts (so "type" is not a field n
 Batch mixers (`augkit.mix`) go through the same code with their own registry and a ``mix.``
 type prefix (see `Kind`).
 YAML is read with the safe loader only and nothing is ever pickled.
+
+Every document augkit reads (`load`, `augkit.load_policy`, the CLI's inline JSON) goes through
+`read_document` / `parse_document`: malformed YAML or JSON, bad UTF-8 and too-deep nesting
+become the caller's typed error (one line), and a document is refused before anything is
+built from it when it nests deeper than `MAX_DEPTH`, holds more than `MAX_NODES` nodes, or
+expands through YAML aliases to more than `MAX_ALIAS_NODES` nodes beyond those written out
+(alias bombs), or refers to itself.
 """
 
 from __future__ import annotations
