@@ -88,18 +88,23 @@ class _AlbuBase(Op):
     def _build(self):
         """A routing ``Compose`` around this thread's own deep copy of the transform:
         albumentations re-seeds the transforms inside a pipeline in place (`set_random_seed`),
-        so threads sharing one would draw from each other's seeds. A transform that cannot be
-        copied is shared, and its calls hold a lock (``_lock``) from seeding to output.
-
-        A top-level ``Compose`` brings its ``BboxParams`` filters (min_area, min_visibility,
-        min_width, min_height, max_accept_ratio, check_each_transform) to the routing Compose,
-        so boxes are filtered exactly as the Compose itself would filter them."""
-        A = _albu()
-        t = self.transform()
+        and a Compose rewires the transforms it holds, so threads sharing one would draw from
+        each other's seeds. A transform that cannot be copied (it holds a lock, a file) gets
+        one routing Compose for all threads, built and called under ``_lock``."""
         try:
-            t = copy.deepcopy(t)
-        except Exception:  # e.g. holds a lock or a file: share it, one call at a time
-            self.__dict__.setdefault("_lock", threading.Lock())
+            own = copy.deepcopy(self.transform())
+        except Exception:  # not copyable: one shared pipeline, one call at a time
+            with self.__dict__.setdefault("_lock", threading.Lock()):
+                if "_shared" not in self.__dict__:
+                    self.__dict__["_shared"] = self._route(self.transform())
+            return self.__dict__["_shared"]
+        return self._route(own)
+
+    def _route(self, t):
+        """The routing Compose around `t`. A top-level ``Compose`` brings its ``BboxParams``
+        filters (min_area, min_visibility, min_width, min_height, max_accept_ratio,
+        check_each_transform), so boxes are filtered exactly as the Compose itself would."""
+        A = _albu()
         filters = {}
         if isinstance(t, A.Compose):
             bp = t.processors.get("bboxes")
@@ -116,8 +121,9 @@ class _AlbuBase(Op):
                 keypoint_params=A.KeypointParams(format="xy", label_fields=["augkit_kp"],
                                                  remove_invisible=False))
 
-    def __getstate__(self):  # per-thread pipelines and the lock stay behind
-        return {k: v for k, v in self.__dict__.items() if k not in ("_threads", "_lock")}
+    def __getstate__(self):  # per-thread pipelines, the shared one and the lock stay behind
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("_threads", "_lock", "_shared")}
 
     def sample(self, rng, s):
         return {"seed": int(rng.integers(0, 2**32))}
