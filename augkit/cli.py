@@ -95,7 +95,9 @@ def build_parser(argv_cmd: str | None = None, plugins: bool = True) -> argparse.
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; returns its exit status (0, or 2 after a one-line error)."""
+    """Run the command; returns its exit status (0, or 2 after a one-line error). argparse's
+    ``--help``, ``--version`` and usage errors (one line too) raise SystemExit(0 / 2) as
+    argparse always does."""
     argv = sys.argv[1:] if argv is None else list(argv)
     cmd = next((a for a in argv if not a.startswith("-")), None)
     # a known command loads only its own plugin (`augkit ops` imports none); help and
@@ -111,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 0
         return int(args.func(args) or 0)
-    except SystemExit as e:  # argparse (already printed) or a plugin's message
+    except SystemExit as e:  # argparse's help, version, usage (already printed): as is
         if e.code is None or isinstance(e.code, int):
-            return e.code or 0
-        return _fail(prog, str(e.code))
+            raise
+        return _fail(prog, str(e.code))  # a plugin's message
     except Exception as e:
         if os.environ.get("AUGKIT_TRACEBACK"):
             raise

@@ -188,7 +188,12 @@ def test_main_turns_any_plugin_failure_into_one_line(monkeypatch, capsys, exc, l
             cli.main(["boom"])
 
 
-def test_main_returns_the_status_of_help_and_version(capsys):
-    assert cli.main(["--version"]) == 0
-    assert capsys.readouterr().out.strip() == f"augkit {augkit.__version__}"
-    assert cli.main(["ops", "--help"]) == 0
+def test_argparse_exits_stay_systemexit_with_one_line_usage_errors(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"augkit {augkit.__version__}"
+    with pytest.raises(SystemExit) as e:
+        cli.main(["show", "--n", "x"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err == ("augkit show: error: argument --n: invalid int value: "
+                                       "'x' (see: augkit show --help)\n")
