@@ -183,8 +183,10 @@ def _flush(run, s):
 def _check_weights(op, weights, n):
     if weights is None:
         return
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+    from .core import is_number  # finite, not a bool (any junk gets the typed error below)
+
+    if not (isinstance(weights, tuple) and len(weights) == n and all(map(is_number, weights))
+            and min(weights, default=0) >= 0 and sum(weights) > 0):
         raise value_error(op, "weights", f"is {weights!r}; expected {n} non-negative numbers "
                           "with a positive sum")
 

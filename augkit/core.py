@@ -9,13 +9,15 @@ find it.
 from __future__ import annotations
 
 import dataclasses
+import math
+import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .boundary import to_sample
-from .errors import value_error
+from .errors import AugkitError, short_repr, type_error, value_error
 from .functional import geometry as G
 from .rng import resolve_rng
 from .sample import Sample, check_image
@@ -24,11 +26,84 @@ TIERS = ("poor", "middle", "rich")
 REGISTRY: dict[str, type] = {}
 
 
+# The largest image side an op may produce or be configured with: OpenCV's remap (which
+# augkit's warps use) needs sides below SHRT_MAX = 32767.
+MAX_SIDE = 32766
+_WALK = 256  # tuples up to this length are frozen and scanned entry by entry
+_REAL = (int, float, np.integer, np.floating)
+
+
 def _freeze(v):
-    """Lists (e.g. from YAML) become tuples so ops stay hashable."""
-    if isinstance(v, list):
-        return tuple(_freeze(x) for x in v)
+    """Lists (e.g. from YAML) become tuples so ops stay hashable; numpy scalars (np.float32,
+    np.int64, np.bool_, ...) become the Python numbers they hold, so every check, draw and
+    serialisation sees plain int / float / bool; small numeric arrays become tuples. Tuples
+    and arrays longer than 256 (fitted data such as a whitening matrix) are left as they
+    are: their op checks them as a whole."""
+    if isinstance(v, list) or (isinstance(v, tuple) and len(v) <= _WALK):
+        out = tuple(_freeze(x) for x in v)
+        return v if type(v) is tuple and all(a is b for a, b in zip(out, v)) else out
+    if isinstance(v, np.generic) and isinstance(v, (np.number, np.bool_)):
+        return v.item()
+    if isinstance(v, np.ndarray) and v.ndim and v.size <= _WALK and v.dtype.kind in "biuf":
+        return _freeze(v.tolist())  # e.g. fill=np.array([124, 116, 104])
     return v
+
+
+def _scan(op, field: str, v, inf_ok: bool, depth: int = 0) -> None:
+    """Refuse non-finite floats, ints too large for a float and unhashable values anywhere
+    in a field (tuples searched 4 levels deep, up to 256 entries each: large fitted data such
+    as a whitening matrix is left to the op's own `validate`)."""
+    t = type(v)
+    if t is float:
+        if not math.isfinite(v) and not (inf_ok and v == math.inf):
+            raise value_error(op, field, f"is {short_repr(getattr(op, field))}; expected "
+                              "finite numbers (NaN and inf are refused)")
+    elif t is int:
+        if not -_FLOAT_MAX <= v <= _FLOAT_MAX:
+            raise value_error(op, field, f"is {short_repr(getattr(op, field))}; expected "
+                              "numbers within the float range")
+    elif t is tuple:
+        if depth < 4 and len(v) <= _WALK:
+            for x in v:
+                _scan(op, field, x, inf_ok, depth + 1)
+    elif t is str or t is bool or v is None or isinstance(v, (Op, np.ndarray)):
+        pass  # large arrays (a fitted whitening matrix) are the op's own to check
+    else:
+        try:
+            hash(v)
+        except TypeError:
+            raise type_error(op, field, f"is {short_repr(getattr(op, field))}, which holds an "
+                             f"unhashable {t.__name__}; ops are frozen: use numbers, strings "
+                             "and lists / tuples of them") from None
+
+
+_FLOAT_MAX = sys.float_info.max
+_INIT_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _init_names(cls) -> tuple[str, ...]:
+    names = _INIT_NAMES.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        _INIT_NAMES[cls] = names
+    return names
+
+
+def _check_arguments(cls, args, kwargs) -> None:
+    """Unknown keywords and surplus positionals as one typed error naming the op's fields
+    (a plain dataclass raises a bare TypeError)."""
+    names = _init_names(cls)
+    listed = ", ".join(names) if names else "none"
+    for k in kwargs:
+        if k not in names:
+            raise type_error(cls.__name__, k, f"is not an argument of {cls.__name__}; its "
+                             f"fields are: {listed}")
+    if len(args) > len(names):
+        raise type_error(cls.__name__, "arguments", f"are {len(args)} positional values; "
+                         f"{cls.__name__} takes at most {len(names)} ({listed})")
+    for k in names[:len(args)]:
+        if k in kwargs:
+            raise type_error(cls.__name__, k, "is given twice (positionally and by keyword)")
 
 
 @dataclass(frozen=True)
@@ -58,13 +133,36 @@ class Op:
         REGISTRY[cls.__name__] = cls
 
     register: ClassVar[bool] = False  # bases opt out of the registry; subclasses are in
+    # fields that may hold +inf (e.g. RandAugment's mstd); every other number must be finite
+    infinite_ok: ClassVar[tuple[str, ...]] = ()
+
+    def __new__(cls, *args, **kwargs):
+        # checked here, before the dataclass __init__ can raise a bare TypeError (no metaclass:
+        # __init_subclass__ runs before @dataclass writes __init__)
+        if kwargs or args:
+            names = _INIT_NAMES.get(cls)
+            if (names is None or len(args) > len(names)
+                    or any(k not in names for k in kwargs) or (args and kwargs)):
+                _check_arguments(cls, args, kwargs)
+        return super().__new__(cls)
 
     def __post_init__(self):
+        inf_ok = self.infinite_ok
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if isinstance(v, list):
-                object.__setattr__(self, f.name, _freeze(v))
-        self.validate()  # first: combinators derive `tier` from their (validated) children
+            frozen = _freeze(v)
+            if frozen is not v:
+                object.__setattr__(self, f.name, frozen)
+            _scan(self, f.name, frozen, f.name in inf_ok)
+        try:
+            self.validate()  # first: combinators derive `tier` from their (validated) children
+        except AugkitError:
+            raise
+        except (TypeError, ValueError, OverflowError) as e:
+            # a validator that tripped over a value it did not expect: still a typed error
+            make = type_error if isinstance(e, TypeError) else value_error
+            raise make(self, "fields", f"are invalid ({type(e).__name__}: {e}); fields: "
+                       f"{', '.join(_init_names(type(self)))}") from e
         if self.tier not in TIERS:
             raise value_error(self, "tier", f"is {self.tier!r}; expected one of {TIERS}")
 
@@ -121,21 +219,59 @@ def standardizes_output(op: Op) -> bool:
     return any(standardizes_output(c) for c in op.children())
 
 
+def is_number(v) -> bool:
+    """A finite real number: int, float or a numpy real scalar; not a bool, not NaN or inf,
+    not an int too large for a float."""
+    if isinstance(v, bool) or not isinstance(v, _REAL):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int beyond the float range
+        return False
+
+
+def check_number(op, field: str, v, lo=-math.inf, hi=math.inf, *, integer: bool = False,
+                 above: bool = False, what: str = "") -> None:
+    """One finite number (an int when `integer`) in [lo, hi] (``(lo, hi]`` when `above`).
+    Bools are not numbers here."""
+    ok = is_number(v) and (not integer or isinstance(v, (int, np.integer)))
+    if ok:
+        ok = (lo < v if above else lo <= v) and v <= hi
+    if not ok:
+        kind = what or ("an int" if integer else "a finite number")
+        bounds = f"{'(' if above else '['}{lo:g}, {hi:g}]" if isinstance(lo, float) or \
+            isinstance(hi, float) else f"{'(' if above else '['}{lo}, {hi}]"
+        raise value_error(op, field, f"is {short_repr(v)}; expected {kind} in {bounds}")
+
+
+def check_int(op, field: str, v, lo: int, hi: int, what: str = "") -> None:
+    """An int (not a bool) in [lo, hi]."""
+    check_number(op, field, v, lo, hi, integer=True, what=what)
+
+
+def check_bool(op, field: str, v) -> None:
+    if not isinstance(v, bool):
+        raise value_error(op, field, f"is {short_repr(v)}; expected True or False")
+
+
 def check_prob(op, field: str, p) -> None:
-    if not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
-        raise value_error(op, field, f"is {p!r}; expected a probability in [0, 1]")
+    if not (is_number(p) and 0.0 <= p <= 1.0):
+        raise value_error(op, field, f"is {short_repr(p)}; expected a probability in [0, 1]")
 
 
 def check_range(op, field: str, r, lo=-np.inf, hi=np.inf) -> None:
-    """A (low, high) pair with low <= high inside [lo, hi]."""
-    ok = (isinstance(r, tuple) and len(r) == 2
-          and all(isinstance(v, (int, float)) and np.isfinite(v) for v in r))
+    """A (low, high) pair of finite numbers (not bools) with low <= high inside [lo, hi], whose
+    width ``high - low`` is itself a finite float (so a uniform draw from it stays finite)."""
+    ok = isinstance(r, tuple) and len(r) == 2 and all(is_number(v) for v in r)
     if not ok:
-        raise value_error(op, field, f"is {r!r}; expected a (low, high) pair of finite numbers")
+        raise value_error(op, field, f"is {short_repr(r)}; expected a (low, high) pair of "
+                          "finite numbers")
     if r[0] > r[1]:
-        raise value_error(op, field, f"is inverted {r!r}; expected low <= high")
+        raise value_error(op, field, f"is inverted {short_repr(r)}; expected low <= high")
     if r[0] < lo or r[1] > hi:
-        raise value_error(op, field, f"is {r!r}; expected values within [{lo}, {hi}]")
+        raise value_error(op, field, f"is {short_repr(r)}; expected values within [{lo}, {hi}]")
+    if not math.isfinite(float(r[1]) - float(r[0])):
+        raise value_error(op, field, f"is {short_repr(r)}; its width overflows a float")
 
 
 def uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -155,10 +291,13 @@ def integer(rng: np.random.Generator, lo: int, hi: int) -> int:
 
 def symmetric(v, op, field: str) -> tuple[float, float]:
     """Accept x or (lo, hi); x means (-x, x), like torchvision's `degrees=15`."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        if not v >= 0:  # also catches NaN
-            raise value_error(op, field, f"is {v!r}; a single number d means (-d, d) and must "
-                              "be >= 0")
+    if isinstance(v, bool):
+        raise value_error(op, field, f"is {v!r}; expected a number d >= 0, meaning (-d, d), or "
+                          "a (low, high) pair")
+    if isinstance(v, _REAL):
+        if not (is_number(v) and v >= 0):  # also catches NaN, inf and huge ints
+            raise value_error(op, field, f"is {short_repr(v)}; a single number d means (-d, d) "
+                              "and must be finite and >= 0")
         return (-float(v), float(v))
     return v
 

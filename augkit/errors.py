@@ -27,6 +27,15 @@ def _name(op) -> str:
     return type(op).__name__
 
 
+def short_repr(v, limit: int = 120) -> str:
+    """`repr(v)` for messages: shortened, and safe for ints too long for `repr`."""
+    try:
+        r = repr(v)
+    except ValueError:  # an int beyond sys.get_int_max_str_digits()
+        return f"<int of {v.bit_length()} bits>"
+    return r if len(r) <= limit else r[:limit - 4] + " ..."
+
+
 def value_error(op, field: str, what: str) -> AugkitValueError:
     """Build (not raise) a value error: ``"Rotate: degrees must be ..."``."""
     return AugkitValueError(f"{_name(op)}: {field} {what}")
