@@ -26,6 +26,7 @@ from augkit.poor import (
     MotionBlur,
     PCALighting,
     RGBShift,
+    Rotate,
     SanitizeBoxes,
     Translate,
     Whiten,
@@ -440,3 +441,27 @@ def test_whiten_output_is_float32_for_uint8_input(photo):
     out = Whiten()(photo)
     assert out.dtype == np.float32 and out.shape == photo.shape and out.min() < 0
     assert Whiten.standardizes is True
+
+
+@pytest.mark.parametrize("make", [
+    lambda k, a: MotionBlur(kernel=k, angle=a),
+    lambda k, a: Blur(kernel=k, sigma=a / 30 + 0.1),
+    lambda k, a: Blur(kernel=k, kind="box"),
+], ids=["motion", "gaussian", "box"])
+def test_float_blurs_stay_in_unit_range(make):
+    """Issue #11: ``MotionBlur(kernel=9, angle=45.0)`` on a white float32 image returned
+    1.0000001, which the next op refused. Outputs are the filter's, clipped to [0, 1]."""
+    white = np.ones((20, 24, 3), np.float32)
+    for k in (3, 5, 7, 9, 15):
+        for a in (0.0, 10.0, 30.0, 45.0, 60.0, 135.0):
+            op = make(k, a)
+            out = op(white, rng=np.random.default_rng(0))
+            assert out.dtype == np.float32 and 0.0 <= out.min() and out.max() <= 1.0
+            Rotate(degrees=5)(out, rng=np.random.default_rng(0))  # the next op accepts it
+    # the clip only removes rounding: away from 1 the filter is untouched
+    img = np.random.default_rng(0).random((20, 24, 3), dtype=np.float32) * 0.9
+    p = {"kernel": 9, "angle": 45.0}
+    from augkit.functional.blur import motion_kernel
+
+    ref = cv2.filter2D(img, -1, motion_kernel(9, 45.0), borderType=cv2.BORDER_REFLECT_101)
+    np.testing.assert_array_equal(MotionBlur().image(img, p), ref)

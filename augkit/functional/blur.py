@@ -4,7 +4,9 @@ Images are HWC (any channel count) or HW, uint8 or float32. Borders are reflecte
 repeating the edge pixel (OpenCV's BORDER_REFLECT_101, torchvision's "reflect"), except the
 median, which repeats the edge pixel as OpenCV's medianBlur does. Kernel sizes are odd so the
 kernel is centred on the pixel and nothing shifts. Every kernel returns a new array with the
-input's shape and dtype.
+input's shape and dtype; float32 results stay in [0, 1] (a normalised kernel's float32
+rounding can land an ulp above 1.0 on a flat white area, which the next op would refuse as
+an image outside [0, 1]: `unit_clip` clips it).
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ def _border():
     return cv2.BORDER_REFLECT_101
 
 
+def unit_clip(out: np.ndarray) -> np.ndarray:
+    """Clip a float32 kernel result into [0, 1] in place (uint8 results saturate already)."""
+    if out.dtype == np.float32:
+        np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
 def gaussian_blur(img: np.ndarray, ksize: int, sigma: float) -> np.ndarray:
     """Blur with a ksize x ksize Gaussian of standard deviation `sigma` (pixels)."""
     import cv2
@@ -30,7 +39,7 @@ def gaussian_blur(img: np.ndarray, ksize: int, sigma: float) -> np.ndarray:
     # Two 1-D passes with a float kernel: exactly rounded for uint8 and about twice as fast
     # as cv2.GaussianBlur's fixed-point uint8 path (OpenCV 5); same kernel as torchvision.
     k = cv2.getGaussianKernel(ksize, float(sigma), cv2.CV_32F)
-    return cv2.sepFilter2D(img, -1, k, k, borderType=_border()).reshape(img.shape)
+    return unit_clip(cv2.sepFilter2D(img, -1, k, k, borderType=_border()).reshape(img.shape))
 
 
 def box_blur(img: np.ndarray, ksize: int) -> np.ndarray:
@@ -39,7 +48,7 @@ def box_blur(img: np.ndarray, ksize: int) -> np.ndarray:
 
     if ksize == 1:
         return img.copy()
-    return cv2.blur(img, (ksize, ksize), borderType=_border()).reshape(img.shape)
+    return unit_clip(cv2.blur(img, (ksize, ksize), borderType=_border()).reshape(img.shape))
 
 
 def median_blur(img: np.ndarray, ksize: int) -> np.ndarray:
@@ -55,12 +64,17 @@ def median_blur(img: np.ndarray, ksize: int) -> np.ndarray:
         return cv2.medianBlur(img, ksize).reshape(img.shape)
     # Exact float median for large windows: the middle element of each window (np.partition,
     # 4x faster than np.median); slower than OpenCV's uint8 path, which is why it is last.
+    # Rows go in blocks of at most ~4M window values, so memory stays bounded for any kernel.
     r, mid = ksize // 2, ksize * ksize // 2
     x = img if img.ndim == 3 else img[:, :, None]
     pad = np.pad(x, ((r, r), (r, r), (0, 0)), mode="edge")
     win = np.lib.stride_tricks.sliding_window_view(pad, (ksize, ksize), axis=(0, 1))
-    win = win.reshape(x.shape + (-1,))
-    return np.partition(win, mid, axis=-1)[..., mid].reshape(img.shape)
+    out = np.empty(x.shape, x.dtype)
+    rows = max(1, (1 << 22) // (x.shape[1] * x.shape[2] * ksize * ksize))
+    for y in range(0, x.shape[0], rows):
+        w = win[y:y + rows].reshape(win[y:y + rows].shape[:3] + (-1,))
+        out[y:y + rows] = np.partition(w, mid, axis=-1)[..., mid]
+    return out.reshape(img.shape)
 
 
 def motion_kernel(ksize: int, angle: float) -> np.ndarray:
@@ -99,7 +113,7 @@ def filter2d(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Correlate every channel with `kernel` (centred)."""
     import cv2
 
-    return cv2.filter2D(img, -1, kernel, borderType=_border()).reshape(img.shape)
+    return unit_clip(cv2.filter2D(img, -1, kernel, borderType=_border()).reshape(img.shape))
 
 
 def motion_blur(img: np.ndarray, ksize: int, angle: float) -> np.ndarray:

@@ -7,12 +7,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..core import Op
-from ..errors import value_error
+from ..core import MAX_SIDE, Op, check_int
+from ..errors import short_repr, value_error
 from ..functional.fill import check_fill, check_label_fits, check_mask_fill, fill_for
 from ..sample import Sample
 
-__all__ = ["CutOut", "check_hole_size", "check_label_fits", "draw_hole", "hole_extent"]
+__all__ = ["CutOut", "MAX_HOLES", "check_hole_size", "check_label_fits", "draw_hole",
+           "hole_extent"]
+
+MAX_HOLES = 4096  # holes per image: each is drawn and painted one by one
 
 
 def hole_extent(op, size, h: int, w: int) -> tuple[int, int]:
@@ -28,11 +31,12 @@ def hole_extent(op, size, h: int, w: int) -> tuple[int, int]:
 def check_hole_size(op, size) -> None:
     vals = size if isinstance(size, tuple) else (size,)
     ok = (len(vals) in (1, 2) and all(
-        (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+        (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_SIDE)
         or (isinstance(v, float) and 0.0 < v <= 1.0) for v in vals))
     if not ok or (isinstance(size, tuple) and len(size) != 2):
-        raise value_error(op, "size", f"is {size!r}; expected pixels (int >= 1), a fraction of "
-                          "the side (float in (0, 1]) or a (height, width) pair of those")
+        raise value_error(op, "size", f"is {short_repr(size)}; expected pixels (int in [1, "
+                          f"{MAX_SIDE}]), a fraction of the side (float in (0, 1]) or a "
+                          "(height, width) pair of those")
 
 
 def draw_hole(rng, h: int, w: int, hh: int, hw: int) -> list[int]:
@@ -59,7 +63,7 @@ class CutOut(Op):
     ignore index such as 255) writes that label into the holes. Keypoints inside a hole get
     visibility 0 when they carry a visibility column. Boxes and labels are unchanged.
     `fill` is in the image's own units (0..255 for uint8, 0..1 for float32), one number or
-    one per channel.
+    one per channel. `holes` goes up to 4096, a pixel `size` up to 32766.
     """
 
     tier: ClassVar[str] = "middle"
@@ -72,9 +76,7 @@ class CutOut(Op):
 
     def validate(self):
         check_hole_size(self, self.size)
-        if not (isinstance(self.holes, int) and not isinstance(self.holes, bool)
-                and self.holes >= 0):
-            raise value_error(self, "holes", f"is {self.holes!r}; expected an int >= 0")
+        check_int(self, "holes", self.holes, 0, MAX_HOLES)
         check_fill(self, self.fill)
         check_mask_fill(self, self.mask_fill, optional=True)
 

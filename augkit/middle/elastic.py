@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from ..errors import value_error
+from ..core import MAX_SIDE, check_number
 from ..functional import distort as D
 from ._remap import _RemapOp
+
+MAX_SIGMA = 200.0  # pixels: the Gaussian's kernel (~8 sigma) stays below ~1600 taps
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,8 @@ class ElasticDistortion(_RemapOp):
     the border instead; a constant border keeps boxes and keypoints honest). Keypoints move
     with the field: the backward map is inverted by Newton's method (error < 0.01 px, tested),
     not approximated by subtracting the field. Boxes are the enclosing box of each moved box
-    outline (sampled every max(1, sigma / 2) px), clipped to the image.
+    outline (sampled every max(1, sigma / 2) px), clipped to the image. Bounds: alpha in
+    [0, 32766] px, sigma in (0, 200] px (albumentations' default is 50).
     """
 
     alpha: float = 34.0
@@ -43,12 +44,8 @@ class ElasticDistortion(_RemapOp):
                 cls(alpha=16.0, sigma=6.0, interpolation="nearest", fill=0.5, mask_fill=3)]
 
     def validate(self):
-        if not (isinstance(self.alpha, (int, float)) and np.isfinite(self.alpha)
-                and self.alpha >= 0):
-            raise value_error(self, "alpha", f"is {self.alpha!r}; expected a finite number >= 0")
-        if not (isinstance(self.sigma, (int, float)) and np.isfinite(self.sigma)
-                and self.sigma > 0):
-            raise value_error(self, "sigma", f"is {self.sigma!r}; expected a finite number > 0")
+        check_number(self, "alpha", self.alpha, 0.0, float(MAX_SIDE))
+        check_number(self, "sigma", self.sigma, 0.0, MAX_SIGMA, above=True)
         self.check_warp_fields()
 
     def sample(self, rng, s):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core import symmetric
+from ..core import check_int, symmetric
 from ..errors import value_error
 from ..functional import distort as D
 from ..poor._common import range_of
 from ._remap import _RemapOp
+
+MAX_STEPS = 1024  # grid cells per axis
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class GridDistortion(_RemapOp):
 
     The map is separable and monotone, so keypoints and box outlines move by its exact
     inverse. Image: `interpolation`; mask: nearest; `fill` / `mask_fill` are used only where
-    interpolation reaches past the border.
+    interpolation reaches past the border. `num_steps` goes up to 1024.
     """
 
     num_steps: int = 5
@@ -30,9 +32,7 @@ class GridDistortion(_RemapOp):
     mask_fill: int = 0
 
     def validate(self):
-        if not (isinstance(self.num_steps, int) and not isinstance(self.num_steps, bool)
-                and self.num_steps >= 1):
-            raise value_error(self, "num_steps", f"is {self.num_steps!r}; expected an int >= 1")
+        check_int(self, "num_steps", self.num_steps, 1, MAX_STEPS)
         lo, hi = range_of(self, "distort_limit",
                           symmetric(self.distort_limit, self, "distort_limit"))
         if lo <= -1.0 or hi >= 1.0:

@@ -6,20 +6,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core import Op, PixelOp, check_range, uniform
-from ..errors import value_error
+from ..core import Op, PixelOp, check_number, check_range, uniform
+from ..errors import short_repr, value_error
 from . import kernels as K
 
 
 def _check_value(op, field, v, lo, hi, integer=False):
-    """A number or an inclusive (low, high) pair within [lo, hi]."""
-    kind = int if integer else (int, float)
-    if isinstance(v, kind) and not isinstance(v, bool):
-        if not lo <= v <= hi:
-            raise value_error(op, field, f"is {v!r}; expected a value in [{lo}, {hi}]")
+    """A number or an inclusive (low, high) pair within [lo, hi] (no bools, NaN or inf)."""
+    if not isinstance(v, tuple):
+        check_number(op, field, v, lo, hi, integer=integer,
+                     what="an int or a (low, high) int pair" if integer else
+                     "a number or a (low, high) pair")
         return
-    if integer and not (isinstance(v, tuple) and all(isinstance(x, int) for x in v)):
-        raise value_error(op, field, f"is {v!r}; expected an int or an (low, high) int pair")
+    if integer and not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+        raise value_error(op, field, f"is {short_repr(v)}; expected an int or a (low, high) "
+                          "int pair")
     check_range(op, field, v, lo, hi)
 
 

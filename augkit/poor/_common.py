@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from ..core import check_range
-from ..errors import value_error
+from ..core import MAX_SIDE, check_range
+from ..errors import short_repr, value_error
 from ..functional.fill import check_warp_fields
 
-__all__ = ["as_hw", "check_size", "check_warp_fields", "range_of"]
+__all__ = ["MAX_SIDE", "as_hw", "check_size", "check_warp_fields", "range_of"]
+
+
+def _side(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_SIDE
 
 
 def check_size(op, field: str, size) -> tuple[int, int]:
-    """An output size: int (square) or (height, width), both >= 1."""
-    hw = (size, size) if isinstance(size, int) else size
-    if not (isinstance(hw, tuple) and len(hw) == 2 and all(isinstance(v, int) and v >= 1
-                                                           for v in hw)):
-        raise value_error(op, field, f"is {size!r}; expected an int or (height, width) >= 1")
+    """An output size: int (square) or (height, width), each in [1, MAX_SIDE] (32766:
+    OpenCV's remap needs sides below 32767)."""
+    hw = (size, size) if isinstance(size, int) and not isinstance(size, bool) else size
+    if not (isinstance(hw, tuple) and len(hw) == 2 and all(_side(v) for v in hw)):
+        raise value_error(op, field, f"is {short_repr(size)}; expected an int or (height, "
+                          f"width) of ints in [1, {MAX_SIDE}]")
     return hw
 
 

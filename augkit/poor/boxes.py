@@ -8,14 +8,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..core import Op
+from ..core import Op, check_number
 from ..errors import value_error
 from ..sample import Sample
 
 
 def _number(op, field, v, hi=math.inf):
-    if not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= hi):
-        raise value_error(op, field, f"is {v!r}; expected a number in [0, {hi}]")
+    check_number(op, field, v, 0.0, hi)
 
 
 @dataclass(frozen=True)

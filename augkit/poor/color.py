@@ -6,9 +6,11 @@ import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..core import PixelOp, check_range, symmetric, uniform
-from ..errors import value_error
+from ..core import PixelOp, check_range, is_number, symmetric, uniform
+from ..errors import short_repr, value_error
 from ..functional import color as C
+
+MAX_FACTOR = 100.0  # as the PIL enhancers (augkit.photometric): beyond, every pixel saturates
 
 ADJUSTMENTS = ("brightness", "contrast", "saturation", "hue")
 _NEUTRAL = (1.0, 1.0, 1.0, 0.0)  # the value that leaves the image alone, per adjustment
@@ -16,21 +18,24 @@ _KERNELS = (C.adjust_brightness, C.adjust_contrast, C.adjust_saturation, C.adjus
 
 
 def factor_range(op, field: str, v) -> tuple[float, float]:
-    """ColorJitter's rule: x >= 0 means (max(0, 1 - x), 1 + x); or a (low, high) pair >= 0."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        if v < 0:
-            raise value_error(op, field, f"is {v!r}; expected a number >= 0 or a (low, high) "
-                              "pair of factors >= 0")
+    """ColorJitter's rule: x >= 0 means (max(0, 1 - x), 1 + x); or a (low, high) pair of
+    factors, all within [0, MAX_FACTOR]."""
+    if isinstance(v, bool) or (not is_number(v) and not isinstance(v, tuple)) or (
+            is_number(v) and not 0 <= v <= MAX_FACTOR - 1):
+        raise value_error(op, field, f"is {short_repr(v)}; expected a number in [0, "
+                          f"{MAX_FACTOR - 1:g}] or a (low, high) pair of factors in [0, "
+                          f"{MAX_FACTOR:g}]")
+    if is_number(v):
         return max(0.0, 1.0 - v), 1.0 + v
-    check_range(op, field, v, 0.0)
+    check_range(op, field, v, 0.0, MAX_FACTOR)
     return float(v[0]), float(v[1])
 
 
 def hue_range(op, v) -> tuple[float, float]:
     """h in [0, 0.5] means (-h, h); or a (low, high) pair within [-0.5, 0.5] (turns)."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool) and not 0 <= v <= 0.5:
-        raise value_error(op, "hue", f"is {v!r}; expected a number in [0, 0.5] or a (low, high) "
-                          "pair within [-0.5, 0.5]")
+    if isinstance(v, bool) or (is_number(v) and not 0 <= v <= 0.5):
+        raise value_error(op, "hue", f"is {short_repr(v)}; expected a number in [0, 0.5] or a "
+                          "(low, high) pair within [-0.5, 0.5]")
     r = symmetric(v, op, "hue")
     check_range(op, "hue", r, -0.5, 0.5)
     return float(r[0]), float(r[1])
@@ -44,6 +49,7 @@ class ColorShift(PixelOp):
     (low, high) pair gives the range itself; 0 turns the adjustment off. Brightness multiplies,
     contrast blends with the mean grey level, saturation blends with each pixel's grey value.
     hue: h means a shift drawn from [-h, h] turns of the colour wheel (h <= 0.5).
+    Factors go up to 100 (as the PIL enhancers'); NaN, inf and bools are refused.
     The four are applied in a random order, as torchvision does (``random_order=False``:
     always brightness, contrast, saturation, hue). Grey images skip saturation and hue; images
     must be grey, RGB or RGBA (alpha is kept) when contrast, saturation or hue is on.
@@ -117,7 +123,7 @@ class RGBShift(PixelOp):
         out = []
         for field in ("r_shift", "g_shift", "b_shift"):
             v = getattr(self, field)
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+            if is_number(v) and v < 0:
                 raise value_error(self, field, f"is {v!r}; expected a number >= 0 or a "
                                   "(low, high) pair")
             r = symmetric(v, self, field)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..core import GeometricOp, integer, uniform
-from ..errors import value_error
+from ..core import GeometricOp, check_int, integer, uniform
+from ..errors import short_repr, value_error
 from ..functional import geometry as G
 from ..functional.fill import fill_for
-from ._common import as_hw, check_size, check_warp_fields, range_of
+from ._common import MAX_SIDE, as_hw, check_size, check_warp_fields, range_of
 
 
 @dataclass(frozen=True)
@@ -95,24 +95,29 @@ class Pad(GeometricOp):
 
     def validate(self):
         p = self.padding
-        ok = isinstance(p, int) or (isinstance(p, tuple) and len(p) in (2, 4))
-        if not ok or not all(isinstance(v, int) and v >= 0 for v in
-                             ((p,) if isinstance(p, int) else p)):
-            raise value_error(self, "padding", f"is {p!r}; expected ints >= 0: n, (x, y) or "
-                              "(left, top, right, bottom)")
+        ok = (isinstance(p, int) and not isinstance(p, bool)) or (isinstance(p, tuple)
+                                                                   and len(p) in (2, 4))
+        if not ok or not all(isinstance(v, int) and not isinstance(v, bool)
+                             and 0 <= v <= MAX_SIDE for v in ((p,) if isinstance(p, int) else p)):
+            raise value_error(self, "padding", f"is {short_repr(p)}; expected ints in [0, "
+                              f"{MAX_SIDE}]: n, (x, y) or (left, top, right, bottom)")
         check_warp_fields(self)
 
     def out_size(self, params, size):
         l, t, r, b = self._ltrb()
-        return size[0] + t + b, size[1] + l + r
+        out = size[0] + t + b, size[1] + l + r
+        if max(out) > MAX_SIDE:
+            raise value_error(self, "padding", f"is {self.padding!r}: it makes image sides "
+                              f"{tuple(size)} into {out}; sides are at most {MAX_SIDE}")
+        return out
 
     def matrix(self, params, size):
         l, t, _, _ = self._ltrb()
         return G.translation(l, t)
 
     def _warp_only(self, img, params):
-        l, t, r, b = self._ltrb()
-        return G.shift_image(img, l, t, (img.shape[0] + t + b, img.shape[1] + l + r),
+        l, t, _, _ = self._ltrb()
+        return G.shift_image(img, l, t, self.out_size(params, img.shape[:2]),
                              fill_for(self, self.fill, img))
 
 
@@ -126,8 +131,7 @@ class PadCrop(GeometricOp):
     mask_fill: int = 0
 
     def validate(self):
-        if not (isinstance(self.padding, int) and self.padding >= 0):
-            raise value_error(self, "padding", f"is {self.padding!r}; expected an int >= 0")
+        check_int(self, "padding", self.padding, 0, MAX_SIDE)
         check_warp_fields(self)
 
     def sample(self, rng, s):

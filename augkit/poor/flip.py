@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..core import GeometricOp, check_prob
-from ..errors import value_error
+from ..errors import short_repr, value_error
 from ..functional import geometry as G
 
 
@@ -27,10 +27,13 @@ class HFlip(GeometricOp):
 
     def validate(self):
         check_prob(self, "p", self.p)
-        if not all(isinstance(t, tuple) and len(t) == 2 and all(isinstance(i, int) for i in t)
-                   for t in self.keypoint_pairs):
-            raise value_error(self, "keypoint_pairs", f"is {self.keypoint_pairs!r}; expected "
-                              "(left, right) index pairs")
+        kp = self.keypoint_pairs
+        if not (isinstance(kp, tuple) and all(
+                isinstance(t, tuple) and len(t) == 2
+                and all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i <= 2**31
+                        for i in t) for t in kp)):
+            raise value_error(self, "keypoint_pairs", f"is {short_repr(kp)}; expected a list "
+                              "of (left, right) pairs of keypoint indices >= 0")
 
     def sample(self, rng, s):
         return {"flip": bool(rng.random() < self.p)}

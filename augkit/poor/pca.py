@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..core import PixelOp
-from ..errors import value_error
+from ..core import PixelOp, check_number, is_number
+from ..errors import short_repr, value_error
 from ..functional import color as C
 
 # Eigenvalues and eigenvectors (columns) of the RGB pixel covariance of ImageNet, on the
@@ -20,10 +20,9 @@ IMAGENET_EIGVEC = ((-0.5675, 0.7192, 0.4009),
                    (-0.5836, -0.6948, 0.4203))
 
 
-def _finite_numbers(v, n) -> bool:
-    return (isinstance(v, tuple) and len(v) == n
-            and all(isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)
-                    for x in v))
+def _finite_numbers(v, n, bound) -> bool:
+    return isinstance(v, tuple) and len(v) == n and all(
+        is_number(x) and abs(x) <= bound for x in v)
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,9 @@ class PCALighting(PixelOp):
     eigenvectors as columns. The defaults are ImageNet's; `PCALighting.fit(images)` returns an
     op fitted to your images. The shift is in [0, 1] units for both dtypes (x 255 for uint8)
     and the result is clipped to the valid range. RGBA keeps alpha; grey images get the
-    luminance of the shift.
+    luminance of the shift. Bounds: ``alpha_std`` <= 10, eigenvalues in [0, 1] (the RGB
+    covariance of [0, 1] data; ImageNet's 0-255 figures, 55.46 ..., are refused), eigenvector
+    entries in [-1, 1].
     """
 
     accepts_channels: ClassVar[tuple[int, ...]] = (0, 1, 3, 4)  # grey, RGB, RGBA
@@ -46,16 +47,14 @@ class PCALighting(PixelOp):
     eigvec: tuple = IMAGENET_EIGVEC
 
     def validate(self):
-        a = self.alpha_std
-        if not (isinstance(a, (int, float)) and not isinstance(a, bool) and 0 <= a < np.inf):
-            raise value_error(self, "alpha_std", f"is {a!r}; expected a finite number >= 0")
-        if not _finite_numbers(self.eigval, 3) or min(self.eigval) < 0:
-            raise value_error(self, "eigval", f"is {self.eigval!r}; expected 3 finite numbers "
-                              ">= 0")
+        check_number(self, "alpha_std", self.alpha_std, 0.0, 10.0)
+        if not _finite_numbers(self.eigval, 3, 1.0) or min(self.eigval) < 0:
+            raise value_error(self, "eigval", f"is {short_repr(self.eigval)}; expected 3 "
+                              "numbers in [0, 1] (the covariance of [0, 1] RGB values)")
         if not (isinstance(self.eigvec, tuple) and len(self.eigvec) == 3
-                and all(_finite_numbers(r, 3) for r in self.eigvec)):
-            raise value_error(self, "eigvec", f"is {self.eigvec!r}; expected a 3x3 matrix "
-                              "(eigenvectors as columns) of finite numbers")
+                and all(_finite_numbers(r, 3, 1.0) for r in self.eigvec)):
+            raise value_error(self, "eigvec", f"is {short_repr(self.eigvec)}; expected a 3x3 "
+                              "matrix (eigenvectors as columns) of numbers in [-1, 1]")
 
     def sample(self, rng, s):
         return {"alpha": [float(v) for v in rng.normal(0.0, self.alpha_std, 3)]}
@@ -95,6 +94,6 @@ class PCALighting(PixelOp):
         cov = outer / n - np.outer(mean, mean)
         val, vec = np.linalg.eigh(cov)
         order = np.argsort(val)[::-1]
-        val, vec = np.clip(val[order], 0.0, None), vec[:, order]
+        val, vec = np.clip(val[order], 0.0, 1.0), np.clip(vec[:, order], -1.0, 1.0)
         return cls(alpha_std=alpha_std, eigval=tuple(float(v) for v in val),
                    eigvec=tuple(tuple(float(x) for x in row) for row in vec))
