@@ -69,7 +69,10 @@ def _fill_op_names():
 
 
 def _mask_fill_op_names():
-    return sorted(n for n, c in _ops().items() if dataclasses.is_dataclass(c)
+    """Ops whose mask_fill reaches a mask. AugMix has the field too (every runner does) but
+    refuses masks while it warps (spatial=True) and has no warps without: see
+    `test_augmix_takes_mask_fill_and_leaves_masks_to_its_rule`."""
+    return sorted(n for n, c in _ops().items() if dataclasses.is_dataclass(c) and n != "AugMix"
                   and "mask_fill" in {f.name for f in dataclasses.fields(c)})
 
 
@@ -134,16 +137,13 @@ def test_per_channel_fill(name, dtype):
 
 
 def _raises_named(name, fn, field, words=""):
-    """A typed error naming the op (for the rich runners: the inner op that uncovers pixels,
-    a registered op) and the field."""
+    """A typed error naming the op and the field (the rich runners name themselves, not the
+    inner step that uncovers pixels: issue #11)."""
     with pytest.raises(AugkitValueError) as e:
         fn()
     msg = str(e.value)
     who, _, rest = msg.partition(": ")
-    if name in RICH:
-        assert who in _ops(), msg
-    else:
-        assert who == name, msg
+    assert who == name, msg
     assert rest.startswith(field + " "), msg
     assert words in rest, msg
 
@@ -307,3 +307,24 @@ def test_remap_ops_keep_border_keypoints_visible(name):
     out = _run(op, params, s).keypoints
     np.testing.assert_allclose(out[:, :2], kp[:, :2], atol=1e-6)
     assert out[:, 2].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_every_runner_takes_fill_and_mask_fill():
+    """Issue #11: ``RandAugment(mask_fill=255)`` was a TypeError; rotated and sheared masks
+    were filled with 0, a real class in VOC-style data (255 = ignore)."""
+    for name in RICH:
+        fields = {f.name for f in dataclasses.fields(_ops()[name])}
+        assert {"fill", "mask_fill"} <= fields, name
+        assert _make(name, mask_fill=255)[0].mask_fill == 255
+
+
+def test_augmix_takes_mask_fill_and_leaves_masks_to_its_rule():
+    from augkit.rich import AugMix
+
+    mask = np.full((16, 16), 7, np.uint8)
+    s = Sample(_image(3, np.uint8), mask=mask)
+    with pytest.raises(AugkitValueError, match="^AugMix: input has mask"):
+        AugMix(mask_fill=255)(s, rng=np.random.default_rng(0))
+    out = AugMix(mask_fill=255, spatial=False)(s, rng=np.random.default_rng(0))
+    assert out.mask is mask  # photometric chains only: the mask is left alone
+

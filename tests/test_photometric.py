@@ -102,10 +102,14 @@ def test_identity_and_cutout_step(photos):
     assert np.array_equal(Identity()(img), img)
     from augkit.middle import CutOut
 
-    op = op_at("Cutout", 0.5, fill=128)  # the paper's grey square, 30 px
-    assert op == CutOut(size=30, fill=128)
+    # the paper's grey square, 30 px of its 331 px images: scaled with the image
+    op = op_at("Cutout", 0.5, fill=128)
+    assert isinstance(op, CutOut) and op.fill == 128
+    assert op.size == pytest.approx(30 / 331)
     out, p = op.sample_apply(np.random.default_rng(3), Sample(img))
     (y0, x0, y1, x1), = p["holes"]
+    h, w = img.shape[:2]
+    assert 0 < y1 - y0 <= round(30 / 331 * h) and 0 < x1 - x0 <= round(30 / 331 * w)
     hole = np.zeros(img.shape[:2], bool)
     hole[y0:y1, x0:x1] = True
     assert hole.any() and (out.image[hole] == 128).all()
@@ -364,3 +368,15 @@ def test_equalize_on_many_channels_is_pil_per_channel():
     for k in range(6):
         want = ImageOps.equalize(Image.fromarray(np.ascontiguousarray(img[..., k])))
         assert _max_diff(out[..., k], want) == 0, k
+
+
+def test_autocontrast_of_a_subnormal_span_is_finite():
+    """A channel spanning 1e-45 (a subnormal float32) made 1 / span overflow float32: inf
+    times 0 gave NaN. The stretch is computed in float64 there (the reference below)."""
+    img = np.array([[[1.2e-38, 1.4e-45, 0.0], [1.0, 0.0, 0.5]],
+                    [[0.5, 1.4e-45, 1.0], [0.25, 0.0, 0.75]]], np.float32)
+    out = AutoContrast()(img)
+    x = img.astype(np.float64)
+    lo, hi = x.min((0, 1)), x.max((0, 1))
+    np.testing.assert_allclose(out, (x - lo) / (hi - lo), rtol=0, atol=1e-7)
+    assert np.isfinite(AutoContrast()(img[..., 1])).all()

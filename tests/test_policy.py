@@ -3,6 +3,7 @@ save/load round-trips, and a Policy travels through the AutoAugment op's seriali
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import augkit
@@ -207,3 +208,58 @@ def test_policies_are_packaged_as_augkit_policies():
     assert cfg["package-dir"]["augkit.policies"] == "policies"
     assert "*.yaml" in cfg["package-data"]["augkit.policies"]
     assert '"augkit.policies"' in (root / "setup.py").read_text()
+
+
+@pytest.mark.parametrize("kw, field, words", [
+    (dict(policy=[[("Rotate", 2.0, 3)]]), "policy", "sub-policy 0, step 0 (Rotate): probability"),
+    (dict(policy=[[("Rotate", 0.5, 10**400)]]), "policy", "float range"),
+    (dict(policy=[[("Rotate", 0.5, 1e9)]], levels=10), "policy", "level"),
+    (dict(policy=[["Rotate"]]), "policy", "step 0 is 'Rotate'"),
+    (dict(policy=[5]), "policy", "sub-policy 0 is 5"),
+    (dict(policy=[[(["x"], 0.5, 1)]]), "policy", "unknown op"),
+    (dict(policy=()), "policy", "no sub-policies"),
+    (dict(space="bogus"), "space", "bogus"),
+    (dict(space={"a": 1}), "space", "unhashable"),
+    (dict(levels=True), "levels", "True"),
+    (dict(levels=0), "levels", "[1, 1000]"),
+    (dict(policy="no-such-policy"), "policy", "no-such-policy"),
+])
+def test_autoaugment_errors_name_autoaugment_and_the_field(kw, field, words):
+    """Issue #11: these said "Policy: ..." or crashed untyped (a 400-digit magnitude, junk
+    nesting, an unhashable space)."""
+    with pytest.raises(augkit.AugkitError) as info:
+        AutoAugment(**kw)
+    msg = str(info.value)
+    assert msg.startswith(f"AutoAugment: {field} "), msg
+    assert words in msg, msg
+    assert "Policy:" not in msg
+
+
+def test_policy_data_junk_is_a_policy_error():
+    for data, words in (([[("Rotate", 0.5, 10**400)]], "is not a finite number"),
+                        ([[("Rotate", 0.5, 10**5000)]], "magnitude <int of"),
+                        ([["Rotate"]], "step 0 is 'Rotate'"), (5, "sub-policies are int"),
+                        ([[({"a": 1}, 0.5, 1)]], "unknown op {'a': 1}")):
+        with pytest.raises(PolicyError) as info:
+            Policy.from_data(data)
+        assert words in str(info.value), str(info.value)
+    with pytest.raises(PolicyError, match="space is {}"):
+        Policy.from_data([[("Rotate", 0.5, 0.5)]], space={})
+
+
+def test_cutout_magnitude_scales_with_the_image():
+    """Issue #11: Cutout at magnitude 0.95 cut 57 px from a 32 px image. In the autoaugment
+    space it is now 60/331 of each side at magnitude 1 (the paper's 60 px at 331 px, scaled
+    as torchvision scales the paper's 150 px translation)."""
+    from augkit.policy.space import op_at
+
+    op = op_at("Cutout", 0.95)
+    for side in (32, 331):
+        img = np.ones((side, side, 3), np.uint8)
+        extents = []
+        for seed in range(8):
+            hole = op(img, rng=np.random.default_rng(seed)) == 0
+            extents.append(max(hole.any((1, 2)).sum(), hole.any((0, 2)).sum()))
+        want = round(0.95 * 60 / 331 * side)
+        assert max(extents) == want  # holes clipped at the border are smaller
+    assert want == 57  # the paper's size on the paper's images

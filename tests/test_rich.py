@@ -280,3 +280,53 @@ def test_continuous_magnitudes_skip_the_build_cache(op, continuous):
     assert (info.currsize == 0) == continuous
     if not continuous:
         assert info.hits > 0
+
+
+# --- issue #11: runner fills, messages, bounds ---------------------------------------------
+
+_WARPING = [
+    lambda **kw: RandAugment(n=1, m=30, ops=("Rotate",), **kw),
+    lambda **kw: RandAugment(n=1, m=30, ops=("ShearX",), **kw),
+    lambda **kw: TrivialAugment(ops=("Rotate",), levels=None, **kw),
+    lambda **kw: UniformAugment(n=1, prob=(1.0, 1.0), ops=("ShearY",), **kw),
+    lambda **kw: AutoAugment(policy=((("Rotate", 1.0, 9),),), space="torchvision", levels=10,
+                             **kw),
+]
+
+
+@pytest.mark.parametrize("make", _WARPING, ids=["RA-rotate", "RA-shear", "TA", "UA", "AA"])
+def test_runner_mask_fill_reaches_the_geometric_steps(make):
+    """``RandAugment(mask_fill=255)`` was a TypeError and uncovered mask pixels got label 0.
+    The oracle: the same draw with the default mask_fill=0 on an all-ones mask marks the
+    uncovered pixels (0); with 255 exactly those pixels hold 255, the rest keep label 1."""
+    img = np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    s = Sample(img, mask=np.ones((32, 32), np.uint8))
+    seed = 5 if make is not _WARPING[2] else 2  # TA: a draw with a visible warp
+    ref = make()(s, rng=np.random.default_rng(seed))
+    out = make(mask_fill=255)(s, rng=np.random.default_rng(seed))
+    uncovered = ref.mask == 0
+    assert uncovered.any()
+    np.testing.assert_array_equal(out.mask, np.where(uncovered, 255, 1))
+    np.testing.assert_array_equal(out.image, ref.image)  # the image does not depend on it
+
+
+def test_randaugment_rotated_mask_gets_255_in_its_corners():
+    op = RandAugment(n=1, m=30, ops=("Rotate",), mask_fill=255, fill=(124, 116, 104))
+    s = Sample(np.zeros((32, 32, 3), np.uint8), mask=np.ones((32, 32), np.uint8))
+    out = op(s, rng=np.random.default_rng(0))
+    corners = out.mask[[0, 0, -1, -1], [0, -1, 0, -1]]
+    assert corners.tolist() == [255] * 4 and out.mask[16, 16] == 1
+    assert out.image[0, 0].tolist() == [124, 116, 104]
+
+
+def test_runner_messages_name_the_right_op_and_field():
+    with pytest.raises(AugkitValueError, match=r"^UniformAugment: space is 'bogus'"):
+        UniformAugment(space="bogus")  # blamed n before
+    with pytest.raises(AugkitValueError, match=r"^UniformAugment: ops is empty"):
+        UniformAugment(ops=(), n=1)  # accepted before, failed on the first image
+    with pytest.raises(AugkitValueError, match=r"^UniformAugment: n is 3; .*\[0, 2\]"):
+        UniformAugment(ops=("Rotate", "Invert"), n=3)
+    with pytest.raises(AugkitValueError, match=r"^RandAugment: ops is -1"):
+        RandAugment(ops=-1)
+    with pytest.raises(AugkitValueError, match=r"^TrivialAugment: levels "):
+        TrivialAugment(levels=10**400)

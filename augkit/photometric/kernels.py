@@ -154,8 +154,14 @@ def autocontrast(img: np.ndarray) -> np.ndarray:
     if (span <= 0).all():
         return img
     lo32 = lo.astype(np.float32)
-    inv = (1.0 / np.where(span > 0, span, 1.0)).astype(np.float32)
-    out = np.clip((img - lo32) * inv if img.ndim == 3 else (img - lo32[0]) * inv[0], 0, 1)
+    inv = 1.0 / np.where(span > 0, span, 1.0)
+    if inv.max() < 3e38:  # the float32 inverse is finite: the fast path
+        inv = inv.astype(np.float32)
+        out = np.clip((img - lo32) * inv if img.ndim == 3 else (img - lo32[0]) * inv[0], 0, 1)
+    else:  # a subnormal span (1e-45): 1 / span overflows float32; divide in float64 instead
+        x = img.astype(np.float64) if img.ndim == 3 else img.astype(np.float64)[..., None]
+        out = np.clip((x - lo) / np.where(span > 0, span, 1.0), 0, 1).astype(np.float32)
+        out = out if img.ndim == 3 else out[..., 0]
     if (span <= 0).any():  # flat channels stay as they are
         out = np.where(span > 0, out, img)
     return out.astype(np.float32, copy=False)

@@ -10,8 +10,9 @@ Spaces (see docs/policies.md for the full table of differences):
 
 * ``autoaugment``: the paper's ranges (Cubuk et al. 2019, Table 1) as the authors' code maps
   them: enhancer factors 0.1..1.9 without sign, posterize 8..4 bits, solarize 256..0,
-  translate up to 150/331 of the size, cutout up to 60 px (augkit.middle.CutOut filled with
-  `fill`), sample pairing up to 0.4.
+  translate up to 150/331 of the size, cutout up to 60/331 of the side (the paper's 60 px
+  at its 331 px images, scaled with the image as torchvision scales the paper's 150 px
+  translation; augkit.middle.CutOut filled with `fill`), sample pairing up to 0.4.
 * ``torchvision``: torchvision.transforms.v2 AutoAugment / RandAugment: enhancers 1 +- 0.9m,
   solarize 255..0, translate 150/331 of the size.
 * ``wide``: torchvision's TrivialAugmentWide: shear 0.99, translate 32 px, rotate 135 deg,
@@ -66,7 +67,7 @@ SPACES: dict[str, dict[str, Range | None]] = {
         "Contrast": Range(0.1, 1.9, False, "factor"), "Color": Range(0.1, 1.9, False, "factor"),
         "Brightness": Range(0.1, 1.9, False, "factor"),
         "Sharpness": Range(0.1, 1.9, False, "factor"),
-        "Cutout": Range(0.0, 60.0, False, "square side, pixels"),
+        "Cutout": Range(0.0, 60 / 331, False, "fraction of height/width"),
         "SamplePairing": Range(0.0, 0.4, False, "partner weight"), "Identity": _FREE,
     },
     "torchvision": {
@@ -143,16 +144,19 @@ def _table(space: str) -> dict:
 
 def normalise(magnitude, levels: int | None, where="op_at") -> float:
     """A policy magnitude -> [0, 1]: a level 0..levels, or already normalised."""
-    if isinstance(magnitude, bool) or not isinstance(magnitude, (int, float)) or \
-            not math.isfinite(magnitude):
-        raise value_error(where, "magnitude", f"is {magnitude!r}; expected a number")
+    from ..core import is_number
+    from ..errors import short_repr
+
+    if not is_number(magnitude):  # no bools, NaN, inf or ints beyond the float range
+        raise value_error(where, "magnitude", f"is {short_repr(magnitude)}; expected a number")
     if levels is None:
         if not 0.0 <= magnitude <= 1.0:
             raise value_error(where, "magnitude", f"is {magnitude!r}; expected a normalised "
                               "magnitude in [0, 1] (or pass levels=)")
         return float(magnitude)
-    if not (isinstance(levels, int) and levels >= 1):
-        raise value_error(where, "levels", f"is {levels!r}; expected an int >= 1 or None")
+    if not (isinstance(levels, int) and not isinstance(levels, bool) and levels >= 1):
+        raise value_error(where, "levels", f"is {short_repr(levels)}; expected an int >= 1 or "
+                          "None")
     if not 0 <= magnitude <= levels:
         raise value_error(where, "magnitude", f"is {magnitude!r}; expected a level in "
                           f"[0, {levels}]")
@@ -176,28 +180,30 @@ def _range(name: str, space: str) -> Range | None:
 
 
 def op_at(name: str, magnitude: float, space: str = "autoaugment", levels: int | None = None,
-          *, interpolation: str = "nearest", fill: float | tuple = 0.0) -> Op:
+          *, interpolation: str = "nearest", fill: float | tuple = 0.0,
+          mask_fill: int = 0) -> Op:
     """The augkit op for paper op `name` at `magnitude` (normalised to [0, 1], or a level
     0..`levels`) in magnitude space `space`. Signed ops draw their sign themselves.
 
-    `interpolation` and `fill` go to the geometric ops (nearest and black, as torchvision);
-    `fill` is in the image's own value scale.
+    `interpolation`, `fill` and `mask_fill` go to the geometric ops (nearest, black and label
+    0 by default, as torchvision); `fill` is in the image's own value scale, `mask_fill` a
+    mask label (255 for VOC-style "ignore").
     """
     m = normalise(magnitude, levels)
     _range(name, space)
     if isinstance(fill, list):
         fill = tuple(fill)
-    return _build(name, m, space, interpolation, fill)
+    return _build(name, m, space, interpolation, fill, mask_fill)
 
 
 @functools.lru_cache(maxsize=4096)
-def _build(name, m, space, interpolation, fill) -> Op:
+def _build(name, m, space, interpolation, fill, mask_fill=0) -> Op:
     from .. import photometric as P
     from ..poor import Rotate, Shear, Translate
 
     r = _range(name, space)
     v = None if r is None else round(r.low + m * (r.high - r.low), 12)
-    geo = {"interpolation": interpolation, "fill": fill}
+    geo = {"interpolation": interpolation, "fill": fill, "mask_fill": mask_fill}
 
     def one(x):  # the op at signed value x
         if name in ("ShearX", "ShearY"):
@@ -226,10 +232,11 @@ def _build(name, m, space, interpolation, fill) -> Op:
         return P.Solarize(threshold=v)
     if name == "Posterize":
         return P.Posterize(bits=int(round(v)))
-    if name == "Cutout":  # augkit.middle's CutOut: one square hole, `fill` in image units
+    if name == "Cutout":  # augkit.middle's CutOut: one hole, `fill` in image units
         from ..middle import CutOut
 
-        return CutOut(size=int(v), fill=fill) if int(v) >= 1 else P.Identity()
+        # a fraction of each side, so the hole scales with the image (see the module doc)
+        return CutOut(size=float(v), fill=fill) if v > 0 else P.Identity()
     if name == "SamplePairing":
         return P.SamplePairing(weight=v)
     if r.signed and v != 0:

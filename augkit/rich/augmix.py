@@ -8,10 +8,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..core import Op, uniform
+from ..core import Op, check_bool, check_int, check_number, uniform
 from ..errors import value_error
 from ..policy import space as S
-from .runners import _check_geo, _check_space, _Steps
+from .runners import MAX_STEPS, _check_geo, _check_space, _Steps
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class AugMix(_Steps, Op):
     Mixing differently warped copies cannot keep masks, boxes or keypoints aligned: with the
     default ``spatial=True`` a sample with such targets is refused with an AugkitValueError;
     ``spatial=False`` uses the photometric ops only and leaves targets untouched.
+    `fill` / `mask_fill` go to the geometric steps as in every runner (a mask only reaches
+    them with ``spatial=False``, which has none: the field is there for uniformity).
+    Bounds: width and depth up to 64.
     """
 
     tier: ClassVar[str] = "rich"
@@ -39,16 +42,16 @@ class AugMix(_Steps, Op):
     space: str = "augmix"
     interpolation: str = "nearest"
     fill: float | tuple = 0.0
+    mask_fill: int = 0
 
     def validate(self):
-        if not (isinstance(self.severity, (int, float)) and 0.1 <= self.severity <= 10):
-            raise value_error(self, "severity", f"is {self.severity!r}; expected 0.1..10")
-        if not (isinstance(self.width, int) and self.width >= 1):
-            raise value_error(self, "width", f"is {self.width!r}; expected an int >= 1")
-        if not (isinstance(self.depth, int) and (self.depth >= 1 or self.depth == -1)):
-            raise value_error(self, "depth", f"is {self.depth!r}; expected an int >= 1, or -1")
-        if not (isinstance(self.alpha, (int, float)) and self.alpha > 0):
-            raise value_error(self, "alpha", f"is {self.alpha!r}; expected a number > 0")
+        check_number(self, "severity", self.severity, 0.1, 10.0)
+        check_int(self, "width", self.width, 1, MAX_STEPS)
+        if self.depth != -1 or isinstance(self.depth, bool):
+            check_int(self, "depth", self.depth, 1, MAX_STEPS, what="-1 or an int")
+        check_number(self, "alpha", self.alpha, 0.0, above=True)
+        check_bool(self, "all_ops", self.all_ops)
+        check_bool(self, "spatial", self.spatial)
         _check_space(self, self.space)
         _check_geo(self)
 

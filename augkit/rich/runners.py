@@ -5,6 +5,12 @@ magnitudes and their own params), `apply` replays them, and because the steps ar
 augkit ops, masks, boxes and keypoints move with the image (torchvision's AutoAugment raises
 on those). AugMix is the exception: it mixes differently warped copies, so it refuses
 samples with targets unless its ops are photometric only (``spatial=False``).
+
+Every runner takes `interpolation`, `fill` (image units) and `mask_fill` (a mask label; 0 by
+default, 255 for VOC-style "ignore") and hands them to its geometric steps (rotate, shear,
+translate), so the pixels and mask labels they uncover are the caller's choice. The Cutout
+step erases image pixels only and leaves the mask as it is, as albumentations'
+CoarseDropout does by default.
 """
 
 from __future__ import annotations
@@ -15,23 +21,54 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..compose import Maybe, OneOf, Seq
-from ..core import Op, check_prob, uniform
-from ..errors import value_error
+from ..core import Op, check_int, check_number, check_prob, is_number, uniform
+from ..errors import short_repr, value_error
+from ..functional.fill import fill_for, label_fill_for
 from ..policy import space as S
-from ..policy.model import Policy
+from ..policy.model import Policy, PolicyError
+
+MAX_STEPS = 64  # n (RandAugment, UniformAugment), AugMix's width and depth: ops per image
+MAX_LEVELS = 1000  # magnitude bins; the published runners use 10 or 30
 
 
 def _check_space(op, space, ops=None):
-    if space not in S.SPACES:
-        raise value_error(op, "space", f"is {space!r}; expected one of {tuple(S.SPACES)}")
+    if not isinstance(space, str) or space not in S.SPACES:
+        raise value_error(op, "space", f"is {short_repr(space)}; expected one of "
+                          f"{tuple(S.SPACES)}")
+    if ops is None:
+        return
+    if not (isinstance(ops, tuple) and all(isinstance(n, str) for n in ops)):
+        raise value_error(op, "ops", f"is {short_repr(ops)}; expected None or a list of op "
+                          "names")
+    if not ops:
+        raise value_error(op, "ops", "is empty; expected None or at least one op name")
     names = S.space_ops(space)
-    for n in ops or ():
+    for n in ops:
         if n not in names:
             raise value_error(op, "ops", f"contain {n!r}, which is not in space {space!r}; "
                               f"expected some of {names}")
 
 
+def _check_levels(op, levels, optional: bool = False):
+    if optional and levels is None:
+        return
+    check_int(op, "levels", levels, 1, MAX_LEVELS,
+              what="None or an int" if optional else "an int")
+
+
+_FILLED = S.GEOMETRIC_OPS | {"Cutout"}  # the steps that paint `fill` (and `mask_fill`)
+
+
+def check_fills(op, s) -> None:
+    """The runner's fill and mask_fill against this sample, so a misfit names the runner
+    (not the inner step that would paint it)."""
+    fill_for(op, op.fill, s.image)
+    if s.mask is not None:
+        label_fill_for(op, op.mask_fill, s.mask)
+
+
 def _check_geo(op):
+    """interpolation, fill and mask_fill of the runner's geometric steps."""
     from ..poor._common import check_warp_fields
 
     check_warp_fields(op)
@@ -51,15 +88,19 @@ class _Steps:
         # The build cache only pays off for a few discrete magnitudes: continuous ones would
         # all miss and evict the cached discrete builds of other runners.
         build = S._build.__wrapped__ if self._continuous() else S._build
-        return build(name, float(m), self.space, self.interpolation, self.fill)
+        return build(name, float(m), self.space, self.interpolation, self.fill, self.mask_fill)
 
     def _run(self, rng, s, name, m):
+        if name in _FILLED:
+            check_fills(self, s)
         out, p = self._op(name, m).sample_apply(rng, s)
         return out, {"op": name, "magnitude": m, "params": p}
 
     def _replay(self, s, step):
         if step["params"] is None:
             return s
+        if step["op"] in _FILLED:
+            check_fills(self, s)
         return self._op(step["op"], step["magnitude"]).apply(s, step["params"])
 
     def sample(self, rng, s):
@@ -84,6 +125,9 @@ class AutoAugment(Op):
     through augkit.to_dict / from_dict. `space` / `levels` (None: the policy's own) re-read
     the magnitudes in another space: ``AutoAugment("autoaugment-imagenet",
     space="torchvision", levels=9)`` is torchvision's AutoAugment(IMAGENET).
+
+    `interpolation`, `fill` (image units) and `mask_fill` (a label, e.g. 255 = ignore) go to
+    the geometric steps, as every runner's do.
     """
 
     tier: ClassVar[str] = "rich"
@@ -94,6 +138,7 @@ class AutoAugment(Op):
     levels: int | None = None
     interpolation: str = "nearest"
     fill: float | tuple = 0.0
+    mask_fill: int = 0
 
     def validate(self):
         if isinstance(self.policy, Policy):
@@ -106,8 +151,20 @@ class AutoAugment(Op):
         if not isinstance(self.policy, (str, tuple)):
             raise value_error(self, "policy", f"is {type(self.policy).__name__}; expected a "
                               "policy name, path, Policy or nested [[op, prob, magnitude]] data")
+        if self.space is not None:
+            _check_space(self, self.space)
+        _check_levels(self, self.levels, optional=True)
         _check_geo(self)
-        self.resolved()  # fail now, not on the first image
+        try:
+            self.resolved()  # fail now, not on the first image
+        except PolicyError as e:
+            # the policy's own message names the file or "Policy"; name this op and field
+            msg = str(e)
+            if msg.startswith("Policy: "):
+                msg = msg[len("Policy: "):]
+            what = (f"{self.policy!r} does not validate: {msg}" if isinstance(self.policy, str)
+                    else f"data does not validate: {msg}")
+            raise value_error(self, "policy", what) from None
 
     def resolved(self) -> Policy:
         """The policy with this op's space and levels applied."""
@@ -119,7 +176,8 @@ class AutoAugment(Op):
         subs = []
         for sp in pol.subpolicies:
             steps = tuple(Maybe(S.op_at(st.op, pol.normalised(st), pol.space, None,
-                                        interpolation=self.interpolation, fill=self.fill),
+                                        interpolation=self.interpolation, fill=self.fill,
+                                        mask_fill=self.mask_fill),
                                 float(st.prob)) for st in sp)
             subs.append(Seq(steps, fuse=False))
         return OneOf(tuple(subs))
@@ -131,9 +189,11 @@ class AutoAugment(Op):
         return self._tree.sample(rng, s)
 
     def sample_apply(self, rng, s):
+        check_fills(self, s)
         return self._tree.sample_apply(rng, s)
 
     def apply(self, s, params):
+        check_fills(self, s)
         return self._tree.apply(s, params)
 
 
@@ -176,23 +236,24 @@ class RandAugment(_Steps, Op):
     ops: tuple | None = None
     interpolation: str = "nearest"
     fill: float | tuple = 0.0
+    mask_fill: int = 0
+
+    infinite_ok: ClassVar[tuple[str, ...]] = ("mstd",)  # timm: mstd inf = uniform in [0, m]
 
     def validate(self):
-        if not (isinstance(self.n, int) and self.n >= 0):
-            raise value_error(self, "n", f"is {self.n!r}; expected an int >= 0")
-        if not (isinstance(self.levels, int) and self.levels >= 1):
-            raise value_error(self, "levels", f"is {self.levels!r}; expected an int >= 1")
+        check_int(self, "n", self.n, 0, MAX_STEPS)
+        _check_levels(self, self.levels)
+        if self.mmax is not None:
+            check_number(self, "mmax", self.mmax, 0.0, float(MAX_LEVELS), above=True,
+                         what="None or a number")
         top = self.levels if self.mmax is None else self.mmax
-        if not (isinstance(top, (int, float)) and top > 0):
-            raise value_error(self, "mmax", f"is {self.mmax!r}; expected a number > 0")
-        if not (isinstance(self.m, (int, float)) and 0 <= self.m <= max(top, self.levels)):
-            raise value_error(self, "m", f"is {self.m!r}; expected 0 <= m <= {top}")
-        if not (isinstance(self.mstd, (int, float)) and self.mstd >= 0):
-            raise value_error(self, "mstd", f"is {self.mstd!r}; expected a number >= 0")
+        check_number(self, "m", self.m, 0.0, float(max(top, self.levels)))
+        if not (is_number(self.mstd) or self.mstd == math.inf) or self.mstd < 0 \
+                or isinstance(self.mstd, bool):
+            raise value_error(self, "mstd", f"is {short_repr(self.mstd)}; expected a number "
+                              ">= 0 (or inf)")
         check_prob(self, "p", self.p)
         _check_space(self, self.space, self.ops)
-        if self.ops is not None and not self.ops:
-            raise value_error(self, "ops", "is empty; expected at least one op name")
         _check_geo(self)
 
     def op_names(self) -> tuple[str, ...]:
@@ -240,13 +301,11 @@ class TrivialAugment(_Steps, Op):
     ops: tuple | None = None
     interpolation: str = "nearest"
     fill: float | tuple = 0.0
+    mask_fill: int = 0
 
     def validate(self):
         _check_space(self, self.space, self.ops)
-        if self.levels is not None and not (isinstance(self.levels, int) and self.levels >= 1):
-            raise value_error(self, "levels", f"is {self.levels!r}; expected an int >= 1 or None")
-        if self.ops is not None and not self.ops:
-            raise value_error(self, "ops", "is empty; expected at least one op name")
+        _check_levels(self, self.levels, optional=True)
         _check_geo(self)
 
     def op_names(self):
@@ -283,15 +342,15 @@ class UniformAugment(_Steps, Op):
     ops: tuple | None = None
     interpolation: str = "nearest"
     fill: float | tuple = 0.0
+    mask_fill: int = 0
 
     def validate(self):
-        names = self.op_names() if self.space in S.SPACES else ()
-        if not (isinstance(self.n, int) and 0 <= self.n <= max(len(names), 1)):
-            raise value_error(self, "n", f"is {self.n!r}; expected an int in [0, {len(names)}]")
         from ..core import check_range
 
+        _check_space(self, self.space, self.ops)  # first: n is checked against the op list
+        names = self.op_names()
+        check_int(self, "n", self.n, 0, len(names), what=f"an int (distinct ops of {names})")
         check_range(self, "prob", self.prob, 0.0, 1.0)
-        _check_space(self, self.space, self.ops)
         _check_geo(self)
 
     def op_names(self):
