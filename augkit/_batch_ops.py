@@ -263,7 +263,7 @@ def leaf_batch(op, x: np.ndarray, params: list) -> np.ndarray | None:
         # size, bit-identical to `motion_kernel`), then one filter2D per image into the output
         import cv2
 
-        from .functional.blur import _border, motion_kernels
+        from .functional.blur import _border, motion_kernels, unit_clip
 
         sizes = np.array([int(p["kernel"]) for p in params])
         out = np.empty_like(x)
@@ -277,7 +277,7 @@ def leaf_batch(op, x: np.ndarray, params: list) -> np.ndarray | None:
             kernels = motion_kernels(k, [float(params[j]["angle"]) for j in idx])
             for j, kern in zip(idx, kernels):
                 cv2.filter2D(mat(x[j]), -1, kern, dst=mat(out[j]), borderType=border)
-        return out
+        return unit_clip(out)  # float32 in [0, 1], as `functional.blur.motion_blur`
     if t is CutOut:
         out = x.copy()
         img0 = x[0] if x.shape[-1] != 1 else x[0, :, :, 0]

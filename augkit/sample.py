@@ -75,7 +75,7 @@ def check_image(img, op, field: str = "image", guess_layout: bool = True,
             raise value_error(op, field, f"of shape {shape} contains NaN or inf")
         if lo < 0.0 or hi > 1.0:
             raise value_error(
-                op, field, f"of shape {shape} has float32 values in [{lo:.4g}, {hi:.4g}]; "
+                op, field, f"of shape {shape} has float32 values in [{lo:.9g}, {hi:.9g}]; "
                 "expected [0, 1]")
         return img
     raise type_error(

@@ -465,3 +465,20 @@ def test_float_blurs_stay_in_unit_range(make):
 
     ref = cv2.filter2D(img, -1, motion_kernel(9, 45.0), borderType=cv2.BORDER_REFLECT_101)
     np.testing.assert_array_equal(MotionBlur().image(img, p), ref)
+
+
+def test_batched_motion_blur_is_clipped_like_the_per_image_path():
+    white = np.ones((4, 20, 24, 3), np.float32)
+    op = MotionBlur(kernel=9, angle=45.0)
+    out = op.batch(white, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    per_image = np.stack([op(im, rng=rng) for im in white])
+    assert out.max() <= 1.0
+    np.testing.assert_array_equal(out, per_image)
+
+
+def test_out_of_range_float_message_shows_the_real_values():
+    """Issue #11: 1.0000001 was printed as "values in [1, 1]"."""
+    img = np.full((4, 5, 3), np.float32(1.0000001), np.float32)
+    with pytest.raises(AugkitValueError, match=r"values in \[1\.00000012, 1\.00000012\]"):
+        Rotate()(img, rng=np.random.default_rng(0))
