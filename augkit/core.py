@@ -81,6 +81,16 @@ _FLOAT_MAX = sys.float_info.max
 _INIT_NAMES: dict[type, tuple[str, ...]] = {}
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def _init_names(cls) -> tuple[str, ...]:
     names = _INIT_NAMES.get(cls)
     if names is None:
@@ -148,12 +158,16 @@ class Op:
 
     def __post_init__(self):
         inf_ok = self.infinite_ok
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
+        for name in _field_names(type(self)):
+            v = getattr(self, name)
+            t = type(v)
+            if t is str or t is bool or v is None or (t is float and math.isfinite(v)) or (
+                    t is int and -_FLOAT_MAX <= v <= _FLOAT_MAX):
+                continue  # the common plain values: nothing to freeze or refuse
             frozen = _freeze(v)
             if frozen is not v:
-                object.__setattr__(self, f.name, frozen)
-            _scan(self, f.name, frozen, f.name in inf_ok)
+                object.__setattr__(self, name, frozen)
+            _scan(self, name, frozen, name in inf_ok)
         try:
             self.validate()  # first: combinators derive `tier` from their (validated) children
         except AugkitError:
