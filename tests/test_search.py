@@ -23,7 +23,7 @@ from augkit.policy import load_policy  # noqa: E402
 from augkit.rich import AutoAugment  # noqa: E402
 from augkit.search import run  # noqa: E402
 
-TINY = dict(subset=240, folds=2, trials=4, epochs=1, progress=False)
+TINY = dict(method="density", subset=240, folds=2, trials=4, epochs=1, progress=False)
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -60,8 +60,8 @@ def test_tiny_search_on_cifar10_npz(tmp_path, shared_data):
     npz = shared_data / "cifar10_jpeg" / "cifar10_jpeg.npz"
     if not npz.is_file():
         pytest.skip(f"{npz} absent")
-    res = run(f"npz:{npz}", tmp_path / "c", subset=200, folds=2, trials=3, epochs=1,
-              objective="ce", progress=False)
+    res = run(f"npz:{npz}", tmp_path / "c", method="density", subset=200, folds=2, trials=3,
+              epochs=1, objective="ce", progress=False)
     rows = read_trials(res.run_dir)
     assert len(rows) == 6 and all(r["state"] == "COMPLETE" for r in rows)
     for r in rows:  # objective "ce": the study maximises minus the cross-entropy
@@ -108,7 +108,7 @@ def _count_trials(db: Path) -> int:
 
 
 def test_resume_after_kill_9_loses_and_repeats_no_trial(tmp_path):
-    opts = dict(subset=200, folds=2, trials=8, epochs=1)
+    opts = dict(method="density", subset=200, folds=2, trials=8, epochs=1)
     code = (f"from augkit.search import run; run('digits', {str(tmp_path / 'k')!r}, "
             f"progress=False, **{opts!r})")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -172,8 +172,8 @@ def test_planted_invariance_ranks_the_planted_ops_above_destructive_ones(tmp_pat
 
     planted = Seq([Rotate(degrees=20.0), Translate(x=(-0.15, 0.15), y=(-0.15, 0.15))])
     ops = ["Rotate", "TranslateX", "TranslateY", "Invert", "Solarize"]
-    res = run("digits", tmp_path / "p", subset=800, folds=2, trials=16, epochs=8, ops=ops,
-              base=planted, top_n=4, batch_size=32, progress=False)
+    res = run("digits", tmp_path / "p", method="density", subset=800, folds=2, trials=16,
+              epochs=8, ops=ops, base=planted, top_n=4, batch_size=32, progress=False)
     clean = [json.loads((res.run_dir / f"fold{k}.json").read_text())["clean_val_acc"]
              for k in (0, 1)]
     assert min(clean) > 0.8, clean  # the fold models did learn the digits

@@ -140,13 +140,13 @@ def test_too_small_subset_for_k_folds_and_bad_options_fail_before_work(tmp_path)
     from augkit.search import run
 
     with pytest.raises(AugkitValueError, match="3-fold search needs at least 3 per class"):
-        run("digits", tmp_path / "a", subset=20, folds=3, progress=False)
+        run("digits", tmp_path / "a", method="density", subset=20, folds=3, progress=False)
     with pytest.raises(AugkitValueError, match="ops has unknown op.*Blur"):
         run("digits", tmp_path / "b", ops="Rotate,Blur", progress=False)
     with pytest.raises(AugkitValueError, match="objective"):
         run("digits", tmp_path / "c", objective="f1", progress=False)
     with pytest.raises(AugkitValueError, match="folds"):
-        run("digits", tmp_path / "d", folds=1, progress=False)
+        run("digits", tmp_path / "d", method="density", folds=1, progress=False)
     with pytest.raises(AugkitValueError, match="holds no search run"):
         run(resume=tmp_path / "nothing", progress=False)
     assert not any((tmp_path / n).exists() for n in "abcd")
@@ -226,25 +226,74 @@ def test_t_interval_and_verdict():
 def test_evaluate_compares_all_arms_on_the_held_out_split(tmp_path):
     from augkit.search import evaluate, run
 
-    res = run("digits", tmp_path / "r", subset=200, folds=2, trials=3, epochs=1,
-              progress=False)
-    ev = evaluate(run_dir=res.run_dir, seeds=2, epochs=1, subset=150, progress=False)
+    res = run("digits", tmp_path / "r", method="density", subset=200, folds=2, trials=3,
+              epochs=1, progress=False)
+    ev = evaluate(run_dir=res.run_dir, seeds=2, epochs=1, width=8, subset=150, workers=2,
+                  progress=False)
     arms = [s["arm"] for s in ev.summary]
     assert arms == ["none", "base", "base+randaugment", "base+trivialaugment",
                     "base+autoaugment-cifar10", "base+random", "base+searched"]
     assert len(ev.rows) == 14
     md = (ev.out / "eval.md").read_text().strip().splitlines()
-    assert md[-1].startswith("Verdict: use ") and md[-1] == ev.verdict
+    assert md[-1].startswith("Verdict: ") and md[-1] == ev.verdict
     assert (ev.out / "eval.csv").is_file() and (ev.out / "eval.png").is_file()
+    px = {s["arm"]: s["pixel_change"] for s in ev.summary}
+    assert px["none"] == 0 and px["base"] > 0 and px["base+randaugment"] > 0
     # paired: the same seed gives the same initialisation and batch order, so the
-    # un-augmented arm is reproducible exactly
+    # un-augmented arms are reproducible exactly, in one process or in two
     from augkit.search.evaluation import evaluate as ev_fn
 
-    again = ev_fn(run_dir=res.run_dir, seeds=1, epochs=1, subset=150, arms=["none", "base"],
-                  out=tmp_path / "again", progress=False)
+    again = ev_fn(run_dir=res.run_dir, seeds=1, epochs=1, width=8, subset=150,
+                  arms=["none", "base"], out=tmp_path / "again", workers=1, progress=False)
     first = {(r["arm"], r["seed"]): r["acc"] for r in ev.rows}
-    assert again.rows[0]["acc"] == first[("none", 0)]
-    assert again.verdict.startswith("Verdict: use ")
+    assert [r["acc"] for r in again.rows] == [first[("none", 0)], first[("base", 0)]]
+    assert again.verdict.startswith("Verdict: ")
+
+
+def test_verdict_names_a_tie_when_searched_beats_base_but_not_the_best():
+    from augkit.search.evaluation import verdict_of
+
+    by_arm = {"base": np.array([0.60, 0.61, 0.605]),
+              "base+randaugment": np.array([0.63, 0.64, 0.62]),
+              "base+searched": np.array([0.625, 0.645, 0.62])}
+    summary = [{"arm": a, "acc_mean": float(v.mean())} for a, v in by_arm.items()]
+    v = verdict_of(summary, by_arm)
+    assert v.startswith("Verdict: use the searched policy or base+randaugment (a tie)"), v
+
+
+def test_fractions_are_nested_stratified_and_the_log_fit_recovers_a_slope(tmp_path):
+    from augkit.search.evaluation import nested_subsets
+    from augkit.search.fractions import check_fractions, fit_log2
+
+    y = np.repeat(np.arange(4), 50)
+    subs = nested_subsets(y, [0.125, 0.25, 0.5], seed=3)
+    assert set(subs[0.125]) < set(subs[0.25]) < set(subs[0.5])
+    for f, idx in subs.items():
+        assert (np.bincount(y[idx], minlength=4) == round(50 * f)).all()
+    n = np.array([100, 200, 400, 800])
+    a, b = fit_log2(n, 0.3 + 0.04 * np.log2(n))
+    assert a == pytest.approx(0.3) and b == pytest.approx(0.04)
+    assert check_fractions("0.5,0.125,1") == [0.125, 0.5]
+    for bad in ("0", "1.5", "x", ""):
+        with pytest.raises(AugkitValueError, match="fractions"):
+            check_fractions(bad)
+
+
+def test_evaluate_fractions_on_a_tiny_budget(tmp_path):
+    from augkit.search import evaluate
+
+    ev = evaluate("autoaugment-cifar10", "digits", out=tmp_path / "f", seeds=1, epochs=1,
+                  width=8, subset=200, arms=["none", "base"], fractions="0.25,0.5,1",
+                  workers=1, progress=False)
+    lines = (ev.out / "fractions.md").read_text()
+    assert "| none |" in lines and "points per doubling" in lines
+    assert (ev.out / "fractions.png").is_file()
+    import csv
+
+    with open(ev.out / "fractions.csv") as f:
+        rows = list(csv.DictReader(f))
+    sizes = sorted({int(r["n_train"]) for r in rows})
+    assert len(sizes) == 3 and sizes[-1] == 200 and abs(sizes[0] - 50) <= 5
 
 
 # -- CLI -----------------------------------------------------------------------------------------

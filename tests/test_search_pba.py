@@ -98,7 +98,7 @@ def test_resume_after_kill_9_repeats_and_loses_nothing(tmp_path):
 
 def test_guard_at_chance_names_the_budget(tmp_path):
     with pytest.raises(SearchGuardError, match="epochs.*chance"):
-        run("digits", tmp_path / "g", subset=1200, epochs=2, interval=1, population=2,
+        run("digits", tmp_path / "g", subset=1400, epochs=2, interval=1, population=2,
             width=4, lr=1e-7, workers=1, progress=False)
 
 

@@ -233,16 +233,20 @@ def _run_pba(run_dir, cfg, prep, backend, ray_address, workers, progress):
     session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "wall_s": 0.0}
     costs["sessions"].append(session)
     t0 = time.perf_counter()
+
+    def save_cost():  # after every round too: a killed session still counts its time
+        session["wall_s"] = time.perf_counter() - t0
+        _write_json(run_dir / "cost.json", costs)
+    save_cost()
     prog = Progress(-(-cfg["epochs"] // cfg["interval"]), 0, progress, unit="round")
     prog.log(f"{prep.search.name}: {len(prep.search.y)} search images "
              f"({len(prep.test.y)} held out for evaluate), run dir {run_dir}")
     try:
         ck, info = run_pba(run_dir, cfg, prep, backend, ray_address,
-                           workers or os.cpu_count() or 1, prog)
+                           workers or os.cpu_count() or 1, prog, on_round=save_cost)
     finally:
         prog.close()
-        session["wall_s"] = time.perf_counter() - t0
-        _write_json(run_dir / "cost.json", costs)
+        save_cost()
     cost = {"sessions": len(costs["sessions"]),
             "wall_s": sum(x.get("wall_s", 0.0) for x in costs["sessions"]),
             "train_cpu_s": info["cpu_s"]}

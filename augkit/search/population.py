@@ -97,7 +97,8 @@ def chance_guard(cfg: dict, best: float, n_val: int, n_classes: int) -> None:
             "raise --epochs (or --subset / --width) so that the proxy learns")
 
 
-def run_pba(run_dir: Path, cfg: dict, prep, backend: str, ray_address, workers, prog):
+def run_pba(run_dir: Path, cfg: dict, prep, backend: str, ray_address, workers, prog,
+            on_round=None):
     """Run (or resume) the population; returns (checkpoint, info) for the report."""
     from .job import base_op
     from .train import channel_stats
@@ -154,6 +155,8 @@ def run_pba(run_dir: Path, cfg: dict, prep, backend: str, ray_address, workers, 
                 _evolve(ck, cfg, r, e1)
             ck["round"] = r + 1
             save_checkpoint(run_dir, ck)
+            if on_round is not None:
+                on_round()
             prog.round(r + 1, rounds, e1, best.history[-1][1], ctrl,
                        time.perf_counter() - t0)
             if cfg["strict"] and 2 * e1 >= cfg["epochs"]:  # from half-way: still guessing?
