@@ -156,24 +156,23 @@ def test_policy_of_pairs_every_active_op():
     assert len(one.subpolicies) == 1 and len(one.subpolicies[0]) == 1
 
 
-def test_planted_test_time_transforms_are_found_over_destructive_ops(tmp_path):
-    """Validation digits are rotated and shifted (the test-time conditions), training digits
-    are clean. Members that train with rotations and shifts score higher and spread through
-    the population; Invert and Solarize only cost accuracy. The found policy must weigh the
-    planted family above the destructive ops."""
-    from augkit.compose import Seq
-    from augkit.poor import Rotate, Translate
+def test_planted_test_time_transform_is_found_over_irrelevant_ops(tmp_path):
+    """Validation digits are inverted (the conditions at test time: dark strokes on light
+    paper), training digits are not. A model trained on the clean digits alone reads the
+    inverted ones at chance; members that draw Invert score far higher and spread through the
+    population, while Rotate, ShearX and Cutout buy nothing. The search must find Invert."""
+    from augkit.photometric import Invert
 
-    planted = Seq([Rotate(degrees=25.0), Translate(x=(-0.15, 0.15), y=(-0.15, 0.15))])
-    ops = ["Rotate", "TranslateX", "TranslateY", "Invert", "Solarize"]
-    res = run("digits", tmp_path / "p", subset=1000, val_size=0.3, epochs=16, interval=2,
-              population=6, width=8, ops=ops, val_op=planted, batch_size=32, workers=2,
+    ops = ["Invert", "Rotate", "ShearX", "Cutout"]
+    res = run("digits", tmp_path / "p", subset=1000, val_size=0.3, epochs=8, interval=2,
+              population=4, width=8, ops=ops, val_op=Invert(), batch_size=32, workers=2,
               progress=False)
     pop = json.loads((res.run_dir / "population.json").read_text())
     best = max((m for m in pop["members"] if not m["control"]),
                key=lambda m: m["history"][-1][1])
     ctrl = pop["members"][-1]
-    assert best["history"][-1][1] > ctrl["history"][-1][1] + 0.03  # augmentation paid off
-    strength = {op: p * m for op, (p, m) in zip(pop["ops"], best["hp"])}
-    planted_w = strength["Rotate"] + strength["TranslateX"] + strength["TranslateY"]
-    assert planted_w > strength["Invert"] + strength["Solarize"], strength
+    assert ctrl["history"][-1][1] < 0.3  # the planted shift is real: clean training fails
+    assert best["history"][-1][1] > ctrl["history"][-1][1] + 0.3
+    prob = dict(zip(pop["ops"], (p for p, _ in best["hp"])))
+    assert prob["Invert"] >= 5 and prob["Invert"] == max(prob.values()), prob
+    assert any(s.op == "Invert" for sub in res.policy.subpolicies for s in sub)
