@@ -23,7 +23,8 @@ from augkit.policy import load_policy  # noqa: E402
 from augkit.rich import AutoAugment  # noqa: E402
 from augkit.search import run  # noqa: E402
 
-TINY = dict(method="density", subset=240, folds=2, trials=4, epochs=1, progress=False)
+TINY = dict(method="density", strict=False, subset=240, folds=2, trials=4, epochs=1,
+            progress=False)
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -60,8 +61,8 @@ def test_tiny_search_on_cifar10_npz(tmp_path, shared_data):
     npz = shared_data / "cifar10_jpeg" / "cifar10_jpeg.npz"
     if not npz.is_file():
         pytest.skip(f"{npz} absent")
-    res = run(f"npz:{npz}", tmp_path / "c", method="density", subset=200, folds=2, trials=3,
-              epochs=1, objective="ce", progress=False)
+    res = run(f"npz:{npz}", tmp_path / "c", method="density", strict=False, subset=200,
+              folds=2, trials=3, epochs=1, objective="ce", progress=False)
     rows = read_trials(res.run_dir)
     assert len(rows) == 6 and all(r["state"] == "COMPLETE" for r in rows)
     for r in rows:  # objective "ce": the study maximises minus the cross-entropy
@@ -108,7 +109,7 @@ def _count_trials(db: Path) -> int:
 
 
 def test_resume_after_kill_9_loses_and_repeats_no_trial(tmp_path):
-    opts = dict(method="density", subset=200, folds=2, trials=8, epochs=1)
+    opts = dict(method="density", strict=False, subset=200, folds=2, trials=8, epochs=1)
     code = (f"from augkit.search import run; run('digits', {str(tmp_path / 'k')!r}, "
             f"progress=False, **{opts!r})")
     env = {**os.environ, "PYTHONPATH": str(REPO)}

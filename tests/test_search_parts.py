@@ -140,13 +140,14 @@ def test_too_small_subset_for_k_folds_and_bad_options_fail_before_work(tmp_path)
     from augkit.search import run
 
     with pytest.raises(AugkitValueError, match="3-fold search needs at least 3 per class"):
-        run("digits", tmp_path / "a", method="density", subset=20, folds=3, progress=False)
+        run("digits", tmp_path / "a", method="density", strict=False, subset=20, folds=3,
+            progress=False)
     with pytest.raises(AugkitValueError, match="ops has unknown op.*Blur"):
         run("digits", tmp_path / "b", ops="Rotate,Blur", progress=False)
     with pytest.raises(AugkitValueError, match="objective"):
         run("digits", tmp_path / "c", objective="f1", progress=False)
     with pytest.raises(AugkitValueError, match="folds"):
-        run("digits", tmp_path / "d", method="density", folds=1, progress=False)
+        run("digits", tmp_path / "d", method="density", strict=False, folds=1, progress=False)
     with pytest.raises(AugkitValueError, match="holds no search run"):
         run(resume=tmp_path / "nothing", progress=False)
     assert not any((tmp_path / n).exists() for n in "abcd")
@@ -223,11 +224,21 @@ def test_t_interval_and_verdict():
     assert verdict_of(summary, by_arm).startswith("Verdict: use base+trivialaugment")
 
 
+def test_density_guard_at_chance_names_the_budget(tmp_path):
+    from augkit.search import run
+    from augkit.search.population import SearchGuardError
+
+    with pytest.raises(SearchGuardError, match="fold model 0.*chance.*--epochs"):
+        run("digits", tmp_path / "g", method="density", subset=600, folds=2, trials=2,
+            epochs=1, lr=1e-7, progress=False)
+    assert not (tmp_path / "g" / "policy.yaml").exists()  # no policy from a blind proxy
+
+
 def test_evaluate_compares_all_arms_on_the_held_out_split(tmp_path):
     from augkit.search import evaluate, run
 
-    res = run("digits", tmp_path / "r", method="density", subset=200, folds=2, trials=3,
-              epochs=1, progress=False)
+    res = run("digits", tmp_path / "r", method="density", strict=False, subset=200, folds=2,
+              trials=3, epochs=1, progress=False)
     ev = evaluate(run_dir=res.run_dir, seeds=2, epochs=1, width=8, subset=150, workers=2,
                   progress=False)
     arms = [s["arm"] for s in ev.summary]

@@ -25,8 +25,8 @@ def local_ray():
 
 
 def test_ray_backend_writes_the_local_format(tmp_path, local_ray):
-    res = run("digits", tmp_path / "ray", method="density", subset=200, folds=2, trials=2,
-              epochs=1,
+    res = run("digits", tmp_path / "ray", method="density", strict=False, subset=200,
+              folds=2, trials=2, epochs=1,
               backend="ray", progress=False)
     with open(res.run_dir / "trials.csv") as f:
         reader = csv.DictReader(f)
@@ -76,8 +76,8 @@ def test_a_failing_ray_trial_is_recorded_and_the_study_survives(tmp_path, local_
         return out
 
     monkeypatch.setattr(job, "_fold_models", wrapped)
-    res = run("digits", tmp_path / "rf", method="density", subset=200, folds=2, trials=3,
-              epochs=1,
+    res = run("digits", tmp_path / "rf", method="density", strict=False, subset=200,
+              folds=2, trials=3, epochs=1,
               backend="ray", progress=False)
     states = sorted(r["state"] for r in res.trials)
     assert states == ["COMPLETE"] * 5 + ["FAIL"]

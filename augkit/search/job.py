@@ -195,6 +195,12 @@ def run(data: str | None = None, out=None, *, resume=None, backend: str = "local
         models = _fold_models(run_dir, cfg, x, y, folds, n_classes, backend, ray_address, prog)
         session["train_wall_s"] = time.perf_counter() - tt
         save_cost()
+        if cfg["strict"]:  # a fold model at chance recognises nothing: no density to match
+            from .population import chance_guard
+
+            for k, (_, val) in enumerate(folds):
+                acc = _load_json(run_dir / f"fold{k}.json", {}).get("clean_val_acc", 1.0)
+                chance_guard(cfg, acc, len(val), n_classes, what=f"fold model {k}")
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -87,12 +87,13 @@ def _evolve(ck: dict, cfg: dict, r: int, e1: int) -> None:
             m.schedule.append([e1, copy.deepcopy(m.hp)])
 
 
-def chance_guard(cfg: dict, best: float, n_val: int, n_classes: int) -> None:
+def chance_guard(cfg: dict, best: float, n_val: int, n_classes: int,
+                 what: str = "the best member") -> None:
     """A proxy within three standard errors of guessing has learned nothing to rank by."""
     chance = 1.0 / n_classes
     if best <= chance + 3 * math.sqrt(chance * (1 - chance) / n_val):
         raise SearchGuardError(
-            f"search: epochs: the best member reaches {best:.3f} validation accuracy, at "
+            f"search: epochs: {what} reaches {best:.3f} validation accuracy, at "
             f"chance ({chance:.3f}) for {n_classes} classes after {cfg['epochs']} epochs; "
             "raise --epochs (or --subset / --width) so that the proxy learns")
 
