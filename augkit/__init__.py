@@ -16,6 +16,7 @@ _EXPORTS = {
     "boxes_to": "augkit.sample",
     "keypoints_from_indices": "augkit.sample",
     "keypoints_to_indices": "augkit.sample",
+    "remove_invisible": "augkit.sample",
     "AugkitError": "augkit.errors",
     "AugkitValueError": "augkit.errors",
     "AugkitTypeError": "augkit.errors",
