@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torchvision import tv_tensors as tvt
 from torchvision.transforms import v2
-from torchvision.transforms.v2 import functional as TF
 
 import augkit as A
 from augkit.interop.albumentations import from_albu
@@ -26,18 +25,7 @@ Al = pytest.importorskip("albumentations")
 H, W = 24, 36
 
 
-def _target(fmt="XYXY", instance_masks=False):
-    """An image and a detection target: two boxes (the second right of x = 20), masks,
-    keypoints and labels."""
-    g = torch.Generator().manual_seed(1)
-    img = tvt.Image(torch.randint(0, 256, (3, H, W), dtype=torch.uint8, generator=g))
-    shape = (2, H, W) if instance_masks else (H, W)
-    mask = tvt.Mask(torch.randint(0, 4, shape, dtype=torch.uint8, generator=g))
-    xyxy = torch.tensor([[2.0, 3.0, 12.0, 20.0], [20.0, 1.0, 35.0, 9.0]])
-    boxes = tvt.BoundingBoxes(xyxy, format="XYXY", canvas_size=(H, W))
-    boxes = TF.convert_bounding_box_format(boxes, new_format=fmt)
-    kp = tvt.KeyPoints(torch.tensor([[3.0, 4.0], [30.0, 20.0], [0.0, 0.0]]), canvas_size=(H, W))
-    return img, {"masks": mask, "boxes": boxes, "keypoints": kp, "labels": torch.tensor([5, 7])}
+from test_interop import _target  # noqa: E402  (one detection target for both files)
 
 
 def _image():

@@ -174,16 +174,16 @@ BAD = [
     ("soft labels not summing to 1", lambda: Batch(_X, torch.tensor([[0.5, 0, 0, 0],
                                                                      [0, 1, 0, 0]])),
      AugkitValueError, r"labels of shape \(2, 4\): row 0 sums to 0.5; expected 1"),
-    ("meta images", lambda: Batch(torch.zeros(2, 3, 8, 8, device="meta")), AugkitTypeError,
-     r"images are on the meta device \(2, 3, 8, 8\)"),
+    ("meta images", lambda: Batch(torch.zeros(2, 3, 8, 8, device="meta")), AugkitValueError,
+     r"images tensor is on the 'meta' device \(2, 3, 8, 8\)"),
     ("meta labels", lambda: Batch(_X, torch.zeros(2, dtype=torch.long, device="meta")),
-     AugkitTypeError, r"labels are on the meta device \(2,\)"),
+     AugkitValueError, r"labels tensor is on the 'meta' device \(2,\)"),
     ("sparse images", lambda: Batch(_X.to_sparse()), AugkitTypeError,
-     r"images have layout torch.sparse_coo \(2, 3, 8, 8\); expected a dense"),
+     r"images tensor has layout torch.sparse_coo \(2, 3, 8, 8\); expected a dense"),
     ("sparse masks", lambda: Batch(_X, masks=torch.zeros(2, 8, 8, dtype=torch.long).to_sparse()),
-     AugkitTypeError, r"masks have layout torch.sparse_coo \(2, 8, 8\)"),
+     AugkitTypeError, r"masks tensor has layout torch.sparse_coo \(2, 8, 8\)"),
     ("sparse boxes", lambda: Batch(_X, boxes=[_box([1, 1, 4, 4]).to_sparse()] * 2),
-     AugkitTypeError, r"boxes\[0\] have layout torch.sparse_coo \(1, 4\)"),
+     AugkitTypeError, r"boxes\[0\] tensor has layout torch.sparse_coo \(1, 4\)"),
 ]
 
 

@@ -12,17 +12,14 @@ from collections.abc import Callable
 
 import torch
 
+from ..boundary import check_tensor_storage
 from ..errors import AugkitError, type_error, value_error
 
 
 def dense(op, field: str, t: torch.Tensor) -> None:
-    """A strided tensor with data: sparse layouts and the meta device are typed errors."""
-    if t.layout != torch.strided:
-        raise type_error(op, field, f"have layout {t.layout} {tuple(t.shape)}; expected a "
-                         "dense (strided) tensor: use .to_dense()")
-    if t.device.type == "meta":
-        raise type_error(op, field, f"are on the meta device {tuple(t.shape)}; expected a "
-                         "tensor with data")
+    """A strided tensor with data: sparse layouts and the meta device are typed errors (the
+    per-sample boundary's rule, `boundary.check_tensor_storage`)."""
+    check_tensor_storage(t, op, field)
 
 
 def check_layout(op, x: torch.Tensor) -> None:
