@@ -176,3 +176,28 @@ def test_planted_test_time_transform_is_found_over_irrelevant_ops(tmp_path):
     prob = dict(zip(pop["ops"], (p for p, _ in best["hp"])))
     assert prob["Invert"] >= 5 and prob["Invert"] == max(prob.values()), prob
     assert any(s.op == "Invert" for sub in res.policy.subpolicies for s in sub)
+
+
+def test_grid_points_spread_magnitude_at_two_probabilities():
+    for k in (2, 3, 4, 8, 12):
+        pts = P.grid_points(k)
+        assert len(pts) == k
+        assert all(p in (5, 10) and 1 <= m <= 9 for p, m in pts)
+    assert len(set(P.grid_points(8))) == 8
+    mags = sorted({m for _, m in P.grid_points(8)})
+    assert mags[0] == 1 and mags[-1] == 9  # the whole range, weakest to strongest
+
+
+def test_tiny_grid_trains_each_point_once_and_keeps_the_best(tmp_path):
+    res = run("digits", tmp_path / "g", method="grid", subset=300, epochs=2, population=4,
+              width=8, strict=False, workers=2, progress=False)
+    pop = json.loads((res.run_dir / "population.json").read_text())
+    members = [m for m in pop["members"] if not m["control"]]
+    for m, (p, mag) in zip(members, P.grid_points(4)):
+        assert m["hp"] == [[p, mag]] * len(pop["ops"])  # every op at the member's point
+        assert len(m["history"]) == 1 and m["events"] == [] and len(m["schedule"]) == 1
+    best = max(members, key=lambda m: (m["history"][-1][1], -m["idx"]))
+    p, mag = best["hp"][0]
+    steps = {(s.op, s.prob, s.magnitude) for sub in res.policy.subpolicies for s in sub}
+    assert steps == {(op, p / 10, mag / 10) for op in pop["ops"]}
+    assert "Grid (RandAugment-style)" in (res.run_dir / "report.md").read_text()

@@ -76,9 +76,10 @@ def register(subparsers) -> None:
                    help="held-out test part: fraction or count (default 0.2)")
     s.add_argument("--test-split", choices=("holdout", "official"), default=None)
     s.add_argument("--image-size", type=int, default=None, help="resize folder/npz images")
-    s.add_argument("--method", choices=("pba", "density"), default=None,
-                   help="pba: population based augmentation, scored by training (default); "
-                        "density: Fast-AutoAugment density matching")
+    s.add_argument("--method", choices=("pba", "grid", "density"), default=None,
+                   help="pba: population based augmentation, scored by training; grid: "
+                        "RandAugment-style grid of global probability and magnitude, "
+                        "scored by training; density: Fast-AutoAugment density matching")
     s.add_argument("--population", type=int, default=None, help="pba members (default 8)")
     s.add_argument("--interval", type=int, default=None,
                    help="pba: epochs between exploit/explore steps (default 3)")

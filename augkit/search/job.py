@@ -31,10 +31,11 @@ DEFAULTS = {
     "max_subset": 3000,  # no --subset: a stratified subset of at most this many images
     "val_op": None,  # pba: an augkit op (dict) applied once to the validation images
 }
-METHODS = ("pba", "density")
+METHODS = ("pba", "grid", "density")
 # Defaults that depend on the method: population members train the whole schedule (long
 # enough for augmentation to pay); density matching's fold models only need to recognise.
-METHOD_DEFAULTS = {"pba": {"epochs": 30, "width": 32}, "density": {"epochs": 8, "width": 16}}
+METHOD_DEFAULTS = {"pba": {"epochs": 30, "width": 32}, "grid": {"epochs": 30, "width": 32},
+                   "density": {"epochs": 8, "width": 16}}
 
 
 @dataclass
@@ -171,7 +172,7 @@ def run(data: str | None = None, out=None, *, resume=None, backend: str = "local
     from .train import set_threads
 
     set_threads(threads)
-    if cfg["method"] == "pba":
+    if cfg["method"] in ("pba", "grid"):
         return _run_pba(run_dir, cfg, prep, backend, ray_address, workers, progress)
     ops = A.check_ops(cfg["ops"], cfg["space"])
     x, y = prep.search.x, prep.search.y
@@ -244,7 +245,9 @@ def _run_pba(run_dir, cfg, prep, backend, ray_address, workers, progress):
         session["wall_s"] = time.perf_counter() - t0
         _write_json(run_dir / "cost.json", costs)
     save_cost()
-    prog = Progress(-(-cfg["epochs"] // cfg["interval"]), 0, progress, unit="round")
+    from .population import n_rounds
+
+    prog = Progress(n_rounds(cfg), 0, progress, unit="round")
     prog.log(f"{prep.search.name}: {len(prep.search.y)} search images "
              f"({len(prep.test.y)} held out for evaluate), run dir {run_dir}")
     try:

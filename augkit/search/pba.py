@@ -69,6 +69,15 @@ def policy_of(hp, ops, space: str, name: str = "pba"):
                   source="augkit search (population based augmentation)")
 
 
+def grid_points(k: int) -> list[tuple[int, int]]:
+    """`k` (probability, magnitude) points in tenths for the grid method, RandAugment's own
+    search (Cubuk et al., 2020) over one global magnitude: magnitudes spread over 1..9 tenths,
+    each at probability 1 (RandAugment's: every step applies) and, where `k` allows, 0.5."""
+    mags = np.unique(np.round(np.linspace(1, 9, max(1, -(-k // 2)))).astype(int))
+    pts = [(p, int(m)) for m in mags for p in (LEVELS, LEVELS // 2)]
+    return pts[:k] if len(pts) >= k else (pts * k)[:k]
+
+
 def explore(rng: np.random.Generator, hp) -> list:
     out = []
     for pair in hp:

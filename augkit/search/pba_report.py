@@ -49,14 +49,21 @@ def write(run_dir: Path, cfg: dict, ck: dict, info: dict, cost: dict):
     return SearchResult(run_dir, policy, path, rows, cost), warning
 
 
+def _intro(cfg: dict) -> str:
+    how = (f"Population based augmentation: {cfg['population']} members, exploit/explore "
+           f"every {cfg['interval']} epochs" if cfg["method"] == "pba" else
+           f"Grid (RandAugment-style): {cfg['population']} members, each with every op at one "
+           "(probability, magnitude) point, the best at the end wins")
+    return (f"{how}; one control (base augmentation only); proxy `{cfg['proxy']}` width "
+            f"{cfg['width']}, {cfg['epochs']} epochs; ")
+
+
 def _markdown(run_dir, cfg, ck, info, best, policy, sched, cost, warning) -> None:
     ctrl = ck["members"][-1]
     lines = [f"# augkit search: {cfg['data']}", "",
-             f"Population based augmentation: {cfg['population']} members and one control "
-             f"(base augmentation only), proxy `{cfg['proxy']}` width {cfg['width']}, "
-             f"{cfg['epochs']} epochs, exploit/explore every {cfg['interval']} epochs; "
-             f"{info['n_train']} training and {info['n_val']} validation images of the "
-             "search part (the test part of `augkit evaluate` is never read).", "",
+             _intro(cfg) + f"{info['n_train']} training and {info['n_val']} validation "
+             "images of the search part (the test part of `augkit evaluate` is never read).",
+             "",
              "| member | final validation accuracy | copied from others |",
              "|---:|---:|---|"]
     for m in ck["members"]:

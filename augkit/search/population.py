@@ -36,12 +36,16 @@ def split_val(y: np.ndarray, val_size, seed: int) -> tuple[np.ndarray, np.ndarra
 
 
 def _init_members(cfg: dict, n_ops: int) -> list[P.Member]:
+    """PBA: every member starts with no augmentation. Grid: member i applies every op at
+    one (probability, magnitude) point of `P.grid_points`. The control: none, always."""
     from .job import hash_seed
 
-    zero = [[0, 0] for _ in range(n_ops)]
-    return [P.Member(i, hash_seed(cfg["seed"], i, 41), [list(p) for p in zero],
-                     control=(i == cfg["population"]), schedule=[[0, zero]])
-            for i in range(cfg["population"] + 1)]
+    k = cfg["population"]
+    points = P.grid_points(k) if cfg["method"] == "grid" else [(0, 0)] * k
+    hps = [[[p, m] for _ in range(n_ops)] for p, m in points] + [[[0, 0]] * n_ops]
+    return [P.Member(i, hash_seed(cfg["seed"], i, 41), [list(v) for v in hp],
+                     control=(i == k), schedule=[[0, [list(v) for v in hp]]])
+            for i, hp in enumerate(hps)]
 
 
 def load_checkpoint(run_dir: Path):
@@ -87,6 +91,11 @@ def _evolve(ck: dict, cfg: dict, r: int, e1: int) -> None:
             m.schedule.append([e1, copy.deepcopy(m.hp)])
 
 
+def n_rounds(cfg: dict) -> int:
+    """Rounds of training between decisions; a grid trains each member in one go."""
+    return 1 if cfg["method"] == "grid" else -(-cfg["epochs"] // cfg["interval"])
+
+
 def chance_guard(cfg: dict, best: float, n_val: int, n_classes: int,
                  what: str = "the best member") -> None:
     """A proxy within three standard errors of guessing has learned nothing to rank by."""
@@ -128,20 +137,21 @@ def run_pba(run_dir: Path, cfg: dict, prep, backend: str, ray_address, workers, 
     base = to_dict(base_op(x.shape[1], prep.search.flip_ok))
     ck = load_checkpoint(run_dir) or {"round": 0, "members": _init_members(cfg, len(ops)),
                                       "ops": list(ops)}
-    rounds = -(-cfg["epochs"] // cfg["interval"])
+    rounds = n_rounds(cfg)
     info = {"ops": ops, "n_train": len(tr), "n_val": len(va), "n_classes": n_classes,
             "rounds": rounds, "cpu_s": 0.0}
     if ck["round"] >= rounds:
         return ck, info
-    prog.log(f"population of {cfg['population']} + 1 control, {cfg['epochs']} epochs in "
-             f"{rounds} rounds of {cfg['interval']}; {len(tr)} training / {len(va)} "
+    prog.log(f"{cfg['method']}: {cfg['population']} members + 1 control, {cfg['epochs']} "
+             f"epochs in {rounds} round(s); {len(tr)} training / {len(va)} "
              f"validation images; {backend} backend")
     from .pool import open_pool
 
     runner = open_pool(data, backend, workers, ray_address)
     try:
         for r in range(ck["round"], rounds):
-            e0, e1 = r * cfg["interval"], min((r + 1) * cfg["interval"], cfg["epochs"])
+            step = -(-cfg["epochs"] // rounds)
+            e0, e1 = r * step, min((r + 1) * step, cfg["epochs"])
             t0 = time.perf_counter()
             outs = runner.map(P.train_interval,
                               [_task(m, cfg, ops, base, e0, e1) for m in ck["members"]])
