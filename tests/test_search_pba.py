@@ -24,7 +24,7 @@ from augkit.search import run  # noqa: E402
 from augkit.search.population import SearchGuardError, population_guard  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = dict(subset=300, epochs=4, interval=2, population=4, width=8, strict=False,
+TINY = dict(method="pba", subset=300, epochs=4, interval=2, population=4, width=8, strict=False,
             progress=False)
 
 
@@ -74,7 +74,8 @@ def test_tiny_pba_on_the_cifar10_npz(tmp_path, shared_data):
 def test_resume_after_kill_9_repeats_and_loses_nothing(tmp_path):
     """A run killed in the middle resumes from its last finished round and ends exactly as an
     uninterrupted run does."""
-    opts = dict(subset=300, epochs=12, interval=2, population=4, width=8, strict=False)
+    opts = dict(method="pba", subset=300, epochs=12, interval=2, population=4, width=8,
+                strict=False)
     code = (f"from augkit.search import run; run('digits', {str(tmp_path / 'k')!r}, "
             f"workers=1, progress=False, **{opts!r})")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO)
@@ -98,8 +99,8 @@ def test_resume_after_kill_9_repeats_and_loses_nothing(tmp_path):
 
 def test_guard_at_chance_names_the_budget(tmp_path):
     with pytest.raises(SearchGuardError, match="epochs.*chance"):
-        run("digits", tmp_path / "g", subset=1400, epochs=2, interval=1, population=2,
-            width=4, lr=1e-7, workers=1, progress=False)
+        run("digits", tmp_path / "g", method="pba", subset=1400, epochs=2, interval=1,
+            population=2, width=4, lr=1e-7, workers=1, progress=False)
 
 
 def test_guard_validation_part_too_small(tmp_path):
@@ -164,9 +165,9 @@ def test_planted_test_time_transform_is_found_over_irrelevant_ops(tmp_path):
     from augkit.photometric import Invert
 
     ops = ["Invert", "Rotate", "ShearX", "Cutout"]
-    res = run("digits", tmp_path / "p", subset=1000, val_size=0.3, epochs=8, interval=2,
-              population=4, width=8, ops=ops, val_op=Invert(), batch_size=32, workers=2,
-              progress=False)
+    res = run("digits", tmp_path / "p", method="pba", subset=1000, val_size=0.3, epochs=8,
+              interval=2, population=4, width=8, ops=ops, val_op=Invert(), batch_size=32,
+              workers=2, progress=False)
     pop = json.loads((res.run_dir / "population.json").read_text())
     best = max((m for m in pop["members"] if not m["control"]),
                key=lambda m: m["history"][-1][1])

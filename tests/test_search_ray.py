@@ -91,8 +91,8 @@ def test_pba_on_ray_equals_the_local_run(tmp_path, local_ray):
     the population, the schedule and the policy equal a local run's bit for bit."""
     import json
 
-    opts = dict(subset=300, epochs=2, interval=1, population=2, width=8, strict=False,
-                progress=False)
+    opts = dict(method="pba", subset=300, epochs=2, interval=1, population=2, width=8,
+                strict=False, progress=False)
     on_ray = run("digits", tmp_path / "ray", backend="ray", **opts)
     local = run("digits", tmp_path / "local", workers=1, **opts)
 
