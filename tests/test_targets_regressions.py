@@ -383,3 +383,17 @@ def test_seq_does_not_fuse_geometric_ops_that_override_apply():
 def test_autocontrast_of_a_subnormal_span_stays_finite():
     img = np.array([[[0.0, 0.5]], [[np.float32(1.4e-45), 0.25]]], np.float32)
     assert np.isfinite(A.AutoContrast()(img)).all()
+
+
+def test_sanitize_boxes_keeps_a_small_visible_box_next_to_integer_keypoints():
+    """Box corners travel as keypoints: integer keypoints must not round them (a box inside
+    one pixel would lose its area and be dropped as invisible)."""
+    from augkit.poor import HFlip, SanitizeBoxes
+
+    op = SanitizeBoxes(op=HFlip(p=1.0), min_size=0.1, min_area=0.01, min_visibility=0.5)
+    img = np.zeros((12, 12, 3), np.uint8)
+    boxes = np.array([[4.2, 4.2, 4.9, 4.9], [2.0, 2.0, 9.9, 9.9]])
+    outs = [op(A.Sample(img, boxes=boxes, keypoints=kp), rng=np.random.default_rng(0))
+            for kp in (np.array([[1.0, 1.0, 2.0]]), np.array([[1, 1, 2]]))]
+    assert len(outs[0].boxes) == len(outs[1].boxes) == 2
+    assert np.allclose(outs[0].boxes, outs[1].boxes)

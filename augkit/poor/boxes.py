@@ -121,14 +121,16 @@ def _with_corners(s: Sample):
     kp = None if s.keypoints is None else np.asarray(s.keypoints)
     k = 4 if kp is None else (kp.shape[-2] if kp.ndim >= 2 else 1)
     d = 2 if kp is None else kp.shape[-1]
-    dt = np.float32 if kp is None else kp.dtype
+    # integer keypoints would round the corners (a box inside one pixel would lose its area)
+    dt = np.float32 if kp is None else np.result_type(kp.dtype, np.float32)
     rows = -(-4 // k)  # rows per box
     corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [0, 3]], b[:, [2, 3]]], axis=1)
     packed = np.ones((len(b), rows * k, d), dt)
     packed[..., :2] = corners[:, np.arange(rows * k) % 4]
     packed = packed.reshape(-1, k, d)
     user_rows = 0 if kp is None else kp.reshape(-1, k, d).shape[0]
-    combined = packed if kp is None else np.concatenate([kp.reshape(-1, k, d), packed])
+    combined = packed if kp is None else np.concatenate([kp.reshape(-1, k, d).astype(dt),
+                                                         packed])
 
     def split(out: Sample):
         moved = np.asarray(out.keypoints)
