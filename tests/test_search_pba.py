@@ -202,3 +202,41 @@ def test_tiny_grid_trains_each_point_once_and_keeps_the_best(tmp_path):
     steps = {(s.op, s.prob, s.magnitude) for sub in res.policy.subpolicies for s in sub}
     assert steps == {(op, p / 10, mag / 10) for op in pop["ops"]}
     assert "Grid (RandAugment-style)" in (res.run_dir / "report.md").read_text()
+
+
+def test_a_format_1_run_resumes_as_density_matching(tmp_path):
+    """Runs written before the population methods existed were density matching over the
+    whole pool; resuming one must not start a population in its directory."""
+    from augkit.search.job import NO_CAP, open_run_dir
+
+    d = tmp_path / "old"
+    d.mkdir()
+    old = {"format": 1, "data": "digits", "subset": None, "test_size": None,
+           "test_split": "holdout", "image_size": None, "folds": 3, "trials": 60, "epochs": 8,
+           "proxy": "inception", "width": 16, "objective": "acc", "top_n": 5, "ops": None,
+           "space": "autoaugment", "seed": 0, "batch_size": 64, "lr": 0.05, "base": None}
+    (d / "config.json").write_text(json.dumps(old))
+    _, cfg = open_run_dir(None, d, {})
+    assert cfg["method"] == "density" and cfg["max_subset"] == NO_CAP
+    assert cfg["epochs"] == 8 and cfg["width"] == 16
+
+
+@pytest.mark.parametrize("bad", [-3, 2.5, "x", True, 0])
+def test_val_size_is_checked_before_anything_is_written(tmp_path, bad):
+    with pytest.raises(AugkitValueError, match="val_size"):
+        run("digits", tmp_path / "v", val_size=bad, progress=False)
+    assert not (tmp_path / "v").exists()
+
+
+def test_resuming_a_finished_run_keeps_the_chance_guard(tmp_path):
+    from augkit.search.population import best_member, load_checkpoint
+
+    opts = dict(method="grid", subset=1400, epochs=1, population=2, width=4, lr=1e-7,
+                workers=1, progress=False)
+    with pytest.raises(SearchGuardError, match="chance"):
+        run("digits", tmp_path / "c", **opts)
+    ck = load_checkpoint(tmp_path / "c")
+    assert ck["round"] == 1 and best_member(ck).history  # the round was saved
+    with pytest.raises(SearchGuardError, match="chance"):
+        run(resume=tmp_path / "c", workers=1, progress=False)
+    assert not (tmp_path / "c" / "policy.yaml").exists()

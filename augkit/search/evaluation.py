@@ -157,6 +157,7 @@ def evaluate(policy=None, data: str | None = None, *, run_dir=None, out=None,
     from .fractions import check_fractions, write_fractions
     from .job import base_op
     from .pool import LocalPool
+    from .population import at_chance
     from .train import set_threads
 
     seeds = EVAL_DEFAULTS["seeds"] if seeds is None else seeds
@@ -195,8 +196,13 @@ def evaluate(policy=None, data: str | None = None, *, run_dir=None, out=None,
     tr, te = prep.search, prep.test
     base = base_op(tr.x.shape[1], tr.flip_ok)
     random_pol = None
-    if policy is not None:
-        ops = A.check_ops(cfg.get("ops"), policy.space)  # the op set the search drew from
+    if policy is not None:  # the op set the search drew from
+        if cfg.get("ops") is None and cfg.get("method", "density") in ("pba", "grid"):
+            from .pba import default_ops
+
+            ops = default_ops(policy.space)
+        else:
+            ops = A.check_ops(cfg.get("ops"), policy.space)
         random_pol = A.random_policy(len(policy.subpolicies), ops, policy.space, seed0,
                                      name="random-control")
     out = Path(out) if out is not None else (run_dir / "evaluate" if run_dir else Path("evaluate"))
@@ -213,7 +219,8 @@ def evaluate(policy=None, data: str | None = None, *, run_dir=None, out=None,
                               "train": {"proxy": proxy, "width": width, "epochs": epochs,
                                         "batch_size": batch_size, "lr": lr, "seed": 1000 + s}})
     pool = LocalPool({"x": tr.x, "y": tr.y, "xt": te.x, "yt": te.y,
-                      "n_classes": len(tr.classes)}, workers or os.cpu_count() or 1)
+                      "n_classes": len(tr.classes)}, workers or os.cpu_count() or 1,
+                     threads=threads)
     rows = []
     try:
         for t, r in zip(tasks, _results(pool, tasks)):
@@ -241,9 +248,8 @@ def evaluate(policy=None, data: str | None = None, *, run_dir=None, out=None,
                         "ci_low": lo, "ci_high": hi,
                         "pixel_change": pixel_change(extra, probe, seed0)})
     verdict = verdict_of(summary, by_arm)
-    chance = 1.0 / len(tr.classes)
     top = max(s["acc_mean"] for s in summary)
-    if top <= chance + 3 * np.sqrt(chance * (1 - chance) / len(te.y)):
+    if at_chance(top, len(te.y), len(tr.classes)):
         verdict = (f"Verdict: inconclusive: every arm is at chance ({100 * top:.1f}% for "
                    f"{len(tr.classes)} classes); raise --epochs (or --subset, --width). "
                    f"({verdict[len('Verdict: '):]})")
@@ -256,10 +262,8 @@ def evaluate(policy=None, data: str | None = None, *, run_dir=None, out=None,
 
 
 def _results(pool, tasks):
-    """Results in task order, trained in chunks so that progress shows as they finish."""
-    step = 8
-    for i in range(0, len(tasks), step):
-        yield from pool.map(_train_task, tasks[i:i + step])
+    """Results in task order, as they finish (every task is queued at once)."""
+    return pool.imap(_train_task, tasks)
 
 
 def _write(out: Path, rows, summary, verdict, info) -> None:

@@ -1,9 +1,12 @@
-"""The search job: config and run directory, fold models, scoring trials, outputs.
+"""The search job: config and run directory, and the density-matching method.
 
-Run directory layout: ``config.json`` (what defines the run), ``study.db`` (Optuna SQLite
-storage, one study per fold), ``fold{k}.pt`` + ``fold{k}.json`` (trained fold models and
-their cost), ``cost.json`` (wall-clock per session and phase) and the outputs written by
-`report.write`: ``policy.yaml``, ``trials.csv``, ``report.md``, ``report.png``.
+Every run directory holds ``config.json`` (what defines the run) and ``cost.json``
+(wall-clock per session). The population methods (``grid``, ``pba``) run in
+`population.run_pba` and write through `pba_report` (``population.pt``, ``schedule.json``,
+``population.json``, ``policy.yaml``, ``report.md``, ``report.png``). Density matching runs
+here: ``study.db`` (Optuna SQLite storage, one study per fold), ``fold{k}.pt`` +
+``fold{k}.json`` (trained fold models and their cost), and the outputs of `report.write`:
+``policy.yaml``, ``trials.csv``, ``report.md``, ``report.png``.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from ..errors import value_error
 from . import algorithm as A
 from .progress import Progress
 
-FORMAT = 1
+FORMAT = 2  # 2: method, population options and max_subset (format 1 was density only)
+NO_CAP = 2 ** 31 - 1  # max_subset of a format-1 run: it searched its whole pool
 # What defines a run (and must match on --resume). Defaults = the default budget: on 2 CPU
-# cores it searches a 4,000-image CIFAR-10 subset in well under 10 minutes.
+# cores the grid searches a 3,000-image CIFAR-10 subset in about 9 minutes (docs/search.md).
 DEFAULTS = {
     "data": "digits", "subset": None, "test_size": None, "test_split": "holdout",
     "image_size": None, "folds": 3, "trials": 60, "epochs": None, "proxy": "inception",
@@ -123,8 +127,7 @@ def open_run_dir(out, resume, given: dict) -> tuple[Path, dict]:
         if stored is None:
             raise value_error("search", "resume", f"{run_dir} holds no search run "
                               "(config.json missing)")
-        stored.pop("format", None)
-        stored = check_config(stored)
+        stored = check_config(_migrate(stored))
         explicit = {k: v for k, v in given.items() if v is not None}
         clash = {k: (stored.get(k), v) for k, v in explicit.items()
                  if check_config({**stored, k: v})[k] != stored.get(k)}
@@ -136,7 +139,7 @@ def open_run_dir(out, resume, given: dict) -> tuple[Path, dict]:
     run_dir = Path(out) if out is not None else Path("runs") / time.strftime("search-%Y%m%d-%H%M%S")
     stored = _load_json(run_dir / "config.json", None)
     if stored is not None:
-        stored.pop("format", None)
+        stored = check_config(_migrate(stored))
         clash = {k: (stored.get(k), v) for k, v in cfg.items() if stored.get(k) != v}
         if clash:
             raise value_error("search", "out", f"{run_dir} holds a run with a different "
@@ -145,6 +148,16 @@ def open_run_dir(out, resume, given: dict) -> tuple[Path, dict]:
         raise value_error("search", "out", f"{run_dir} exists and is not a search run "
                           "directory; pick another --out")
     return run_dir, cfg
+
+
+def _migrate(stored: dict) -> dict:
+    """A stored config in the current format: format-1 runs were density matching over the
+    whole pool, and must resume as such, not with today's defaults."""
+    stored = dict(stored)
+    if stored.pop("format", 1) < 2:
+        stored.setdefault("method", "density")
+        stored.setdefault("max_subset", NO_CAP)
+    return stored
 
 
 def _diff(clash: dict) -> str:

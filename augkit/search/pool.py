@@ -10,13 +10,14 @@ from __future__ import annotations
 _DATA: dict = {}
 
 
-def init_worker(data: dict) -> None:
-    """Worker set-up: the shared data and one torch thread (the fastest on a busy machine)."""
+def init_worker(data: dict, threads: int | None = None) -> None:
+    """Worker set-up: the shared data and `threads` torch threads (None: one, the fastest
+    on a busy machine)."""
     from .train import set_threads
 
     _DATA.clear()
     _DATA.update(data)
-    set_threads(1)
+    set_threads(threads)
 
 
 def shared() -> dict:
@@ -32,22 +33,26 @@ def _call(fn, task, data):
 class LocalPool:
     """`workers` spawned processes (no forked torch state), or this process for 1."""
 
-    def __init__(self, data: dict, workers: int):
+    def __init__(self, data: dict, workers: int, threads: int | None = None):
         self.pool = None
         if workers > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
             self.pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                                            initializer=init_worker, initargs=(data,))
+                                            initializer=init_worker, initargs=(data, threads))
         else:
             self.saved = dict(_DATA)
-            init_worker(data)
+            init_worker(data, threads)
+
+    def imap(self, fn, tasks):
+        """Results in task order, each as soon as it and those before it are done."""
+        if self.pool is None:
+            return (fn(t) for t in tasks)
+        return self.pool.map(fn, tasks)  # submits every task now, yields lazily in order
 
     def map(self, fn, tasks) -> list:
-        if self.pool is None:
-            return [fn(t) for t in tasks]
-        return list(self.pool.map(fn, tasks))
+        return list(self.imap(fn, tasks))
 
     def close(self) -> None:
         if self.pool is not None:

@@ -91,6 +91,12 @@ def _evolve(ck: dict, cfg: dict, r: int, e1: int) -> None:
             m.schedule.append([e1, copy.deepcopy(m.hp)])
 
 
+def at_chance(acc: float, n: int, n_classes: int) -> bool:
+    """Within three standard errors of guessing, on `n` images of `n_classes` classes."""
+    chance = 1.0 / n_classes
+    return acc <= chance + 3 * math.sqrt(chance * (1 - chance) / n)
+
+
 def n_rounds(cfg: dict) -> int:
     """Rounds of training between decisions; a grid trains each member in one go."""
     return 1 if cfg["method"] == "grid" else -(-cfg["epochs"] // cfg["interval"])
@@ -100,7 +106,7 @@ def chance_guard(cfg: dict, best: float, n_val: int, n_classes: int,
                  what: str = "the best member") -> None:
     """A proxy within three standard errors of guessing has learned nothing to rank by."""
     chance = 1.0 / n_classes
-    if best <= chance + 3 * math.sqrt(chance * (1 - chance) / n_val):
+    if at_chance(best, n_val, n_classes):
         raise SearchGuardError(
             f"search: epochs: {what} reaches {best:.3f} validation accuracy, at "
             f"chance ({chance:.3f}) for {n_classes} classes after {cfg['epochs']} epochs; "
@@ -134,13 +140,16 @@ def run_pba(run_dir: Path, cfg: dict, prep, backend: str, ray_address, workers, 
             "n_classes": n_classes}
     from ..serial import to_dict
 
-    base = to_dict(base_op(x.shape[1], prep.search.flip_ok))
+    base = cfg["base"] or to_dict(base_op(x.shape[1], prep.search.flip_ok))
     ck = load_checkpoint(run_dir) or {"round": 0, "members": _init_members(cfg, len(ops)),
                                       "ops": list(ops)}
     rounds = n_rounds(cfg)
     info = {"ops": ops, "n_train": len(tr), "n_val": len(va), "n_classes": n_classes,
             "rounds": rounds, "cpu_s": 0.0}
-    if ck["round"] >= rounds:
+    if ck["round"] >= rounds:  # finished before (a resume): the guards still hold
+        info["cpu_s"] = ck.get("cpu_s", 0.0)
+        if cfg["strict"]:
+            chance_guard(cfg, best_member(ck).history[-1][1], len(va), n_classes)
         return ck, info
     prog.log(f"{cfg['method']}: {cfg['population']} members + 1 control, {cfg['epochs']} "
              f"epochs in {rounds} round(s); {len(tr)} training / {len(va)} "
@@ -198,3 +207,8 @@ def check_options(cfg: dict) -> None:
         v = cfg[k]
         if not (isinstance(v, int) and not isinstance(v, bool) and lo <= v <= 256):
             raise value_error("search", k, f"is {v!r}; expected an integer in [{lo}, 256]")
+    v = cfg["val_size"]
+    if isinstance(v, bool) or not (isinstance(v, float) and 0 < v < 1
+                                   or isinstance(v, int) and v >= 1):
+        raise value_error("search", "val_size", f"is {v!r}; expected a fraction in (0, 1) or "
+                          "a count >= 1")
