@@ -91,10 +91,21 @@ def _field_names(cls) -> tuple[str, ...]:
     return names
 
 
+_ANY = ("*",)  # an __init__ taking *args or **kwargs: nothing to check here
+
+
 def _init_names(cls) -> tuple[str, ...]:
+    """The argument names of the class's __init__ (dataclass fields, InitVars, or a
+    plug-in's own __init__), read once per class."""
     names = _INIT_NAMES.get(cls)
     if names is None:
-        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        import inspect
+
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+            names = _ANY
+        else:
+            names = tuple(p.name for p in params if p.kind != p.POSITIONAL_ONLY)
         _INIT_NAMES[cls] = names
     return names
 
@@ -103,6 +114,8 @@ def _check_arguments(cls, args, kwargs) -> None:
     """Unknown keywords and surplus positionals as one typed error naming the op's fields
     (a plain dataclass raises a bare TypeError)."""
     names = _init_names(cls)
+    if names is _ANY:
+        return
     listed = ", ".join(names) if names else "none"
     for k in kwargs:
         if k not in names:
@@ -151,8 +164,9 @@ class Op:
         # __init_subclass__ runs before @dataclass writes __init__)
         if kwargs or args:
             names = _INIT_NAMES.get(cls)
-            if (names is None or len(args) > len(names)
-                    or any(k not in names for k in kwargs) or (args and kwargs)):
+            if names is None or names is not _ANY and (
+                    len(args) > len(names) or any(k not in names for k in kwargs)
+                    or (args and kwargs)):
                 _check_arguments(cls, args, kwargs)
         return super().__new__(cls)
 

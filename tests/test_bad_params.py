@@ -169,3 +169,25 @@ def test_pad_past_the_size_limit_is_typed_at_call_time():
     op = A.Pad(padding=(MAX_SIDE // 2, 0))
     with pytest.raises(AugkitValueError, match=r"^Pad: padding .*at most"):
         op(np.zeros((4, 4), np.uint8))
+
+
+def test_plugin_init_vars_and_own_inits_are_accepted():
+    """The unknown-keyword check reads the class's real __init__: a plug-in's InitVar is an
+    argument, and an op with its own **kwargs __init__ is not second-guessed."""
+    from augkit.core import PixelOp
+
+    @dataclasses.dataclass(frozen=True)
+    class _ScaledOp(PixelOp):
+        k: float = 1.0
+        scale: dataclasses.InitVar[float] = 1.0  # spelled out: annotations are strings here
+
+        def __post_init__(self, scale):
+            object.__setattr__(self, "k", self.k * scale)
+            super().__post_init__()
+
+        def image(self, img, params):
+            return img
+
+    assert _ScaledOp(k=2.0, scale=3.0).k == 6.0
+    with pytest.raises(AugkitTypeError, match="bogus is not an argument"):
+        _ScaledOp(bogus=1)
