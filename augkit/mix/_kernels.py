@@ -110,8 +110,9 @@ def fill_holes(x: torch.Tensor, holes, value) -> torch.Tensor:
     lead = (n, 1) if x.ndim == 4 else (n,)
     r = in_r.reshape(*lead, h, 1)
     c = in_c.reshape(*lead, 1, w)
-    v = v.to(x.device)
-    if x.is_floating_point() and float(v.abs().max()) <= torch.finfo(x.dtype).max / 4:
+    small = x.is_floating_point() and float(v.abs().max()) <= torch.finfo(x.dtype).max / 4
+    v = v.to(x.device)  # after the test above: reading a device value would sync
+    if small:
         # lerp with weights exactly 0 or 1 returns x or v exactly (a fill near the dtype's
         # limit could overflow lerp's v - x: those take torch.where below)
         return torch.lerp(x, v.expand((1,) * (x.ndim - v.ndim) + tuple(v.shape)),
