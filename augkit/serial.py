@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._atomic import write_text
 from .core import REGISTRY, Op, import_builtin_ops
 from .errors import type_error, value_error
 
@@ -150,9 +151,9 @@ def save(op: Op, path) -> Path:
     if _fmt(path) == "yaml":
         import yaml
 
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        write_text(path, yaml.safe_dump(doc, sort_keys=False))
     else:
-        path.write_text(json.dumps(doc, indent=2))
+        write_text(path, json.dumps(doc, indent=2))
     return path
 
 

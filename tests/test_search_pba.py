@@ -120,7 +120,7 @@ def test_guard_population_must_beat_the_control():
     assert population_guard({}, ck) is None
 
 
-@pytest.mark.parametrize("bad", [dict(population=1), dict(interval=0), dict(method="grid"),
+@pytest.mark.parametrize("bad", [dict(population=1), dict(interval=0), dict(method="bogus"),
                                  dict(population=True), dict(strict="yes")])
 def test_bad_pba_options_are_refused_before_work(tmp_path, bad):
     with pytest.raises(AugkitValueError):

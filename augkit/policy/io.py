@@ -20,6 +20,7 @@ from __future__ import annotations
 import reprlib
 from pathlib import Path
 
+from .._atomic import write_text
 from . import space as S
 from .model import Policy, PolicyError, Step, check_policy
 
@@ -177,5 +178,5 @@ def save_policy(policy: Policy, path) -> Path:
     lines = [text.rstrip("\n"), "subpolicies:"]
     for sp in subs:
         lines.append("- " + yaml.safe_dump(sp, default_flow_style=True, width=10_000).strip())
-    path.write_text("\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
     return path

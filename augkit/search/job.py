@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._atomic import save_torch, write_text
 from ..errors import value_error
 from . import algorithm as A
 from .progress import Progress
@@ -113,9 +114,7 @@ def _load_json(p: Path, default):
 
 
 def _write_json(p: Path, obj) -> None:
-    tmp = p.with_suffix(p.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True))
-    os.replace(tmp, p)  # atomic: a kill leaves the old or the new file, never half of one
+    write_text(p, json.dumps(obj, indent=2, sort_keys=True))
 
 
 def open_run_dir(out, resume, given: dict) -> tuple[Path, dict]:
@@ -393,9 +392,7 @@ def _fold_models(run_dir, cfg, x, y, folds, n_classes, backend, ray_address, pro
     for k, trained in zip(todo, done):
         val = folds[k][1]
         ce, acc = ce_acc(predict(trained.net(), x[val], trained.mean, trained.std), y[val])
-        tmp = run_dir / f"fold{k}.pt.tmp"
-        torch.save(trained.__dict__, tmp)
-        os.replace(tmp, run_dir / f"fold{k}.pt")
+        save_torch(run_dir / f"fold{k}.pt", trained.__dict__)
         _write_json(run_dir / f"fold{k}.json", {
             "wall_s": trained.wall_s, "cpu_s": trained.cpu_s, "n_train": int(len(folds[k][0])),
             "n_val": int(len(val)), "clean_val_acc": acc, "clean_val_ce": ce})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .._atomic import write_text
 from . import pba as P
 from .population import best_member, population_guard
 
@@ -36,10 +37,10 @@ def write(run_dir: Path, cfg: dict, ck: dict, info: dict, cost: dict):
     path = run_dir / "policy.yaml"
     save_policy(policy, path)
     sched = schedule_of(best, ops, cfg["epochs"])
-    (run_dir / "schedule.json").write_text(json.dumps(
+    write_text(run_dir / "schedule.json", json.dumps(
         {"member": best.idx, "space": cfg["space"], "epochs": cfg["epochs"],
          "schedule": sched}, indent=2))
-    (run_dir / "population.json").write_text(json.dumps(
+    write_text(run_dir / "population.json", json.dumps(
         {"ops": list(ops), "members": [m.plain() for m in ck["members"]]}, indent=1))
     warning = population_guard(cfg, ck)
     _markdown(run_dir, cfg, ck, info, best, policy, sched, cost, warning)

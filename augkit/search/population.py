@@ -9,12 +9,12 @@ state and seeds, to the same result), ``cost.json``, and the outputs of `pba_rep
 from __future__ import annotations
 
 import math
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import save_torch
 from ..errors import AugkitValueError, value_error
 from . import pba as P
 
@@ -60,11 +60,7 @@ def load_checkpoint(run_dir: Path):
 
 
 def save_checkpoint(run_dir: Path, ck: dict) -> None:
-    import torch
-
-    tmp = run_dir / "population.pt.tmp"
-    torch.save({**ck, "members": [m.__dict__ for m in ck["members"]]}, tmp)
-    os.replace(tmp, run_dir / "population.pt")  # atomic: the old or the new round
+    save_torch(run_dir / "population.pt", {**ck, "members": [m.__dict__ for m in ck["members"]]})
 
 
 def _task(m: P.Member, cfg: dict, ops, base: dict, e0: int, e1: int) -> dict:
