@@ -60,7 +60,7 @@ def _size(v: str):
 
 def register(subparsers) -> None:
     s = subparsers.add_parser(
-        "search", help="search an augmentation policy (population based augmentation)",
+        "search", help="search an augmentation policy (scored by training proxies with it)",
         description="Search a policy on DATA and write policy.yaml, report.md and report.png "
                     "(pba: also schedule.json and population.json; density: trials.csv) into "
                     "the run directory. With no arguments: the built-in digits.")
@@ -77,9 +77,10 @@ def register(subparsers) -> None:
     s.add_argument("--test-split", choices=("holdout", "official"), default=None)
     s.add_argument("--image-size", type=int, default=None, help="resize folder/npz images")
     s.add_argument("--method", choices=("pba", "grid", "density"), default=None,
-                   help="pba: population based augmentation, scored by training; grid: "
-                        "RandAugment-style grid of global probability and magnitude, "
-                        "scored by training; density: Fast-AutoAugment density matching")
+                   help="grid (default): RandAugment-style grid of one global probability "
+                        "and magnitude, scored by training; pba: population based "
+                        "augmentation, scored by training; density: Fast-AutoAugment "
+                        "density matching")
     s.add_argument("--population", type=int, default=None, help="pba members (default 8)")
     s.add_argument("--interval", type=int, default=None,
                    help="pba: epochs between exploit/explore steps (default 3)")

@@ -32,7 +32,7 @@ DEFAULTS = {
     "width": None, "objective": "acc", "top_n": 5, "ops": None, "space": "autoaugment",
     "seed": 0, "batch_size": 64, "lr": 0.05,
     "base": None,  # fold-training augmentation as an augkit op (dict); None: pad-crop (+ flip)
-    "method": "pba", "population": 8, "interval": 3, "val_size": 0.2, "strict": True,
+    "method": "grid", "population": 8, "interval": 3, "val_size": 0.2, "strict": True,
     "max_subset": 3000,  # no --subset: a stratified subset of at most this many images
     "val_op": None,  # pba: an augkit op (dict) applied once to the validation images
 }
