@@ -321,3 +321,15 @@ def test_cli_registers_cheaply_and_reports_bad_input(tmp_path):
         main(["search", "--help"])
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])
+
+
+def test_identity_check_flags_a_policy_below_every_zero_cost_policy():
+    from augkit.search.evaluation import identity_check
+
+    summary = [{"arm": "base+randaugment", "pixel_change": 29.6},
+               {"arm": "base+random", "pixel_change": 17.0},
+               {"arm": "base+searched", "pixel_change": 24.2}]
+    assert "within their range" in identity_check(summary)
+    summary[-1]["pixel_change"] = 7.1  # the population search's near-identity policy
+    assert "near-identity" in identity_check(summary)
+    assert identity_check(summary[:2]) is None  # no searched arm: nothing to say

@@ -240,3 +240,14 @@ def test_resuming_a_finished_run_keeps_the_chance_guard(tmp_path):
     with pytest.raises(SearchGuardError, match="chance"):
         run(resume=tmp_path / "c", workers=1, progress=False)
     assert not (tmp_path / "c" / "policy.yaml").exists()
+
+
+def test_tiny_grid_on_the_cifar10_npz_with_a_progress_bar(tmp_path, shared_data, capsys):
+    npz = shared_data / "cifar10_jpeg" / "cifar10_jpeg.npz"
+    if not npz.is_file():
+        pytest.fail(f"shared data missing: {npz}")
+    res = run(f"npz:{npz}", tmp_path / "g", method="grid", subset=300, epochs=1, population=2,
+              width=8, strict=False, workers=1, progress=True)
+    assert load_policy(str(res.policy_path)) == res.policy
+    err = capsys.readouterr().err
+    assert "3/3" in err and "training" in err  # one tick per member training (2 + control)

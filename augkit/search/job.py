@@ -259,7 +259,8 @@ def _run_pba(run_dir, cfg, prep, backend, ray_address, workers, progress):
     save_cost()
     from .population import n_rounds
 
-    prog = Progress(n_rounds(cfg), 0, progress, unit="round")
+    # the bar counts member trainings: rounds x (members + the control)
+    prog = Progress(n_rounds(cfg) * (cfg["population"] + 1), 0, progress, unit="training")
     prog.log(f"{prep.search.name}: {len(prep.search.y)} search images "
              f"({len(prep.test.y)} held out for evaluate), run dir {run_dir}")
     try:

@@ -72,8 +72,12 @@ class RayPool:
         self.ref = self.ray.put(data)
         self.remote = self.ray.remote(num_cpus=1, max_retries=1)(_call)
 
+    def imap(self, fn, tasks):
+        refs = [self.remote.remote(fn, t, self.ref) for t in tasks]  # all queued now
+        return (self.ray.get(r) for r in refs)
+
     def map(self, fn, tasks) -> list:
-        return self.ray.get([self.remote.remote(fn, t, self.ref) for t in tasks])
+        return list(self.imap(fn, tasks))
 
     def close(self) -> None:
         pass

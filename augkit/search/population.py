@@ -158,8 +158,11 @@ def run_pba(run_dir: Path, cfg: dict, prep, backend: str, ray_address, workers, 
             step = -(-cfg["epochs"] // rounds)
             e0, e1 = r * step, min((r + 1) * step, cfg["epochs"])
             t0 = time.perf_counter()
-            outs = runner.map(P.train_interval,
-                              [_task(m, cfg, ops, base, e0, e1) for m in ck["members"]])
+            outs = []
+            for o in runner.imap(P.train_interval,
+                                 [_task(m, cfg, ops, base, e0, e1) for m in ck["members"]]):
+                outs.append(o)
+                prog.member()
             for m, o in zip(ck["members"], outs):
                 m.state = o["state"]
                 m.history.append([e1, o["acc"]])

@@ -21,11 +21,15 @@ class Progress:
 
             self.bar = tqdm(total=total, initial=done, desc="search", unit=unit)
 
+    def member(self) -> None:
+        """One member's interval trained (the bar counts member trainings)."""
+        if self.bar is not None:
+            self.bar.update(1)
+
     def round(self, r: int, rounds: int, epoch: int, best: float, control: float,
               secs: float) -> None:
         """One population round done: the bar moves, or one log line."""
         if self.bar is not None:
-            self.bar.n = r
             self.bar.set_postfix(epoch=epoch, best=f"{best:.4f}", control=f"{control:.4f}")
             return
         self.log(f"round {r}/{rounds} (epoch {epoch}): best member {best:.4f}, control "
