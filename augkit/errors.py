@@ -28,9 +28,12 @@ def _name(op) -> str:
 
 
 def short_repr(v, limit: int = 120) -> str:
-    """`repr(v)` for messages: shortened, and safe for ints too long for `repr`."""
+    """`repr(v)` for messages: shortened, safe for ints too long for `repr`, and bounded for
+    containers of any size (a loaded document) through `reprlib`."""
+    import reprlib
+
     try:
-        r = repr(v)
+        r = reprlib.repr(v) if isinstance(v, (list, tuple, dict, set)) else repr(v)
     except ValueError:  # an int beyond sys.get_int_max_str_digits()
         return f"<int of {v.bit_length()} bits>"
     return r if len(r) <= limit else r[:limit - 4] + " ..."

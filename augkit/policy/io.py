@@ -17,10 +17,10 @@ Invert, Identity).
 
 from __future__ import annotations
 
-import reprlib
 from pathlib import Path
 
 from .._atomic import write_text
+from ..errors import short_repr
 from . import space as S
 from .model import Policy, PolicyError, Step, check_policy
 
@@ -120,10 +120,8 @@ def policy_from_doc(doc, where: str = "policy") -> Policy:
     return pol
 
 
-def _short(v, n: int = 80) -> str:
-    """repr of `v` cut to `n` characters, for messages about documents of any size."""
-    r = reprlib.repr(v)
-    return r if len(r) <= n else r[:n - 3] + "..."
+def _short(v) -> str:
+    return short_repr(v, 80)
 
 
 def _step(st, at: str, space) -> Step:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ..errors import AugkitValueError
@@ -87,12 +86,9 @@ def _short(v) -> str:
 
 def _finite(v) -> bool:
     """A real number (not a bool) that fits a float and is not NaN or inf."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return False
-    try:
-        return math.isfinite(v)
-    except OverflowError:  # a 400-digit int
-        return False
+    from ..core import is_number
+
+    return is_number(v)
 
 
 def check_policy(p: Policy, where: str) -> None:
