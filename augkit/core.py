@@ -31,6 +31,9 @@ REGISTRY: dict[str, type] = {}
 MAX_SIDE = 32766
 _WALK = 256  # tuples up to this length are frozen and scanned entry by entry
 _REAL = (int, float, np.integer, np.floating)
+_FLOAT_MAX = sys.float_info.max
+_INIT_NAMES: dict[type, tuple[str, ...]] = {}  # per class: its __init__'s argument names
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # per class: its dataclass fields
 
 
 def _freeze(v):
@@ -75,13 +78,6 @@ def _scan(op, field: str, v, inf_ok: bool, depth: int = 0) -> None:
             raise type_error(op, field, f"is {short_repr(getattr(op, field))}, which holds an "
                              f"unhashable {t.__name__}; ops are frozen: use numbers, strings "
                              "and lists / tuples of them") from None
-
-
-_FLOAT_MAX = sys.float_info.max
-_INIT_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _field_names(cls) -> tuple[str, ...]:

@@ -120,18 +120,20 @@ def as_tensors(op, name: str, values, device) -> list[torch.Tensor]:
     return out
 
 
+def _first_non_finite(op, name: str, tensors: list[torch.Tensor]):
+    """The error for the first float tensor holding NaN or inf (found after a failed sum)."""
+    for i, t in enumerate(tensors):
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            return value_error(op, f"{name}[{i}]", f"of shape {tuple(t.shape)} contain NaN "
+                               "or inf")
+    return None
+
+
 def box_values(pending: Pending, op, boxes: list[torch.Tensor]) -> None:
     """Finite, and xyxy with x2 >= x1 and y2 >= y1 (zero-width boxes are fine)."""
     allb = torch.cat([b.reshape(-1, 4) for b in boxes])
     if allb.numel() == 0:
         return
-
-    def nan():
-        for i, b in enumerate(boxes):
-            if b.is_floating_point() and not bool(torch.isfinite(b).all()):
-                return value_error(op, f"boxes[{i}]", f"of shape {tuple(b.shape)} contain "
-                                   "NaN or inf")
-        return None
 
     def inverted():
         for i, b in enumerate(boxes):
@@ -144,7 +146,7 @@ def box_values(pending: Pending, op, boxes: list[torch.Tensor]) -> None:
         return None
 
     if allb.is_floating_point():
-        pending.add(torch.isfinite(_sum(allb)), nan)
+        pending.add(torch.isfinite(_sum(allb)), lambda: _first_non_finite(op, "boxes", boxes))
     pending.add(((allb[:, 2] >= allb[:, 0]) & (allb[:, 3] >= allb[:, 1])).all(), inverted)
 
 
@@ -153,12 +155,5 @@ def keypoint_values(pending: Pending, op, kps: list[torch.Tensor]) -> None:
     if not floats:
         return
 
-    def nan():
-        for i, k in enumerate(kps):
-            if k.is_floating_point() and not bool(torch.isfinite(k).all()):
-                return value_error(op, f"keypoints[{i}]", f"of shape {tuple(k.shape)} "
-                                   "contain NaN or inf")
-        return None
-
     total = torch.stack([_sum(k).float() for k in floats]).sum()
-    pending.add(torch.isfinite(total), nan)
+    pending.add(torch.isfinite(total), lambda: _first_non_finite(op, "keypoints", kps))
