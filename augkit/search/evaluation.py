@@ -225,7 +225,7 @@ def evaluate(policy=None, data: str | None = None, *, run_dir=None, out=None,
                      threads=threads)
     rows = []
     try:
-        for t, r in zip(tasks, _results(pool, tasks)):
+        for t, r in zip(tasks, pool.imap(_train_task, tasks)):  # in order, as they finish
             n = len(tr.y) if t["idx"] is None else len(t["idx"])
             rows.append({"arm": t["arm"], "seed": t["seed"], "n_train": n, **r})
             if progress is not False:
@@ -261,11 +261,6 @@ def evaluate(policy=None, data: str | None = None, *, run_dir=None, out=None,
     if fracs:
         write_fractions(out, rows, arms)
     return EvalResult(out, full, summary, verdict)
-
-
-def _results(pool, tasks):
-    """Results in task order, as they finish (every task is queued at once)."""
-    return pool.imap(_train_task, tasks)
 
 
 def _write(out: Path, rows, summary, verdict, info) -> None:

@@ -51,9 +51,6 @@ class LocalPool:
             return (fn(t) for t in tasks)
         return self.pool.map(fn, tasks)  # submits every task now, yields lazily in order
 
-    def map(self, fn, tasks) -> list:
-        return list(self.imap(fn, tasks))
-
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown()
@@ -75,9 +72,6 @@ class RayPool:
     def imap(self, fn, tasks):
         refs = [self.remote.remote(fn, t, self.ref) for t in tasks]  # all queued now
         return (self.ray.get(r) for r in refs)
-
-    def map(self, fn, tasks) -> list:
-        return list(self.imap(fn, tasks))
 
     def close(self) -> None:
         pass
