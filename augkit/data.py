@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from .core import Op
-from .errors import AugkitError, type_error, value_error
+from .errors import AugkitError, short_repr, type_error, value_error
 from .rng import default_rng, item_rng
 
 
@@ -29,10 +29,15 @@ class Items(list):
 class AugmentedDataset:
     """Wrap `dataset` so that item i is augmented by `op`.
 
-    With a `seed`, item i of epoch e is augmented from the stream (seed, e, i): results do not
-    depend on the number or order of DataLoader workers. Call `set_epoch(e)` before each
-    epoch; the epoch lives in a shared-memory tensor, so persistent workers see it too.
-    Without a seed, the per-process default stream is used (different on every run).
+    With a `seed` (an int >= 0), item i of epoch e is augmented from the stream
+    ``item_rng(seed, e, i)``: results do not depend on the number or order of DataLoader
+    workers. Call `set_epoch(e)` before each epoch; the epoch lives in a shared-memory
+    tensor, so persistent workers see it too. Without a seed, the per-process default stream
+    is used (different on every run).
+
+    ``op=None`` hands items over un-augmented (no stream is built) while batches still say
+    where they came from: the route for `augkit.loader.BatchAugment`, which augments the
+    collated batch in one pass with the same per-item streams, and for `augkit.mix.collate`.
 
     Items that are tuples or lists are augmented on their first element (``(image, label)``);
     any other item is augmented whole. Negative indices count from the end, like a list:
@@ -43,10 +48,19 @@ class AugmentedDataset:
     and the indices, from which `augkit.mix.collate` derives the batch's mixing stream.
     """
 
-    def __init__(self, dataset, op: Op, seed: int | None = None):
-        if not isinstance(op, Op):
+    def __init__(self, dataset, op: Op | None, seed: int | None = None):
+        if op is not None and not isinstance(op, Op):
             raise type_error("AugmentedDataset", "op", f"is {type(op).__name__}; expected an "
-                             "augkit op")
+                             "augkit op (or None: items un-augmented, for a batch collate)")
+        if seed is not None:
+            try:
+                s = operator.index(seed)
+            except TypeError:
+                s = None
+            if s is None or isinstance(seed, bool) or not 0 <= s < 1 << 128:
+                raise value_error("AugmentedDataset", "seed", f"is {short_repr(seed)}; "
+                                  "expected None or an int in [0, 2**128)")
+            seed = s
         self.dataset, self.op, self.seed = dataset, op, seed
         self._epoch = np.zeros(1, np.int64)
         try:  # shared across forked/spawned workers when torch is around
@@ -55,10 +69,25 @@ class AugmentedDataset:
             self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
         except ImportError:  # plain numpy use without torch: single process
             pass
+        self._view()
+
+    def _view(self) -> None:
+        # A numpy view of the (shared) epoch: reading it costs ~0.1 us, a torch index ~1-5 us
+        e = self._epoch
+        self._epoch_np = e if isinstance(e, np.ndarray) else e.numpy()
+
+    def __getstate__(self):  # the view is rebuilt on the far side: the shared tensor travels
+        state = self.__dict__.copy()
+        state.pop("_epoch_np", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._view()
 
     @property
     def epoch(self) -> int:
-        return int(self._epoch[0])
+        return int(self._epoch_np[0])
 
     def set_epoch(self, epoch: int) -> None:
         try:
@@ -68,7 +97,7 @@ class AugmentedDataset:
         if e is None or isinstance(epoch, bool) or e < 0:
             raise value_error("AugmentedDataset", "epoch", f"is {epoch!r}; expected an int "
                               ">= 0")
-        self._epoch[0] = e
+        self._epoch_np[0] = e
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -96,10 +125,13 @@ class AugmentedDataset:
 
     def _get(self, index: int, epoch: int):
         item = self.dataset[index]
+        op = self.op
+        if op is None:
+            return item
         rng = default_rng() if self.seed is None else item_rng(self.seed, epoch, index)
         if isinstance(item, (tuple, list)):
-            return type(item)([self.op(item[0], rng), *item[1:]])
-        return self.op(item, rng)
+            return type(item)([op(item[0], rng), *item[1:]])
+        return op(item, rng)
 
     def __getitem__(self, index: int):
         return self._get(self._index(index), self.epoch)
@@ -108,6 +140,7 @@ class AugmentedDataset:
         """The items at `indices` (one batch, all read at one epoch), as an `Items` list."""
         idx = tuple(self._index(i) for i in indices)
         epoch = self.epoch
-        out = Items(self._get(i, epoch) for i in idx)
+        get = self._get
+        out = Items([get(i, epoch) for i in idx])
         out.seed, out.epoch, out.indices = self.seed, epoch, idx
         return out

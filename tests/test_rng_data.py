@@ -387,3 +387,97 @@ def test_set_epoch_takes_an_int_at_least_0(bad):
     assert ds.epoch == 0
     ds.set_epoch(np.int64(2))
     assert ds.epoch == 2
+
+
+# --- the per-item stream: counter-based Philox, cheap to build -------------------------------
+
+def test_item_stream_is_philox_keyed_by_the_seed_counting_from_index_and_epoch():
+    """The documented derivation, rebuilt with numpy's own Philox(key=, counter=)."""
+    from augkit.rng import _ITEM_TAG
+
+    for seed, epoch, index in ((0, 0, 0), (7, 3, 5), (2**100, 2**64 - 1, 12345)):
+        key = np.random.SeedSequence(seed, spawn_key=(_ITEM_TAG,)).generate_state(2, np.uint64)
+        ctr = np.array([0, 0, index, epoch], np.uint64)
+        ref = np.random.Generator(np.random.Philox(key=key, counter=ctr))
+        got = item_rng(seed, epoch, index)
+        assert isinstance(got, np.random.Generator)
+        np.testing.assert_array_equal(got.random(9), ref.random(9))
+        np.testing.assert_array_equal(got.integers(0, 1000, 5), ref.integers(0, 1000, 5))
+        np.testing.assert_array_equal(item_rng(seed, epoch, index).bit_generator.state[
+            "state"]["counter"], ctr)  # every word kept (a list's 2**64 - 1 became 0)
+
+
+def test_item_streams_differ_between_items_epochs_and_seeds():
+    firsts = {item_rng(s, e, i).random() for s in (0, 1) for e in range(4) for i in range(16)}
+    assert len(firsts) == 2 * 4 * 16
+    assert item_rng(7, 3, 5).random() != item_rng(7, 5, 3).random()  # (epoch, index) swapped
+    # numpy ints are ints too, and give the same stream
+    assert item_rng(np.int64(7), np.int32(3), np.uint8(5)).random() == item_rng(7, 3, 5).random()
+
+
+@pytest.mark.parametrize("args,field", [((-1, 0, 0), "seed"), ((2**128, 0, 0), "seed"),
+                                        ((1.5, 0, 0), "seed"), ((True, 0, 0), "seed"),
+                                        ((0, -1, 0), "epoch"), ((0, 2**64, 0), "epoch"),
+                                        ((0, 0, -2), "index"), ((0, 0, "3"), "index")])
+def test_item_rng_refuses_bad_keys_with_typed_errors(args, field):
+    with pytest.raises(augkit.AugkitValueError, match=f"^item_rng: {field} is"):
+        item_rng(*args)
+
+
+def test_item_streams_spawn_and_pickle_like_any_numpy_stream():
+    import pickle
+
+    a, b = item_rng(7, 0, 1).spawn(2), item_rng(7, 0, 1).spawn(2)
+    assert [g.random() for g in a] == [g.random() for g in b]          # reproducible
+    other = [g.random() for g in item_rng(7, 0, 2).spawn(2)]           # per item
+    assert not set(other) & {g.random() for g in item_rng(7, 0, 1).spawn(2)}
+    g = item_rng(7, 0, 1)
+    first = [c.random() for c in g.spawn(1)]
+    assert [c.random() for c in g.spawn(1)] != first                   # fresh children
+    g.random()
+    h = pickle.loads(pickle.dumps(g))
+    assert h.random() == g.random()
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "0", 2**128])
+def test_dataset_seed_is_checked_when_built(bad):
+    """A negative seed used to be stored and then crash inside numpy on the first item."""
+    with pytest.raises(augkit.AugkitValueError, match="^AugmentedDataset: seed is"):
+        AugmentedDataset(Images(), PIPE, seed=bad)
+    assert AugmentedDataset(Images(), PIPE, seed=np.int64(3)).seed == 3
+
+
+def test_op_none_hands_items_over_unaugmented_with_their_keys():
+    ds = AugmentedDataset(Images(), None, seed=7)
+    ds.set_epoch(4)
+    items = ds.__getitems__([2, -1])
+    assert (items.seed, items.epoch, items.indices) == (7, 4, (2, 11))
+    assert items[0][0] is ds.dataset.items[2] and items[1][0] is ds.dataset.items[11]
+    assert ds[3][0] is ds.dataset.items[3] and ds[3][1] == 3      # untouched, not copied
+    with pytest.raises(AugkitTypeError, match="AugmentedDataset: op is str"):
+        AugmentedDataset(Images(), "HFlip")
+
+
+def test_epoch_reaches_spawned_persistent_workers():
+    """The fast numpy view of the shared epoch is rebuilt in a spawned worker (pickled, not
+    forked): it must still read the shared tensor, not a copy taken when the worker started."""
+    ds = AugmentedDataset(Images(n=4), PIPE, seed=7)
+    probe = EpochProbe(ds)
+    loader = DataLoader(probe, batch_size=2, num_workers=1, persistent_workers=True,
+                        multiprocessing_context="spawn")
+    assert [int(x) for b in loader for x in b] == [0] * 4
+    ds.set_epoch(5)
+    assert [int(x) for b in loader for x in b] == [5] * 4
+
+
+class EpochProbe:
+    """Reports the epoch its AugmentedDataset reads inside the worker."""
+
+    def __init__(self, ds):
+        self.ds = ds
+
+    def __len__(self):
+        return len(self.ds)
+
+    def __getitem__(self, i):
+        return self.ds.epoch
