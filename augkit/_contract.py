@@ -2,17 +2,84 @@
 (`check_output`), and the dot test (`check_targets_follow_pixels`): do the targets go where
 the image's pixels went?
 
-Private: use them through `check_op`. (Split from `testing.py` to keep files small; the
-helpers they share with it are imported from `augkit.testing` when called.)
+Private: use them through `check_op`. (Split from `testing.py` to keep files small. It also
+holds what `testing` re-exports about what an op declares it may change, and `assert_same`.)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .core import Op
+from .core import GeometricOp, Op, standardizes_output
 from .errors import AugkitError
 from .sample import Sample, check_image
+
+# --- what an op may change -----------------------------------------------------------------
+
+def may_change_size(op: Op) -> bool:
+    """Whether `op` may return an image of another height/width (see module doc)."""
+    flag = getattr(op, "changes_size", None)
+    if isinstance(flag, bool):
+        return flag
+    if isinstance(op, GeometricOp) and type(op).out_size is not GeometricOp.out_size:
+        return True
+    return any(may_change_size(c) for c in op.children())
+
+
+def may_standardize(op: Op) -> bool:
+    """Whether `op` may return a standardised float32 image (see `core.standardizes_output`)."""
+    return standardizes_output(op)
+
+
+def refuses_targets(op: Op) -> bool:
+    """Whether `op` or a child declares ``image_only`` (refuses samples with targets)."""
+    if getattr(op, "image_only", False) is True:
+        return True
+    return any(refuses_targets(c) for c in op.children())
+
+
+def _channel_count(img) -> int:
+    return 0 if np.ndim(img) == 2 else int(np.shape(img)[2])
+
+
+def refuses_channels(op: Op, channels: int) -> bool:
+    """Whether `op` or a child declares ``accepts_channels`` without `channels` (so the call
+    may raise an `AugkitError` for an image with that many channels; 0 = grey HW)."""
+    accepted = getattr(op, "accepts_channels", None)
+    if accepted is not None and channels not in tuple(accepted):
+        return True
+    return any(refuses_channels(c, channels) for c in op.children())
+
+
+def declares_changes_targets(op: Op) -> bool:
+    """Whether `op` or a child sets ``changes_targets`` (may drop boxes, hide keypoints...)."""
+    if getattr(op, "changes_targets", False) is True:
+        return True
+    return any(declares_changes_targets(c) for c in op.children())
+
+
+def may_change_targets(op: Op) -> bool:
+    """Whether `op` may change mask, boxes or keypoints (geometric, or declared)."""
+    return bool(op.geometric) or declares_changes_targets(op)
+
+
+_FIELDS = ("image", "mask", "boxes", "box_labels", "keypoints")
+
+
+def assert_same(a: Sample, b: Sample, what: str, fields=_FIELDS) -> None:
+    """Assert two samples are identical field by field (shape, dtype and values)."""
+    for f in fields:
+        x, y = getattr(a, f), getattr(b, f)
+        if x is None or y is None:
+            assert x is None and y is None, f"{what}: {f} is {x!r} vs {y!r}"
+            continue
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.shape == y.shape, f"{what}: {f} shape {x.shape} vs {y.shape}"
+        assert x.dtype == y.dtype, f"{what}: {f} dtype {x.dtype} vs {y.dtype}"
+        if not np.array_equal(x, y):
+            diff = np.argwhere(x != y)
+            raise AssertionError(f"{what}: {f} differs at {len(diff)} places, first at index "
+                                 f"{tuple(diff[0])}: {x[tuple(diff[0])]} vs {y[tuple(diff[0])]}")
 
 
 def mask_fill_misfits(op: Op, s: Sample) -> bool:
@@ -31,14 +98,6 @@ def mask_fill_misfits(op: Op, s: Sample) -> bool:
 
 def check_output(op: Op, s: Sample, out: Sample) -> None:
     """Dtype, channels, size, target shapes and ranges of one output (see `check_op`)."""
-    from .testing import (
-        assert_same,
-        declares_changes_targets,
-        may_change_size,
-        may_change_targets,
-        may_standardize,
-    )
-
     name = type(op).__name__
     img, oimg = s.image, out.image
     if may_standardize(op):  # a standardised float32 image: any finite value
@@ -126,6 +185,18 @@ def _contrast(img: np.ndarray) -> np.ndarray:
     return np.abs(x - np.median(x.reshape(-1, x.shape[-1]), axis=0)).sum(-1)
 
 
+def _largest_region(region: np.ndarray) -> np.ndarray:
+    """The largest 8-connected part of `region`: the moved blob, without stray pixels of the
+    same contrast elsewhere (a one-pixel CutOut hole after an Invert is as dark as the
+    inverted blob)."""
+    import cv2
+
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(region.astype(np.uint8), 8)
+    if n <= 2:
+        return region
+    return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
 def _touches_border(region: np.ndarray) -> bool:
     return bool(region[0].any() or region[-1].any() or region[:, 0].any()
                 or region[:, -1].any())
@@ -183,7 +254,7 @@ def _follows(op: Op, s: Sample, label: int, seed) -> bool:
     c = _contrast(out.image)
     if not np.isfinite(c).all() or c.max() <= 0:
         return False
-    blob = c > 0.5 * c.max()
+    blob = _largest_region(c > 0.5 * c.max())
     lab = out.mask[..., 0] == label if out.mask.ndim == 3 else out.mask == label
     if not lab.any() or _touches_border(blob) or _touches_border(lab):
         return False
@@ -200,8 +271,6 @@ def _follows(op: Op, s: Sample, label: int, seed) -> bool:
         f"{cm.round(2).tolist()}")
     if out.keypoints is not None and len(np.asarray(out.keypoints).reshape(-1, 3)):
         kp = np.asarray(out.keypoints, np.float64).reshape(-1, 3)
-        from .testing import declares_changes_targets
-
         # (CutOut may hide a point under a hole; other ops keep a point on the blob visible)
         assert declares_changes_targets(op) or (kp[:, 2] > 0).all(), (
             f"{name}: keypoints on the blob {where} lost their visibility: {kp.tolist()}")

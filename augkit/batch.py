@@ -25,49 +25,37 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._batch_ops import (
-    SIZE_KEPT,
-    columns,
-    columns_of,
-    has_matrices,
-    leaf_batch,
-    matmul3s,
-    matrices,
-    out_size,
-    rows_of,
-    uniforms,
-)
-from .compose import Maybe, OneOf, Seq, SomeOf, _style_compatible, fuse_groups
-from .core import GeometricOp, Op, PixelOp
 from .errors import type_error, value_error
 from .functional.batch import warp_batch
+from .functional.matrices import matmul3s
+from .fusion import style_compatible
 from .rng import resolve_rng
-from .sample import Sample
+from .sample import stand_in
 
-__all__ = ["apply_batch", "sample_batch", "apply_batch_params"]
+__all__ = ["apply_batch", "sample_batch", "apply_batch_params", "rows_of", "columns_of",
+           "stack_outputs"]
 
 
-def apply_batch(op: Op, images, rng: np.random.Generator | None = None):
+def apply_batch(op, images, rng: np.random.Generator | None = None):
     """Augment every image of a batch with its own parameters; returns the same kind."""
     arr, back = _to_bhwc(images, op)
     rng = resolve_rng(rng, op)
-    plan = _static_plan(op)
+    plan = _static_plan(op, tuple(arr.shape[1:3]))
     if plan is not None:
         return back(_run_static(plan, arr, rng))
     params = sample_batch(op, rng, arr)
     return back(_apply(op, arr, params))
 
 
-def sample_batch(op: Op, rng: np.random.Generator, images) -> list:
+def sample_batch(op, rng: np.random.Generator, images) -> list:
     """Per-image parameters, drawn in the order ``[op(img, rng) for img in images]`` draws.
 
     ``images`` is a (B, H, W[, C]) array (only its shape and dtype are read)."""
-    shape = tuple(images.shape[1:])
-    view = Sample(np.broadcast_to(np.zeros((), images.dtype), shape))
-    return [_draw(op, rng, view) for _ in range(images.shape[0])]
+    view = stand_in(tuple(images.shape[1:]), images.dtype)
+    return [op.draw_for_batch(rng, view)[0] for _ in range(images.shape[0])]
 
 
-def apply_batch_params(op: Op, images, params: list):
+def apply_batch_params(op, images, params: list):
     """Apply recorded per-image parameters (from `sample_batch` or ``op.sample``)."""
     arr, back = _to_bhwc(images, op)
     if len(params) != arr.shape[0]:
@@ -76,188 +64,118 @@ def apply_batch_params(op: Op, images, params: list):
     return back(_apply(op, arr, params))
 
 
+# --- helpers the ops' default hooks share ---------------------------------------------------
+
+def rows_of(cols: dict, n: int) -> list[dict]:
+    """One array per key -> n per-image params dicts of plain Python values."""
+    if not cols:
+        return [{} for _ in range(n)]
+    keys = list(cols)
+    vals = [np.asarray(cols[k]).tolist() for k in keys]
+    return [dict(zip(keys, row)) for row in zip(*vals)]
+
+
+def columns_of(params: list[dict]) -> dict:
+    """Per-image params dicts -> one array per key."""
+    return {k: np.array([p[k] for p in params]) for k in params[0]} if params else {}
+
+
+def stack_outputs(outs: list, x: np.ndarray, op) -> np.ndarray:
+    """Per-image outputs of a (B, H, W, C) batch as one array of the batch's layout."""
+    first = outs[0]
+    for o in outs:
+        if o.shape != first.shape or o.dtype != first.dtype:
+            raise value_error(op, "images", f"came out as {first.shape} and {o.shape}; a batch "
+                              "needs one output size")
+    out = np.stack(outs)
+    return out.reshape(out.shape[:3] + x.shape[3:]) if out.ndim == 3 else out
+
+
 # --- the static path: a fixed chain of ops, every step vectorised -------------------------
 
-def _static_plan(op) -> list | None:
-    """Stages [("geo", ops, style) | ("leaf", op)] when every image takes the same steps
-    (no Maybe / OneOf / SomeOf), else None (the general path)."""
-    if type(op) is Seq:
-        ops, fuse = op.ops, op.fuse
-    else:
-        ops, fuse = (op,), False
+def _single(o) -> bool:
+    """Whether `o` is one fixed step (no children, the standard draw-then-apply)."""
+    chain = o.batch_chain()
+    return chain is not None and len(chain[0]) == 1 and chain[0][0] is o
+
+
+def _static_plan(op, size) -> list | None:
+    """Stages [("geo", [(op, size_before)], style) | ("leaf", [(op, size)], None)] when every
+    image takes the same steps (no Maybe / OneOf / SomeOf) and every size is known before
+    drawing, else None (the general path)."""
+    chain = op.batch_chain()
+    if chain is None:
+        return None
+    ops, fuse = chain
     plan: list = []
     for o in ops:
-        if isinstance(o, GeometricOp):
-            if not has_matrices(o):
-                return None
-            style = o.warp_style()
-            if fuse and plan and plan[-1][0] == "geo":
-                merged = _style_compatible(plan[-1][2], style)
-                if merged is not None:
-                    plan[-1] = ("geo", plan[-1][1] + [o], merged)
-                    continue
-            plan.append(("geo", [o], style))
-        elif o.children() or type(o).sample_apply is not Op.sample_apply:
+        if not _single(o):
             return None
-        else:
-            plan.append(("leaf", o))
+        if not o.is_matrix_warp():
+            plan.append(("leaf", [(o, size)], None))
+            continue
+        out = o.batch_out_size(size)
+        if out is None:
+            return None
+        style = o.warp_style()
+        if fuse and plan and plan[-1][0] == "geo":
+            merged = style_compatible(plan[-1][2], style)
+            if merged is not None:
+                plan[-1] = ("geo", plan[-1][1] + [(o, size)], merged)
+                size = tuple(out)
+                continue
+        plan.append(("geo", [(o, size)], style))
+        size = tuple(out)
     return plan
 
 
 def _run_static(plan, arr, rng):
     n = arr.shape[0]
-    ops = [o for st in plan for o in (st[1] if st[0] == "geo" else [st[1]])]
-    ks = [uniforms(o) for o in ops]
+    steps = [st for stage in plan for st in stage[1]]
+    ks = [o.batch_draw_count() for o, _ in steps]
     if all(k is not None for k in ks):  # one draw for the whole batch, bit-identical
         u = rng.random((n, sum(ks)))
         cols, at = [], 0
-        for o, k in zip(ops, ks):
-            cols.append(columns(o, u[:, at:at + k]))
+        for (o, _), k in zip(steps, ks):
+            cols.append(o.batch_params(u[:, at:at + k]))
             at += k
         plist = None
-    else:
-        plist = _draw_static(ops, rng, arr)
-        cols = [columns_of(ps) if isinstance(o, GeometricOp) else None
-                for o, ps in zip(ops, plist)]
-    x, i, size = arr, 0, tuple(arr.shape[1:3])
-    for st in plan:
-        if st[0] == "leaf":
-            x = _leaf_batch(st[1], x, plist[i] if plist else rows_of(cols[i]))
+    else:  # per-image draws in per-image order
+        views = [stand_in(size + arr.shape[3:], arr.dtype) for _, size in steps]
+        plist = [[None] * n for _ in steps]
+        for j in range(n):
+            for k, (o, _) in enumerate(steps):
+                plist[k][j] = o.sample(rng, views[k])
+        cols = [columns_of(ps) if o.is_matrix_warp() else None for (o, _), ps in zip(steps, plist)]
+    x, i = arr, 0
+    for kind, stage, style in plan:
+        if kind == "leaf":
+            o = stage[0][0]
+            x = _leaf_batch(o, x, plist[i] if plist else rows_of(cols[i], n))
             i += 1
             continue
         ms = None
-        for o in st[1]:
-            m = matrices(o, cols[i], size, n)
+        for o, size in stage:
+            m = o.batch_matrices(cols[i], size, n)
             ms = m if ms is None else matmul3s(m, ms)
-            size = out_size(o, size, plist[i][0] if plist else {})
             i += 1
-        x = warp_batch(x, ms, size, st[2][0], st[2][1], st[1][0])
-        size = tuple(x.shape[1:3])
+        o, size = stage[-1]
+        x = warp_batch(x, ms, o.batch_out_size(size), style[0], style[1], stage[0][0])
     return x if x is not arr else arr.copy()
 
 
-def _draw_static(ops, rng, arr):
-    """Per-image draws in per-image order; returns one params list per op."""
-    n = arr.shape[0]
-    shapes, size = [], tuple(arr.shape[1:3])
-    for o in ops:  # the size each op sees (listed geometric ops fix it without a draw)
-        shapes.append(size)
-        if isinstance(o, GeometricOp) and type(o) not in SIZE_KEPT:
-            size = tuple(int(v) for v in o.out_size(_probe(o, rng, size, arr), size))
-    views = [Sample(np.broadcast_to(np.zeros((), arr.dtype), sz + arr.shape[3:]))
-             for sz in shapes]
-    out = [[None] * n for _ in ops]
-    for j in range(n):
-        for k, o in enumerate(ops):
-            out[k][j] = o.sample(rng, views[k])
-    return out
-
-
-def _probe(op, rng, size, arr):
-    """Params for `out_size` of an op whose size depends on fields only (no draw kept)."""
-    return op.sample(np.random.default_rng(0), Sample(
-        np.broadcast_to(np.zeros((), arr.dtype), size + arr.shape[3:])))
-
-
-# --- drawing: mirrors each combinator's sample_apply, without touching pixels ------------
-
-def _view(s: Sample, size) -> Sample:
-    if tuple(size) == s.size:
-        return s
-    shape = tuple(size) + s.image.shape[2:]
-    return Sample(np.broadcast_to(np.zeros((), s.image.dtype), shape))
-
-
-def _draw(op, rng, s):
-    return _draw_size(op, rng, s)[0]
-
-
-def _draw_size(op, rng, s):
-    """(params, size after op). Exact types only: a subclass may draw differently."""
-    t = type(op)
-    if t is Seq:
-        steps = []
-        for o in op.ops:
-            p, size = _draw_size(o, rng, s)
-            steps.append(p)
-            s = _view(s, size)
-        return {"steps": steps}, s.size
-    if t is Maybe:
-        if rng.random() < op.p:
-            p, size = _draw_size(op.op, rng, s)
-            return {"applied": True, "params": p}, size
-        return {"applied": False, "params": None}, s.size
-    if t is OneOf:
-        i = op._choose(rng)
-        p, size = _draw_size(op.ops[i], rng, s)
-        return {"index": i, "params": p}, size
-    if t is SomeOf:
-        idx, ps = op._choose(rng), []
-        for i in idx:
-            p, size = _draw_size(op.ops[i], rng, s)
-            ps.append(p)
-            s = _view(s, size)
-        return {"indices": idx, "params": ps}, s.size
-    p = op.sample(rng, s)
-    if isinstance(op, GeometricOp):
-        return p, tuple(int(v) for v in op.out_size(p, s.size))
-    return p, s.size  # other ops keep the size; checked when applied
-
-
-# --- flattening: one image's params -> steps, fused where Seq fuses ----------------------
-
-def _steps(op, p, size, out: list):
-    t = type(op)
-    if t is Seq:
-        run: list = []
-        for o, q in zip(op.ops, p["steps"]):
-            if op.fuse and isinstance(o, GeometricOp):
-                run.append((o, q, size))
-                size = tuple(int(v) for v in o.out_size(q, size))
-                continue
-            _flush(run, out)
-            run = []
-            size = _steps(o, q, size, out)
-        _flush(run, out)
-        return size
-    if t is Maybe:
-        return _steps(op.op, p["params"], size, out) if p["applied"] else size
-    if t is OneOf:
-        return _steps(op.ops[p["index"]], p["params"], size, out)
-    if t is SomeOf:
-        for i, q in zip(p["indices"], p["params"]):
-            size = _steps(op.ops[i], q, size, out)
-        return size
-    if isinstance(op, GeometricOp) and type(op).apply is GeometricOp.apply:
-        _flush([(op, p, size)], out)
-        return tuple(int(v) for v in op.out_size(p, size))
-    out.append(("leaf", op, p))
-    return size
-
-
-def _flush(run, out):
-    """Group a run of geometric ops by warp style, exactly as `compose._flush` does."""
-    for group, m, osize, style in fuse_groups(run):
-        op, p = group[0]
-        if len(group) == 1 and type(op).apply is not GeometricOp.apply:
-            out.append(("leaf", op, p))
-        else:
-            out.append(("warp", np.asarray(m, np.float64), (int(osize[0]), int(osize[1])),
-                        style, op))  # op: named by fill errors
-
-
-# --- applying ------------------------------------------------------------------------------
+# --- the general path: per-image draws, planned by each op, grouped by plan ---------------
 
 def _signature(steps) -> tuple:
     return tuple((s[0], id(s[1])) if s[0] == "leaf" else (s[0], s[2], s[3]) for s in steps)
 
 
 def _apply(op, arr: np.ndarray, params: list) -> np.ndarray:
-    n, size = arr.shape[0], arr.shape[1:3]
+    n, size = arr.shape[0], tuple(arr.shape[1:3])
     plans = []
     for p in params:
         steps: list = []
-        _steps(op, p, size, steps)
+        op.plan_batch(p, size, steps)
         plans.append(steps)
     groups: dict[tuple, list[int]] = {}
     for i, steps in enumerate(plans):
@@ -283,29 +201,12 @@ def _apply(op, arr: np.ndarray, params: list) -> np.ndarray:
 
 
 def _leaf_batch(op, x: np.ndarray, params: list) -> np.ndarray:
-    hook = getattr(op, "image_batch", None)
-    out = hook(x, params) if hook is not None else leaf_batch(op, x, params)
-    if out is None:
-        if isinstance(op, PixelOp) and type(op).apply is PixelOp.apply:  # (Identity has
-            outs = [op.image(x[j], p) for j, p in enumerate(params)]     # no image kernel)
-        else:
-            outs = [op.apply(Sample(x[j]), p).image for j, p in enumerate(params)]
-        out = _stack(outs, x, op)
+    out = op.image_batch(x, params)
     if out.shape[1:3] != x.shape[1:3]:  # later draws assumed the size was kept
         raise value_error(op, "images", f"changed size {x.shape[1:3]} -> {out.shape[1:3]}; "
                           "the batched path resizes only through geometric ops (use the "
                           "per-image path for this op)")
     return out
-
-
-def _stack(outs, x, op) -> np.ndarray:
-    first = outs[0]
-    for o in outs:
-        if o.shape != first.shape or o.dtype != first.dtype:
-            raise value_error(op, "images", f"came out as {first.shape} and {o.shape}; a batch "
-                              "needs one output size")
-    out = np.stack(outs)
-    return out.reshape(out.shape[:3] + x.shape[3:]) if out.ndim == 3 else out
 
 
 # --- the boundary ----------------------------------------------------------------------------

@@ -104,8 +104,6 @@ def check_tensor_storage(t, op, field: str) -> None:
 def _from_pil(img, op):
     from PIL import Image
 
-    from .core import standardizes_output
-
     if standardizes_output(op):  # (Whiten, or a pipeline ending in it)
         raise type_error(op, "input", f"is a PIL image (mode {img.mode!r}, size {img.size}); "
                          "its whitened output is float data with values outside [0, 1], which "
@@ -123,3 +121,11 @@ def _from_pil(img, op):
         return Image.fromarray(np.ascontiguousarray(s.image))
 
     return Sample(arr), back
+
+
+def standardizes_output(op) -> bool:
+    """Whether `op` may return a standardised float32 image (outside [0, 1]): ops that set
+    ``standardizes: ClassVar[bool] = True`` (Whiten), or combinators containing one."""
+    if getattr(op, "standardizes", False) is True:
+        return True
+    return any(standardizes_output(c) for c in op.children())

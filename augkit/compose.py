@@ -11,27 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core import GeometricOp, Op, check_prob, standardizes_output, warp_sample
+from .core import Op, check_prob, standardizes_output, warp_sample
 from .errors import value_error
 from .functional import geometry as G
-from .sample import Sample
+from .functional.matrices import matmul3
+from .fusion import fuse_groups, warp_steps
+from .sample import Sample, stand_in
 
 
 def _check_ops(op, field, ops):
     if not isinstance(ops, tuple) or not all(isinstance(o, Op) for o in ops):
         raise value_error(op, field, f"is {ops!r}; expected a list of augkit ops")
-
-
-def _style_compatible(a: tuple, b: tuple) -> tuple | None:
-    """Merge two warp styles, or None when they differ (None fills match anything)."""
-    if a[0] != b[0]:
-        return None
-    merged = [a[0]]
-    for x, y in zip(a[1:], b[1:]):
-        if x is not None and y is not None and x != y:
-            return None
-        merged.append(x if x is not None else y)
-    return tuple(merged)
 
 
 @dataclass(frozen=True)
@@ -96,10 +86,52 @@ class Seq(Op):
             s = op.apply(s, p)
         return _flush(run, s)
 
+    # -- the batched path (augkit.batch): the same draws as sample_apply, the same fusion --
+    def batch_chain(self):
+        return (self.ops, self.fuse) if _standard(self, Seq) else None
+
+    def draw_for_batch(self, rng, view):
+        if not _standard(self, Seq):
+            return Op.draw_for_batch(self, rng, view)
+        steps = []
+        for op in self.ops:
+            p, size = op.draw_for_batch(rng, view)
+            steps.append(p)
+            view = _resized(view, size)
+        return {"steps": steps}, view.size
+
+    def plan_batch(self, params, size, steps):
+        if not _standard(self, Seq):
+            return Op.plan_batch(self, params, size, steps)
+        run: list = []
+        for op, p in zip(self.ops, params["steps"]):
+            if self.fuse and _fusable(op):
+                run.append((op, p, size))
+                size = tuple(int(v) for v in op.out_size(p, size))
+                continue
+            warp_steps(run, steps)
+            run = []
+            size = op.plan_batch(p, size, steps)
+        warp_steps(run, steps)
+        return size
+
+
+def _standard(op, cls) -> bool:
+    """Whether `op` draws and applies as `cls` does (a subclass may do either its own way;
+    the batched path then treats it as one opaque step)."""
+    return type(op).sample_apply is cls.sample_apply and type(op).apply is cls.apply
+
+
+def _resized(view: Sample, size) -> Sample:
+    """A pixel-less stand-in of `size` (the batched path's draws read geometry only)."""
+    if tuple(size) == view.size:
+        return view
+    return stand_in(tuple(size) + view.image.shape[2:], view.image.dtype)
+
 
 def _fusable(op) -> bool:
     """A GeometricOp that is fully described by its matrix (it does not override apply)."""
-    return isinstance(op, GeometricOp) and type(op).apply is GeometricOp.apply
+    return op.is_matrix_warp()
 
 
 def _run_size(run, s):
@@ -126,42 +158,6 @@ def _geometry_view(s: Sample, run, size) -> Sample:
     for op, p, _ in run:
         view = op.remap_targets(view, p)
     return view
-
-
-def fuse_groups(run):
-    """Split a run of (op, params, size_before) into groups of consecutive geometric ops with
-    compatible warp styles; yields (group, matrix, out_size, style) per group, where group
-    lists the (op, params) pairs the one matrix stands for."""
-    i = 0
-    while i < len(run):
-        op, p, size = run[i]
-        m, style, out = op.matrix(p, size), op.warp_style(), op.out_size(p, size)
-        group = [(op, p)]
-        j = i + 1
-        while j < len(run):
-            op2, p2, size2 = run[j]
-            merged = _style_compatible(style, op2.warp_style())
-            if merged is None:
-                break
-            m = matmul3(op2.matrix(p2, size2), m)
-            out, style = op2.out_size(p2, size2), merged
-            group.append((op2, p2))
-            j += 1
-        yield group, m, out, style
-        i = j
-
-
-def matmul3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` for two 3x3 matrices, written out in Python floats. `_batch_ops.matmul3s`
-    does the same IEEE operations in the same order for a stack, so a fused batch gets the
-    very matrices image-by-image fusion gets (numpy's ``@`` may round a single product and
-    a stacked one differently: BLAS for one, its own loop for the other)."""
-    (a0, a1, a2), (a3, a4, a5), (a6, a7, a8) = a.tolist()
-    (b0, b1, b2), (b3, b4, b5), (b6, b7, b8) = b.tolist()
-    return np.array([
-        [a0 * b0 + a1 * b3 + a2 * b6, a0 * b1 + a1 * b4 + a2 * b7, a0 * b2 + a1 * b5 + a2 * b8],
-        [a3 * b0 + a4 * b3 + a5 * b6, a3 * b1 + a4 * b4 + a5 * b7, a3 * b2 + a4 * b5 + a5 * b8],
-        [a6 * b0 + a7 * b3 + a8 * b6, a6 * b1 + a7 * b4 + a8 * b7, a6 * b2 + a7 * b5 + a8 * b8]])
 
 
 def _flush(run, s):
@@ -241,6 +237,18 @@ class OneOf(_Choice):
     def apply(self, s, params):
         return self.ops[params["index"]].apply(s, params["params"])
 
+    def draw_for_batch(self, rng, view):
+        if not _standard(self, OneOf):
+            return Op.draw_for_batch(self, rng, view)
+        i = self._choose(rng)
+        p, size = self.ops[i].draw_for_batch(rng, view)
+        return {"index": i, "params": p}, size
+
+    def plan_batch(self, params, size, steps):
+        if not _standard(self, OneOf):
+            return Op.plan_batch(self, params, size, steps)
+        return self.ops[params["index"]].plan_batch(params["params"], size, steps)
+
 
 @dataclass(frozen=True)
 class SomeOf(_Choice):
@@ -289,6 +297,23 @@ class SomeOf(_Choice):
             s = self.ops[i].apply(s, p)
         return s
 
+    def draw_for_batch(self, rng, view):
+        if not _standard(self, SomeOf):
+            return Op.draw_for_batch(self, rng, view)
+        idx, ps = self._choose(rng), []
+        for i in idx:
+            p, size = self.ops[i].draw_for_batch(rng, view)
+            ps.append(p)
+            view = _resized(view, size)
+        return {"indices": idx, "params": ps}, view.size
+
+    def plan_batch(self, params, size, steps):
+        if not _standard(self, SomeOf):
+            return Op.plan_batch(self, params, size, steps)
+        for i, p in zip(params["indices"], params["params"]):
+            size = self.ops[i].plan_batch(p, size, steps)
+        return size
+
 
 @dataclass(frozen=True)
 class Maybe(Op):
@@ -326,3 +351,16 @@ class Maybe(Op):
 
     def apply(self, s, params):
         return self.op.apply(s, params["params"]) if params["applied"] else s
+
+    def draw_for_batch(self, rng, view):
+        if not _standard(self, Maybe):
+            return Op.draw_for_batch(self, rng, view)
+        if rng.random() < self.p:
+            p, size = self.op.draw_for_batch(rng, view)
+            return {"applied": True, "params": p}, size
+        return {"applied": False, "params": None}, view.size
+
+    def plan_batch(self, params, size, steps):
+        if not _standard(self, Maybe):
+            return Op.plan_batch(self, params, size, steps)
+        return self.op.plan_batch(params["params"], size, steps) if params["applied"] else size

@@ -16,7 +16,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .boundary import to_sample
+from .batch import apply_batch, rows_of, stack_outputs
+from .boundary import standardizes_output, to_sample  # noqa: F401 (re-exported)
+from .checks import (  # noqa: F401 (re-exported: ops import their field checks from core)
+    check_bool,
+    check_int,
+    check_number,
+    check_prob,
+    check_range,
+    is_number,
+    symmetric,
+)
+from .discovery import import_defining
 from .errors import AugkitError, short_repr, type_error, value_error
 from .functional import geometry as G
 from .rng import resolve_rng
@@ -230,72 +241,54 @@ class Op:
         numpy (B, H, W, C) / (B, H, W) or torch (B, C, H, W) in, the same kind out. Same
         result as ``[op(img, rng) for img in images]`` with the same `rng` (images only;
         see `augkit.batch`)."""
-        from .batch import apply_batch
-
         return apply_batch(self, images, rng)
 
+    # -- the batched path's hooks (`augkit.batch`). All optional: the defaults loop over
+    # `sample`, `matrix` and `apply`; an op overrides one to vectorise that part. ----------
+    def batch_draw_count(self) -> int | None:
+        """How many doubles `sample` takes from the generator (``rng.random()``, or
+        `uniform` / `integer`, one double each), the same for every image; None when it
+        draws anything else. With a count the batched path draws a whole batch's doubles in
+        one call and `batch_params` turns them into parameters."""
+        return None
 
-def standardizes_output(op: Op) -> bool:
-    """Whether `op` may return a standardised float32 image (outside [0, 1]): ops that set
-    ``standardizes: ClassVar[bool] = True`` (Whiten), or combinators containing one."""
-    if getattr(op, "standardizes", False) is True:
-        return True
-    return any(standardizes_output(c) for c in op.children())
+    def batch_params(self, u: np.ndarray) -> dict:
+        """The params of B images from their (B, count) doubles, one array per params key:
+        what B calls of `sample` return (bit for bit)."""
+        raise NotImplementedError(f"{type(self).__name__}.batch_params")
 
+    def image_batch(self, images: np.ndarray, params: list) -> np.ndarray:
+        """The images of a (B, H, W, C) batch, image j by ``params[j]``. Default: `apply` per
+        image."""
+        return stack_outputs([self.apply(Sample(images[j]), p).image
+                              for j, p in enumerate(params)], images, self)
 
-def is_number(v) -> bool:
-    """A finite real number: int, float or a numpy real scalar; not a bool, not NaN or inf,
-    not an int too large for a float."""
-    if isinstance(v, bool) or not isinstance(v, _REAL):
+    def batch_chain(self) -> tuple[tuple, bool] | None:
+        """(ops, fuse): the fixed chain of steps every image takes, or None when images may
+        take different steps (choices, skips) or the op draws in its own way."""
+        if self.children() or type(self).sample_apply is not Op.sample_apply:
+            return None
+        return (self,), False
+
+    def draw_for_batch(self, rng: np.random.Generator, view: Sample) -> tuple[dict, tuple]:
+        """One image's params, drawn as `sample_apply` draws them, and the size they lead
+        to (`view` holds no pixels; combinators draw their children through this)."""
+        return self.sample(rng, view), view.size
+
+    def plan_batch(self, params: dict, size: tuple, steps: list) -> tuple:
+        """Append one image's steps to `steps` (("leaf", op, params), or ("warp", matrix,
+        out_size, style, op)) and return the size they lead to."""
+        steps.append(("leaf", self, params))
+        return size
+
+    def batch_out_size(self, size: tuple) -> tuple | None:
+        """The output size for an input `size` when it is known before drawing and the op is
+        a pure matrix warp (geometric ops), else None."""
+        return None
+
+    def is_matrix_warp(self) -> bool:
+        """Whether the op's image is exactly one warp by its `matrix` (fusable)."""
         return False
-    try:
-        return math.isfinite(v)
-    except OverflowError:  # an int beyond the float range
-        return False
-
-
-def check_number(op, field: str, v, lo=-math.inf, hi=math.inf, *, integer: bool = False,
-                 above: bool = False, what: str = "") -> None:
-    """One finite number (an int when `integer`) in [lo, hi] (``(lo, hi]`` when `above`).
-    Bools are not numbers here."""
-    ok = is_number(v) and (not integer or isinstance(v, (int, np.integer)))
-    if ok:
-        ok = (lo < v if above else lo <= v) and v <= hi
-    if not ok:
-        kind = what or ("an int" if integer else "a finite number")
-        bounds = f"{'(' if above else '['}{lo:g}, {hi:g}]" if isinstance(lo, float) or \
-            isinstance(hi, float) else f"{'(' if above else '['}{lo}, {hi}]"
-        raise value_error(op, field, f"is {short_repr(v)}; expected {kind} in {bounds}")
-
-
-def check_int(op, field: str, v, lo: int, hi: int, what: str = "") -> None:
-    """An int (not a bool) in [lo, hi]."""
-    check_number(op, field, v, lo, hi, integer=True, what=what)
-
-
-def check_bool(op, field: str, v) -> None:
-    if not isinstance(v, bool):
-        raise value_error(op, field, f"is {short_repr(v)}; expected True or False")
-
-
-def check_prob(op, field: str, p) -> None:
-    if not (is_number(p) and 0.0 <= p <= 1.0):
-        raise value_error(op, field, f"is {short_repr(p)}; expected a probability in [0, 1]")
-
-
-def check_range(op, field: str, r, lo=-np.inf, hi=np.inf) -> None:
-    """A (low, high) pair of finite numbers (not bools) with low <= high inside [lo, hi], whose
-    width ``high - low`` is itself a finite float (so a uniform draw from it stays finite)."""
-    ok = isinstance(r, tuple) and len(r) == 2 and all(is_number(v) for v in r)
-    if not ok:
-        raise value_error(op, field, f"is {short_repr(r)}; expected a (low, high) pair of "
-                          "finite numbers")
-    if r[0] > r[1]:
-        raise value_error(op, field, f"is inverted {short_repr(r)}; expected low <= high")
-    if r[0] < lo or r[1] > hi:
-        raise value_error(op, field, f"is {short_repr(r)}; expected values within [{lo}, {hi}]")
-    if not math.isfinite(float(r[1]) - float(r[0])):
-        raise value_error(op, field, f"is {short_repr(r)}; its width overflows a float")
 
 
 def uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -311,19 +304,6 @@ def integer(rng: np.random.Generator, lo: int, hi: int) -> int:
     one draw of the same kind as `uniform` (~0.35 us), which the batched path can draw for a
     whole batch at once. The bias is below ``(hi - lo) / 2**53``."""
     return lo + int((hi - lo) * rng.random())
-
-
-def symmetric(v, op, field: str) -> tuple[float, float]:
-    """Accept x or (lo, hi); x means (-x, x), like torchvision's `degrees=15`."""
-    if isinstance(v, bool):
-        raise value_error(op, field, f"is {v!r}; expected a number d >= 0, meaning (-d, d), or "
-                          "a (low, high) pair")
-    if isinstance(v, _REAL):
-        if not (is_number(v) and v >= 0):  # also catches NaN, inf and huge ints
-            raise value_error(op, field, f"is {short_repr(v)}; a single number d means (-d, d) "
-                              "and must be finite and >= 0")
-        return (-float(v), float(v))
-    return v
 
 
 @dataclass(frozen=True)
@@ -344,6 +324,12 @@ class PixelOp(Op):
             return Op._call_array(self, rng, img)
         # a bare image: draw, then the kernel (one Sample for `sample`, no replace)
         return self.image(img, self.sample(rng, Sample(img)))
+
+    def image_batch(self, images, params):
+        if type(self).apply is not PixelOp.apply:
+            return Op.image_batch(self, images, params)
+        return stack_outputs([self.image(images[j], p) for j, p in enumerate(params)], images,
+                             self)
 
 
 @dataclass(frozen=True)
@@ -377,6 +363,35 @@ class GeometricOp(Op):
         """(interpolation, fill, mask_fill); ops that uncover no pixels return None fills."""
         return (getattr(self, "interpolation", "linear"), getattr(self, "fill", None),
                 getattr(self, "mask_fill", None))
+
+    # -- batched hooks: one matrix per image by default; ops override `batch_matrices` to
+    # build a batch's matrices at once, and ops whose output size depends on their fields
+    # only (crops, pads, resizes) override `batch_out_size` --------------------------------
+    def batch_matrices(self, cols: dict, size: tuple, n: int) -> np.ndarray:
+        """The (n, 3, 3) stack of `matrix` for n images' params (one array per key)."""
+        return np.stack([np.asarray(self.matrix(p, size), np.float64)
+                         for p in rows_of(cols, n)])
+
+    def batch_out_size(self, size):
+        if not self.is_matrix_warp() or type(self).out_size is not GeometricOp.out_size:
+            return None
+        return tuple(size)
+
+    def is_matrix_warp(self):
+        return type(self).apply is GeometricOp.apply
+
+    def draw_for_batch(self, rng, view):
+        p = self.sample(rng, view)
+        return p, tuple(int(v) for v in self.out_size(p, view.size))
+
+    def plan_batch(self, params, size, steps):
+        if not self.is_matrix_warp():
+            steps.append(("leaf", self, params))
+            return size
+        osize = tuple(int(v) for v in self.out_size(params, size))
+        steps.append(("warp", np.asarray(self.matrix(params, size), np.float64), osize,
+                      self.warp_style(), self))
+        return osize
 
     def apply(self, s: Sample, params: dict) -> Sample:
         if s.mask is None and s.boxes is None and s.keypoints is None:  # image only: no dicts
@@ -426,19 +441,13 @@ def warp_sample(s: Sample, m: np.ndarray, out_size, style, op=None) -> Sample:
 
 
 def registered_ops() -> dict[str, type]:
-    """Every registered op class by name, built-in modules imported first."""
+    """Every registered op class by name. First imports every module of augkit's package
+    tree that defines an op (found by reading their source: `augkit.discovery`), so an op in
+    a new file needs no import line anywhere."""
     import_builtin_ops()
     return dict(REGISTRY)
 
 
-BUILTIN_MODULES = (
-    "augkit.compose", "augkit.poor", "augkit.middle", "augkit.rich", "augkit.photometric",
-    "augkit.interop.albumentations",  # the Albu wrapper; albumentations loads only when used
-)
-
-
 def import_builtin_ops() -> None:
-    import importlib
-
-    for name in BUILTIN_MODULES:
-        importlib.import_module(name)
+    """Import the modules of augkit that define ops (not those that only use them)."""
+    import_defining("augkit", ("Op",))

@@ -48,6 +48,12 @@ FLOAT_IMAGE = np.dtype(np.float32)
 UINT8 = np.dtype(np.uint8)
 
 
+def stand_in(shape: tuple, dtype) -> Sample:
+    """An image-only sample of `shape` and `dtype` that holds no pixels (a zero-stride view):
+    what an op's `sample` sees when only the geometry matters (the batched path's draws)."""
+    return Sample(np.broadcast_to(np.zeros((), dtype), tuple(shape)))
+
+
 def check_image(img, op, field: str = "image", guess_layout: bool = True,
                 shape: tuple | None = None) -> np.ndarray:
     """Validate an HWC / HW numpy image and return it (never copied). `guess_layout`: reject

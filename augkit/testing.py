@@ -43,8 +43,21 @@ from typing import Any
 
 import numpy as np
 
-from ._contract import check_output, check_targets_follow_pixels, mask_fill_misfits
-from .core import GeometricOp, Op, registered_ops, standardizes_output
+from ._contract import (  # noqa: F401 (what an op declares: re-exported here, its public home)
+    _FIELDS,
+    _channel_count,
+    assert_same,
+    check_output,
+    check_targets_follow_pixels,
+    declares_changes_targets,
+    mask_fill_misfits,
+    may_change_size,
+    may_change_targets,
+    may_standardize,
+    refuses_channels,
+    refuses_targets,
+)
+from .core import Op, registered_ops
 from .errors import AugkitError
 from .sample import Sample, check_sample
 
@@ -107,55 +120,6 @@ def example_instances(cls: type) -> list[Op]:
 def default_instance(cls: type) -> Op:
     """One valid instance of `cls` (the first of `example_instances`)."""
     return example_instances(cls)[0]
-
-
-# --- what an op may change -----------------------------------------------------------------
-
-def may_change_size(op: Op) -> bool:
-    """Whether `op` may return an image of another height/width (see module doc)."""
-    flag = getattr(op, "changes_size", None)
-    if isinstance(flag, bool):
-        return flag
-    if isinstance(op, GeometricOp) and type(op).out_size is not GeometricOp.out_size:
-        return True
-    return any(may_change_size(c) for c in op.children())
-
-
-def may_standardize(op: Op) -> bool:
-    """Whether `op` may return a standardised float32 image (see `core.standardizes_output`)."""
-    return standardizes_output(op)
-
-
-def refuses_targets(op: Op) -> bool:
-    """Whether `op` or a child declares ``image_only`` (refuses samples with targets)."""
-    if getattr(op, "image_only", False) is True:
-        return True
-    return any(refuses_targets(c) for c in op.children())
-
-
-def _channel_count(img) -> int:
-    return 0 if np.ndim(img) == 2 else int(np.shape(img)[2])
-
-
-def refuses_channels(op: Op, channels: int) -> bool:
-    """Whether `op` or a child declares ``accepts_channels`` without `channels` (so the call
-    may raise an `AugkitError` for an image with that many channels; 0 = grey HW)."""
-    accepted = getattr(op, "accepts_channels", None)
-    if accepted is not None and channels not in tuple(accepted):
-        return True
-    return any(refuses_channels(c, channels) for c in op.children())
-
-
-def declares_changes_targets(op: Op) -> bool:
-    """Whether `op` or a child sets ``changes_targets`` (may drop boxes, hide keypoints...)."""
-    if getattr(op, "changes_targets", False) is True:
-        return True
-    return any(declares_changes_targets(c) for c in op.children())
-
-
-def may_change_targets(op: Op) -> bool:
-    """Whether `op` may change mask, boxes or keypoints (geometric, or declared)."""
-    return bool(op.geometric) or declares_changes_targets(op)
 
 
 # --- hypothesis strategies -------------------------------------------------------------------
@@ -334,28 +298,9 @@ def ops(names=None, geometric=None):
 
 # --- the contract --------------------------------------------------------------------------
 
-_FIELDS = ("image", "mask", "boxes", "box_labels", "keypoints")
-
-
 def _copy(s: Sample) -> Sample:
     return Sample(**{f: None if getattr(s, f) is None else np.array(getattr(s, f), copy=True)
                      for f in _FIELDS})
-
-
-def assert_same(a: Sample, b: Sample, what: str, fields=_FIELDS) -> None:
-    """Assert two samples are identical field by field (shape, dtype and values)."""
-    for f in fields:
-        x, y = getattr(a, f), getattr(b, f)
-        if x is None or y is None:
-            assert x is None and y is None, f"{what}: {f} is {x!r} vs {y!r}"
-            continue
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape, f"{what}: {f} shape {x.shape} vs {y.shape}"
-        assert x.dtype == y.dtype, f"{what}: {f} dtype {x.dtype} vs {y.dtype}"
-        if not np.array_equal(x, y):
-            diff = np.argwhere(x != y)
-            raise AssertionError(f"{what}: {f} differs at {len(diff)} places, first at index "
-                                 f"{tuple(diff[0])}: {x[tuple(diff[0])]} vs {y[tuple(diff[0])]}")
 
 
 def default_sample(seed: int = 0) -> Sample:

@@ -40,6 +40,17 @@ def _crop(size: int, scale: tuple, interpolation: str) -> Op:
     return RandomResizedCrop(size=size, scale=scale, interpolation=interpolation)
 
 
+def crop_and_mirror(size: int, hflip: float = 0.5, scale: tuple = (0.08, 1.0),
+                    interpolation: str = "linear") -> Op:
+    """The crop and mirror every training recipe starts with: pad-and-crop by ``size // 8``
+    at or below 64 px (CIFAR's), RandomResizedCrop above; then a horizontal flip with
+    probability `hflip` (0: no flip, for classes a mirror changes, such as digits)."""
+    from .poor import HFlip
+
+    crop = _crop(size, scale, interpolation)
+    return Seq((crop, HFlip(p=hflip))) if hflip > 0 else crop
+
+
 def _colour(strength: float) -> Op | None:
     """The poor tier's colour shift (torchvision's ColorJitter(x, x, x))."""
     from .poor import ColorShift
@@ -103,13 +114,12 @@ def recipe(tier: str, size: int, *, train: bool = True, hflip: float = 0.5,
         raise value_error("recipe", "tier", f"is {tier!r}; expected one of {TIERS}")
     if not (isinstance(size, int) and size >= 8):
         raise value_error("recipe", "size", f"is {size!r}; expected an int >= 8")
-    from .poor import HFlip, Resize
+    from .poor import Resize
 
     if not train:
         return Recipe(Resize(size=size, interpolation=interpolation), None)
-    ops: list = [_crop(size, scale, interpolation)]
-    if hflip > 0:
-        ops.append(HFlip(p=hflip))
+    base = crop_and_mirror(size, hflip, scale, interpolation)
+    ops: list = list(base.ops) if isinstance(base, Seq) else [base]
     if tier == "rich":
         ops.append(policy_op(policy))
     else:

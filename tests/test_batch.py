@@ -273,13 +273,14 @@ def test_a_size_changing_non_geometric_op_is_refused_not_misdrawn():
 def test_rgb_shift_takes_one_draw_for_the_batch_and_stays_exact(op):
     """RGBShift draws only uniforms, so the static path draws the whole batch's shifts in
     one call: the same doubles, the same shifts, the same pixels as image by image."""
-    from augkit._batch_ops import columns, rows_of, uniforms
+    from augkit.batch import rows_of
 
     shift = op.ops[1] if isinstance(op, Seq) else op
-    assert uniforms(shift) == 3
+    assert shift.batch_draw_count() == 3
     rng = np.random.default_rng(3)
     want = [shift.sample(rng, augkit.Sample(im)) for im in BATCH]
-    got = rows_of(columns(shift, np.random.default_rng(3).random((len(BATCH), 3))))
+    got = rows_of(shift.batch_params(np.random.default_rng(3).random((len(BATCH), 3))),
+                  len(BATCH))
     assert got == want
     assert_close(batched(op, BATCH, 5), per_image(op, BATCH, 5))
     f = BATCH.astype(np.float32) / 255
@@ -291,10 +292,8 @@ def test_rgb_shift_takes_one_draw_for_the_batch_and_stays_exact(op):
 def test_a_uniform_resize_is_one_call_per_image_and_exact(interpolation, size):
     """Resize and Pad draw nothing: the static path takes them without per-image draws, and
     a batch that shares one resize matrix runs one cv2.resize per image, nothing else."""
-    from augkit._batch_ops import uniforms
-
     op = Resize(size=size, interpolation=interpolation)
-    assert uniforms(op) == 0 and uniforms(Pad(padding=2)) == 0
+    assert op.batch_draw_count() == 0 and Pad(padding=2).batch_draw_count() == 0
     for images in (BATCH, BATCH.astype(np.float32) / 255, BATCH[..., :1]):
         assert_close(batched(op, images, 1), per_image(op, images, 1), exact=True)
     chain = Seq((Pad(padding=(1, 2, 3, 4)), Resize(size=24), RGBShift()))
@@ -305,13 +304,14 @@ def test_a_uniform_resize_is_one_call_per_image_and_exact(interpolation, size):
 def test_padcrop_offsets_are_drawn_for_the_whole_batch_exactly(padding):
     """PadCrop's offsets are `core.integer` draws (one double each), so the static path
     draws them for the batch at once: the same offsets as image by image, the same pixels."""
-    from augkit._batch_ops import columns, rows_of, uniforms
+    from augkit.batch import rows_of
 
     op = PadCrop(padding=padding)
-    assert uniforms(op) == 2
+    assert op.batch_draw_count() == 2
     rng = np.random.default_rng(8)
     want = [op.sample(rng, augkit.Sample(im)) for im in BATCH]
-    got = rows_of(columns(op, np.random.default_rng(8).random((len(BATCH), 2))))
+    got = rows_of(op.batch_params(np.random.default_rng(8).random((len(BATCH), 2))),
+                  len(BATCH))
     assert got == want
     assert {p["dx"] for p in want} <= set(range(-padding, padding + 1))
     assert_close(batched(op, BATCH, 9), per_image(op, BATCH, 9), exact=True)

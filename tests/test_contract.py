@@ -412,3 +412,14 @@ def test_warp_shortcuts_equal_the_matrix_warp(name, img, seed, data):
     got = op._warp_only(img, params)
     assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
     assert np.array_equal(img, before)
+
+
+def test_the_dot_test_ignores_a_stray_pixel_of_the_blobs_contrast():
+    """Hypothesis found UniformAugment drawing Invert then a one-pixel CutOut hole: the black
+    hole in the inverted (bright) background has the inverted blob's contrast, and the dot
+    test took it for part of the blob, outside the (correct) box. Only the largest connected
+    region is the blob."""
+    from augkit._contract import check_targets_follow_pixels
+    from augkit.rich import UniformAugment
+
+    assert check_targets_follow_pixels(UniformAugment(), np.zeros((1, 1), np.uint8), 448308281)

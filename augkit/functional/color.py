@@ -228,3 +228,19 @@ def linear_whiten(img: np.ndarray, mean: np.ndarray, matrix: np.ndarray) -> np.n
     """``(x - mean) @ matrix.T`` on the flattened [0, 1]-scaled image (HWC order)."""
     x = to_unit_float(img).reshape(-1).astype(np.float32) - mean
     return (matrix @ x).reshape(img.shape).astype(np.float32, copy=False)
+
+
+def shift_channels_batch(x: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """`shift_channels` for a (B, H, W, 3) batch, image j shifted by ``unit[j]`` (three
+    shifts in [0, 1] image units): the same arithmetic for all images at once, then one
+    saturating cv2.add per image straight into the output."""
+    import cv2
+
+    vals = (np.asarray(unit, np.float64) * 255.0 if x.dtype == np.uint8
+            else np.asarray(unit, np.float64)).tolist()
+    out = np.empty_like(x)
+    rows = x.reshape(len(x), 1, -1, 3)
+    dst = out.reshape(rows.shape)
+    for j, v in enumerate(vals):
+        cv2.add(rows[j], (v[0], v[1], v[2], 0.0), dst=dst[j])
+    return out if x.dtype == np.uint8 else _clip01(out)

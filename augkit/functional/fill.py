@@ -5,7 +5,8 @@
   OpenCV rounds), so every code path paints the same value.
 * ``mask_fill`` is an integer label that must fit the mask's dtype (0 or 1 for bool masks).
 
-Fields are checked when an op is built (`check_fill`, `check_mask_fill`, `check_warp_fields`:
+Fields are checked when an op is built (`check_fill`, `check_mask_fill`, and
+`augkit.checks.check_warp_fields`:
 finite numbers, no bools); whether they fit an image is checked when the op is applied
 (`fill_for`, `label_fill_for`), the first moment the dtype and channel count are known. A
 misfit is a typed error naming the op, never a clamp.
@@ -50,19 +51,6 @@ def check_mask_fill(op, mask_fill, optional: bool = False) -> None:
     if not _is_label(mask_fill):
         what = "None (mask unchanged) or an integer label" if optional else "an integer label"
         raise value_error(op, "mask_fill", f"is {mask_fill!r}; expected {what}")
-
-
-def check_warp_fields(op, mask_fill_optional: bool = False) -> None:
-    """interpolation, fill and mask_fill, for the ops that have them."""
-    from .geometry import INTERPOLATIONS
-
-    interp = getattr(op, "interpolation", "linear")
-    if interp not in INTERPOLATIONS:
-        raise value_error(op, "interpolation", f"is {interp!r}; expected one of {INTERPOLATIONS}")
-    if hasattr(op, "fill"):
-        check_fill(op, op.fill)
-    if hasattr(op, "mask_fill"):
-        check_mask_fill(op, op.mask_fill, mask_fill_optional)
 
 
 # --- apply time: the fields against the image ---------------------------------------------

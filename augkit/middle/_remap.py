@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..checks import check_warp_fields
 from ..core import Op
 from ..functional import distort as D
-from ..functional.fill import check_warp_fields
 from ..functional.geometry import enclosing_boxes, hide_outside
 from ..sample import Sample
 

@@ -116,3 +116,13 @@ class CutOut(Op):
                 k[..., 2] = np.where(hidden, 0, k[..., 2])
                 changes["keypoints"] = k
         return s.replace(**changes)
+
+    def image_batch(self, images, params):
+        # one copy of the batch, then each hole is one slice assignment (the per-image path
+        # copies each image and builds a Sample per call)
+        out = images.copy()
+        fill = self._fill_for(images[0] if images.shape[-1] != 1 else images[0, :, :, 0])
+        for j, p in enumerate(params):
+            for y1, x1, y2, x2 in p["holes"]:
+                out[j, y1:y2, x1:x2] = fill
+        return out

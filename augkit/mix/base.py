@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..core import _freeze
+from ..discovery import import_defining
 from ..errors import type_error, value_error
 from ..rng import resolve_rng
 from ..serial import Kind, from_dict, to_dict
@@ -318,7 +319,9 @@ class BatchMixer:
 
 
 def _import_builtin_mixers():
-    import augkit.mix  # noqa: F401  (defines the built-in mixers, filling MIXERS)
+    """Import the modules of augkit.mix that define mixers (read from source:
+    `augkit.discovery`), filling MIXERS."""
+    import_defining("augkit.mix", ("BatchMixer",))
 
 
 # serialisation: augkit.serial's to_dict / from_dict with this registry and the "mix." prefix

@@ -25,21 +25,17 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import photometric as P
 from ..compose import OneOf
 from ..core import Op
 from ..errors import value_error
+from ..middle.cutout import CutOut
+from ..poor.affine import Rotate, Shear, Translate
 
 SPACE_VERSION = 1
-
-OPS: tuple[str, ...] = (
-    "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "AutoContrast", "Invert",
-    "Equalize", "Solarize", "Posterize", "Contrast", "Color", "Brightness", "Sharpness",
-    "Cutout", "SamplePairing", "Identity",
-)
-
-GEOMETRIC_OPS = frozenset({"ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate"})
 
 
 @dataclass(frozen=True)
@@ -53,59 +49,113 @@ class Range:
     unit: str = ""
 
 
+@dataclass(frozen=True)
+class SpaceOp:
+    """One row of the table: `build(value, unit, geo)` makes the augkit op for a (signed)
+    value in the row's `unit` (None for magnitude-free ops); `geo` holds interpolation, fill
+    and mask_fill for the ops that warp or paint. `ranges` maps each space that defines the
+    op to its `Range` (None: no magnitude). `geometric` ops move targets (AugMix leaves them
+    out unless asked)."""
+
+    build: Callable[[float | None, str, dict], Op]
+    ranges: dict
+    geometric: bool = False
+
+
+def _shear(axis):
+    def build(x, unit, geo):
+        a = math.degrees(math.atan(x))
+        return Shear(x=(a, a), y=(0.0, 0.0), **geo) if axis == "x" else \
+            Shear(x=(0.0, 0.0), y=(a, a), **geo)
+    return build
+
+
+def _translate(axis):
+    def build(x, unit, geo):
+        kind = "pixels" if unit == "pixels" else "fraction"
+        if kind == "pixels":
+            x = float(int(x))  # torchvision truncates pixel shifts to whole pixels
+        d = (x, x)
+        return Translate(x=d, y=(0.0, 0.0), unit=kind, **geo) if axis == "x" else \
+            Translate(x=(0.0, 0.0), y=d, unit=kind, **geo)
+    return build
+
+
+def _enhancer(cls):
+    def build(x, unit, geo):  # a signed "factor - 1", or the factor itself
+        return cls(factor=max(0.0, 1.0 + x if unit == "factor - 1" else x))
+    return build
+
+
+def _free(cls):
+    return lambda x, unit, geo: cls()
+
+
+def _cutout(v, unit, geo):
+    # augkit.middle's CutOut, one hole, a fraction of each side (it scales with the image)
+    return CutOut(size=float(v), fill=geo["fill"]) if v > 0 else P.Identity()
+
+
 _SHEAR = Range(0.0, 0.3, True, "shear factor")
 _TRANSLATE = Range(0.0, 150 / 331, True, "fraction of width/height")
 _ROTATE = Range(0.0, 30.0, True, "degrees")
-_FREE = None  # no magnitude
+_SOLARIZE = Range(255.0, 0.0, False, "threshold (8-bit)")
+_ENHANCE_TV = Range(0.0, 0.9, True, "factor - 1")
+_ENHANCE_WIDE = Range(0.0, 0.99, True, "factor - 1")
+_FACTOR = Range(0.1, 1.9, False, "factor")
+_ALL4 = ("autoaugment", "torchvision", "wide", "augmix")
 
-SPACES: dict[str, dict[str, Range | None]] = {
-    "autoaugment": {
-        "ShearX": _SHEAR, "ShearY": _SHEAR, "TranslateX": _TRANSLATE, "TranslateY": _TRANSLATE,
-        "Rotate": _ROTATE, "AutoContrast": _FREE, "Invert": _FREE, "Equalize": _FREE,
-        "Solarize": Range(256.0, 0.0, False, "threshold (8-bit)"),
-        "Posterize": Range(8.0, 4.0, False, "bits"),
-        "Contrast": Range(0.1, 1.9, False, "factor"), "Color": Range(0.1, 1.9, False, "factor"),
-        "Brightness": Range(0.1, 1.9, False, "factor"),
-        "Sharpness": Range(0.1, 1.9, False, "factor"),
-        "Cutout": Range(0.0, 60 / 331, False, "fraction of height/width"),
-        "SamplePairing": Range(0.0, 0.4, False, "partner weight"), "Identity": _FREE,
-    },
-    "torchvision": {
-        "ShearX": _SHEAR, "ShearY": _SHEAR, "TranslateX": _TRANSLATE, "TranslateY": _TRANSLATE,
-        "Rotate": _ROTATE, "AutoContrast": _FREE, "Invert": _FREE, "Equalize": _FREE,
-        "Solarize": Range(255.0, 0.0, False, "threshold (8-bit)"),
-        "Posterize": Range(8.0, 4.0, False, "bits"),
-        "Contrast": Range(0.0, 0.9, True, "factor - 1"),
-        "Color": Range(0.0, 0.9, True, "factor - 1"),
-        "Brightness": Range(0.0, 0.9, True, "factor - 1"),
-        "Sharpness": Range(0.0, 0.9, True, "factor - 1"), "Identity": _FREE,
-    },
-    "wide": {
-        "ShearX": Range(0.0, 0.99, True, "shear factor"),
-        "ShearY": Range(0.0, 0.99, True, "shear factor"),
-        "TranslateX": Range(0.0, 32.0, True, "pixels"),
-        "TranslateY": Range(0.0, 32.0, True, "pixels"),
-        "Rotate": Range(0.0, 135.0, True, "degrees"), "AutoContrast": _FREE, "Equalize": _FREE,
-        "Solarize": Range(255.0, 0.0, False, "threshold (8-bit)"),
-        "Posterize": Range(8.0, 2.0, False, "bits"),
-        "Contrast": Range(0.0, 0.99, True, "factor - 1"),
-        "Color": Range(0.0, 0.99, True, "factor - 1"),
-        "Brightness": Range(0.0, 0.99, True, "factor - 1"),
-        "Sharpness": Range(0.0, 0.99, True, "factor - 1"), "Identity": _FREE,
-    },
-    "augmix": {
-        "ShearX": _SHEAR, "ShearY": _SHEAR,
-        "TranslateX": Range(0.0, 1 / 3, True, "fraction of width/height"),
-        "TranslateY": Range(0.0, 1 / 3, True, "fraction of width/height"),
-        "Rotate": _ROTATE, "AutoContrast": _FREE, "Equalize": _FREE,
-        "Solarize": Range(255.0, 0.0, False, "threshold (8-bit)"),
-        "Posterize": Range(4.0, 0.0, False, "bits"),
-        "Contrast": Range(0.0, 0.9, True, "factor - 1"),
-        "Color": Range(0.0, 0.9, True, "factor - 1"),
-        "Brightness": Range(0.0, 0.9, True, "factor - 1"),
-        "Sharpness": Range(0.0, 0.9, True, "factor - 1"), "Identity": _FREE,
-    },
+
+def _same(r, spaces=_ALL4, **other) -> dict:
+    """`r` in every space of `spaces`, except those given by keyword."""
+    return {sp: other.get(sp, r) for sp in spaces} | other
+
+
+def _enhance_ranges() -> dict:
+    return {"autoaugment": _FACTOR, "torchvision": _ENHANCE_TV, "wide": _ENHANCE_WIDE,
+            "augmix": _ENHANCE_TV}
+
+
+# The table: paper op name -> how to build it, and its range in each space that has it
+# (timm's NAME_TO_OP and LEVEL_TO_ARG in one place). Adding an op to a space is one entry
+# (or one more key in an entry's ranges).
+TABLE: dict[str, SpaceOp] = {
+    "ShearX": SpaceOp(_shear("x"), _same(_SHEAR, wide=Range(0.0, 0.99, True, "shear factor")),
+                      geometric=True),
+    "ShearY": SpaceOp(_shear("y"), _same(_SHEAR, wide=Range(0.0, 0.99, True, "shear factor")),
+                      geometric=True),
+    "TranslateX": SpaceOp(_translate("x"), _same(
+        _TRANSLATE, wide=Range(0.0, 32.0, True, "pixels"),
+        augmix=Range(0.0, 1 / 3, True, "fraction of width/height")), geometric=True),
+    "TranslateY": SpaceOp(_translate("y"), _same(
+        _TRANSLATE, wide=Range(0.0, 32.0, True, "pixels"),
+        augmix=Range(0.0, 1 / 3, True, "fraction of width/height")), geometric=True),
+    "Rotate": SpaceOp(lambda x, unit, geo: Rotate(degrees=(x, x), **geo),
+                      _same(_ROTATE, wide=Range(0.0, 135.0, True, "degrees")), geometric=True),
+    "AutoContrast": SpaceOp(_free(P.AutoContrast), _same(None)),
+    "Invert": SpaceOp(_free(P.Invert), _same(None, ("autoaugment", "torchvision"))),
+    "Equalize": SpaceOp(_free(P.Equalize), _same(None)),
+    "Solarize": SpaceOp(lambda v, unit, geo: P.Solarize(threshold=v), _same(
+        _SOLARIZE, autoaugment=Range(256.0, 0.0, False, "threshold (8-bit)"))),
+    "Posterize": SpaceOp(lambda v, unit, geo: P.Posterize(bits=int(round(v))), _same(
+        Range(8.0, 4.0, False, "bits"), wide=Range(8.0, 2.0, False, "bits"),
+        augmix=Range(4.0, 0.0, False, "bits"))),
+    "Contrast": SpaceOp(_enhancer(P.Contrast), _enhance_ranges()),
+    "Color": SpaceOp(_enhancer(P.Color), _enhance_ranges()),
+    "Brightness": SpaceOp(_enhancer(P.Brightness), _enhance_ranges()),
+    "Sharpness": SpaceOp(_enhancer(P.Sharpness), _enhance_ranges()),
+    "Cutout": SpaceOp(_cutout, {"autoaugment": Range(0.0, 60 / 331, False,
+                                                     "fraction of height/width")}),
+    "SamplePairing": SpaceOp(lambda v, unit, geo: P.SamplePairing(weight=v),
+                             {"autoaugment": Range(0.0, 0.4, False, "partner weight")}),
+    "Identity": SpaceOp(_free(P.Identity), _same(None)),
 }
+
+OPS: tuple[str, ...] = tuple(TABLE)
+GEOMETRIC_OPS = frozenset(n for n, e in TABLE.items() if e.geometric)
+# space -> {op name: Range or None}, read from the table
+SPACES: dict[str, dict[str, Range | None]] = {
+    sp: {n: e.ranges[sp] for n, e in TABLE.items() if sp in e.ranges} for sp in _ALL4}
 
 # The op lists the published runners draw from.
 RANDAUGMENT_OPS = ("Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate",
@@ -171,7 +221,7 @@ def value_at(name: str, m: float, space: str = "autoaugment") -> float | None:
 
 def _range(name: str, space: str) -> Range | None:
     table = _table(space)
-    if name not in OPS:
+    if name not in TABLE:
         raise value_error("op_at", "name", f"is {name!r}; expected one of {OPS}")
     if name not in table:
         raise value_error("op_at", "name", f"{name!r} is not in space {space!r}; its ops are "
@@ -193,52 +243,22 @@ def op_at(name: str, magnitude: float, space: str = "autoaugment", levels: int |
     _range(name, space)
     if isinstance(fill, list):
         fill = tuple(fill)
-    return _build(name, m, space, interpolation, fill, mask_fill)
+    return build_cached(name, m, space, interpolation, fill, mask_fill)
 
 
-@functools.lru_cache(maxsize=4096)
-def _build(name, m, space, interpolation, fill, mask_fill=0) -> Op:
-    from .. import photometric as P
-    from ..poor import Rotate, Shear, Translate
-
-    r = _range(name, space)
-    v = None if r is None else round(r.low + m * (r.high - r.low), 12)
+def build(name: str, m: float, space: str, interpolation: str = "nearest",
+          fill: float | tuple = 0.0, mask_fill: int = 0) -> Op:
+    """`op_at` for a checked name and space and a normalised `m`, without checks or cache
+    (runners draw continuous magnitudes, which a cache would only churn)."""
+    r = TABLE[name].ranges[space]
+    entry = TABLE[name]
     geo = {"interpolation": interpolation, "fill": fill, "mask_fill": mask_fill}
-
-    def one(x):  # the op at signed value x
-        if name in ("ShearX", "ShearY"):
-            a = math.degrees(math.atan(x))
-            return Shear(x=(a, a), y=(0.0, 0.0), **geo) if name == "ShearX" else \
-                Shear(x=(0.0, 0.0), y=(a, a), **geo)
-        if name in ("TranslateX", "TranslateY"):
-            unit = "pixels" if r.unit == "pixels" else "fraction"
-            if unit == "pixels":
-                x = float(int(x))  # torchvision truncates pixel shifts to whole pixels
-            d = (x, x)
-            return Translate(x=d, y=(0.0, 0.0), unit=unit, **geo) if name == "TranslateX" \
-                else Translate(x=(0.0, 0.0), y=d, unit=unit, **geo)
-        if name == "Rotate":
-            return Rotate(degrees=(x, x), **geo)
-        if name in ("Contrast", "Color", "Brightness", "Sharpness"):
-            factor = 1.0 + x if r.signed else x
-            return getattr(P, name)(factor=max(0.0, factor))
-        raise AssertionError(name)
-
-    if name == "Identity":
-        return P.Identity()
-    if name in ("AutoContrast", "Invert", "Equalize"):
-        return getattr(P, name)()
-    if name == "Solarize":
-        return P.Solarize(threshold=v)
-    if name == "Posterize":
-        return P.Posterize(bits=int(round(v)))
-    if name == "Cutout":  # augkit.middle's CutOut: one hole, `fill` in image units
-        from ..middle import CutOut
-
-        # a fraction of each side, so the hole scales with the image (see the module doc)
-        return CutOut(size=float(v), fill=fill) if v > 0 else P.Identity()
-    if name == "SamplePairing":
-        return P.SamplePairing(weight=v)
+    if r is None:
+        return entry.build(None, "", geo)
+    v = round(r.low + m * (r.high - r.low), 12)
     if r.signed and v != 0:
-        return OneOf((one(v), one(-v)))
-    return one(v)
+        return OneOf((entry.build(v, r.unit, geo), entry.build(-v, r.unit, geo)))
+    return entry.build(v, r.unit, geo)
+
+
+build_cached = functools.lru_cache(maxsize=4096)(build)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..checks import check_warp_fields
 from ..core import MAX_SIDE, check_range
 from ..errors import short_repr, value_error
-from ..functional.fill import check_warp_fields
 
 __all__ = ["MAX_SIDE", "as_hw", "check_size", "check_warp_fields", "range_of"]
 

@@ -10,6 +10,7 @@ import numpy as np
 from ..core import GeometricOp, symmetric, uniform
 from ..errors import value_error
 from ..functional import geometry as G
+from ..functional import matrices as M
 from ._common import check_warp_fields, range_of
 
 
@@ -37,6 +38,15 @@ class Rotate(GeometricOp):
     def matrix(self, params, size):
         return G.rotation(params["angle"], _centre(size))
 
+    def batch_draw_count(self):
+        return 1
+
+    def batch_params(self, u):
+        return {"angle": M.uniform_column(u[:, 0], symmetric(self.degrees, self, "degrees"))}
+
+    def batch_matrices(self, cols, size, n):
+        return M.rotations(cols["angle"], _centre(size))
+
 
 @dataclass(frozen=True)
 class Scale(GeometricOp):
@@ -62,6 +72,16 @@ class Scale(GeometricOp):
 
     def matrix(self, params, size):
         return G.scaling(params["sx"], params["sy"], _centre(size))
+
+    def batch_draw_count(self):
+        return 1 if self.keep_aspect else 2
+
+    def batch_params(self, u):
+        sx = M.uniform_column(u[:, 0], self.scale)
+        return {"sx": sx, "sy": sx if self.keep_aspect else M.uniform_column(u[:, 1], self.scale)}
+
+    def batch_matrices(self, cols, size, n):
+        return M.scalings(cols["sx"], cols["sy"], _centre(size))
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,17 @@ class Translate(GeometricOp):
             return G.translation(params["dx"], params["dy"])
         return G.translation(params["dx"] * size[1], params["dy"] * size[0])
 
+    def batch_draw_count(self):
+        return 2
+
+    def batch_params(self, u):
+        return {"dx": M.uniform_column(u[:, 0], self.x), "dy": M.uniform_column(u[:, 1], self.y)}
+
+    def batch_matrices(self, cols, size, n):
+        if self.unit == "pixels":
+            return M.translations(cols["dx"], cols["dy"])
+        return M.translations(cols["dx"] * size[1], cols["dy"] * size[0])
+
 
 @dataclass(frozen=True)
 class Shear(GeometricOp):
@@ -113,6 +144,16 @@ class Shear(GeometricOp):
 
     def matrix(self, params, size):
         return G.shearing(params["sx"], params["sy"], _centre(size))
+
+    def batch_draw_count(self):
+        return 2
+
+    def batch_params(self, u):
+        return {"sx": M.uniform_column(u[:, 0], symmetric(self.x, self, "x")),
+                "sy": M.uniform_column(u[:, 1], symmetric(self.y, self, "y"))}
+
+    def batch_matrices(self, cols, size, n):
+        return M.shearings(cols["sx"], cols["sy"], _centre(size))
 
 
 @dataclass(frozen=True)
@@ -159,3 +200,18 @@ class Affine(GeometricOp):
         return np.array([[a00, a01, cx - a00 * cx - a01 * cy + params["dx"] * size[1]],
                          [a10, a11, cy - a10 * cx - a11 * cy + params["dy"] * size[0]],
                          [0.0, 0.0, 1.0]])
+
+    def batch_draw_count(self):
+        return 5
+
+    def batch_params(self, u):
+        tx, ty = self.translate
+        return {"angle": M.uniform_column(u[:, 0], symmetric(self.degrees, self, "degrees")),
+                "dx": M.uniform_column(u[:, 1], (-tx, tx)),
+                "dy": M.uniform_column(u[:, 2], (-ty, ty)),
+                "scale": M.uniform_column(u[:, 3], self.scale),
+                "shear": M.uniform_column(u[:, 4], symmetric(self.shear, self, "shear"))}
+
+    def batch_matrices(self, cols, size, n):
+        return M.affines(cols["angle"], cols["shear"], cols["scale"], cols["dx"], cols["dy"],
+                         size)

@@ -115,3 +115,9 @@ class MotionBlur(PixelOp):
 
     def image(self, img, params):
         return B.motion_blur(img, int(params["kernel"]), float(params["angle"]))
+
+    def image_batch(self, images, params):
+        if images.shape[-1] > 4 or images.dtype.char not in "Bf":
+            return super().image_batch(images, params)
+        return B.motion_blur_batch(images, [int(p["kernel"]) for p in params],
+                                   [float(p["angle"]) for p in params])

@@ -6,6 +6,8 @@ import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from ..core import PixelOp, check_range, is_number, symmetric, uniform
 from ..errors import short_repr, value_error
 from ..functional import color as C
@@ -136,6 +138,20 @@ class RGBShift(PixelOp):
 
     def sample(self, rng, s):
         return {"shift": [uniform(rng, *r) for r in self._ranges]}
+
+    def batch_draw_count(self):
+        return 3
+
+    def batch_params(self, u):
+        lo = np.array([r[0] for r in self._ranges], np.float64)
+        hi = np.array([r[1] for r in self._ranges], np.float64)
+        return {"shift": lo + (hi - lo) * u}  # `uniform`, per channel
+
+    def image_batch(self, images, params):
+        if images.shape[-1] != 3:
+            return super().image_batch(images, params)
+        return C.shift_channels_batch(images, np.array([p["shift"] for p in params],
+                                                       np.float64) / 255.0)
 
     def image(self, img, params):
         C.check_colour(img, self)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..core import GeometricOp, check_int, integer, uniform
 from ..errors import short_repr, value_error
 from ..functional import geometry as G
+from ..functional import matrices as M
 from ..functional.fill import fill_for
 from ._common import MAX_SIDE, as_hw, check_size, check_warp_fields, range_of
 
@@ -33,6 +34,19 @@ class Resize(GeometricOp):
     def matrix(self, params, size):
         oh, ow = self.out_size(params, size)
         return G.scaling(ow / size[1], oh / size[0])
+
+    # the batched path: nothing drawn, one matrix for the batch, the size from the fields
+    def batch_draw_count(self):
+        return 0
+
+    def batch_params(self, u):
+        return {}
+
+    def batch_matrices(self, cols, size, n):
+        return M.repeat(self.matrix({}, size), n)
+
+    def batch_out_size(self, size):
+        return as_hw(self.size)
 
     def _warp_only(self, img, params):
         # what the matrix's warp does (one cv2.resize), without building and classifying it
@@ -69,6 +83,12 @@ class Crop(GeometricOp):
 
     def matrix(self, params, size):
         return G.translation(-params["left"], -params["top"])
+
+    def batch_matrices(self, cols, size, n):
+        return M.translations(-cols["left"].astype(float), -cols["top"].astype(float))
+
+    def batch_out_size(self, size):
+        return as_hw(self.size)
 
     def _warp_only(self, img, params):
         t, left = params["top"], params["left"]
@@ -115,6 +135,18 @@ class Pad(GeometricOp):
         l, t, _, _ = self._ltrb()
         return G.translation(l, t)
 
+    def batch_draw_count(self):
+        return 0
+
+    def batch_params(self, u):
+        return {}
+
+    def batch_matrices(self, cols, size, n):
+        return M.repeat(self.matrix({}, size), n)
+
+    def batch_out_size(self, size):
+        return self.out_size({}, size)
+
     def _warp_only(self, img, params):
         l, t, _, _ = self._ltrb()
         return G.shift_image(img, l, t, self.out_size(params, img.shape[:2]),
@@ -140,6 +172,17 @@ class PadCrop(GeometricOp):
 
     def matrix(self, params, size):
         return G.translation(params["dx"], params["dy"])
+
+    def batch_draw_count(self):
+        return 2
+
+    def batch_params(self, u):
+        p = self.padding
+        return {"dx": M.integer_column(u[:, 0], -p, p + 1),
+                "dy": M.integer_column(u[:, 1], -p, p + 1)}
+
+    def batch_matrices(self, cols, size, n):
+        return M.translations(cols["dx"].astype(float), cols["dy"].astype(float))
 
     def _warp_only(self, img, params):
         dx, dy = params["dx"], params["dy"]
@@ -197,6 +240,16 @@ class RandomResizedCrop(GeometricOp):
         oh, ow = self.out_size(params, size)
         return G.scaling(ow / params["width"], oh / params["height"]) @ G.translation(
             -params["left"], -params["top"])
+
+    def batch_matrices(self, cols, size, n):
+        oh, ow = as_hw(self.size)
+        sx, sy = ow / cols["width"], oh / cols["height"]
+        m = M.scalings(sx, sy)
+        m[:, 0, 2], m[:, 1, 2] = sx * -cols["left"], sy * -cols["top"]
+        return m
+
+    def batch_out_size(self, size):
+        return as_hw(self.size)
 
     def _warp_only(self, img, params):
         t, left, ch, cw = params["top"], params["left"], params["height"], params["width"]

@@ -10,6 +10,7 @@ import numpy as np
 from ..core import GeometricOp, check_prob
 from ..errors import short_repr, value_error
 from ..functional import geometry as G
+from ..functional import matrices as M
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,15 @@ class HFlip(GeometricOp):
 
     def matrix(self, params, size):
         return G.hflip(size[1]) if params["flip"] else G.identity()
+
+    def batch_draw_count(self):
+        return 1
+
+    def batch_params(self, u):
+        return {"flip": u[:, 0] < self.p}
+
+    def batch_matrices(self, cols, size, n):
+        return M.flips(cols["flip"], 1, size)
 
     def _warp_only(self, img, params):
         # the image of the matrix above, without building and classifying it (a view when
@@ -78,3 +88,12 @@ class VFlip(GeometricOp):
 
     def _warp_only(self, img, params):
         return G.flip_image(img, 0) if params["flip"] else img[:]
+
+    def batch_draw_count(self):
+        return 1
+
+    def batch_params(self, u):
+        return {"flip": u[:, 0] < self.p}
+
+    def batch_matrices(self, cols, size, n):
+        return M.flips(cols["flip"], 0, size)

@@ -68,6 +68,12 @@ class PCALighting(PixelOp):
         C.check_colour(img, self)
         return C.shift_channels(img, self.rgb_shift(params))
 
+    def image_batch(self, images, params):
+        if images.shape[-1] != 3:
+            return super().image_batch(images, params)  # (the per-image check refuses it)
+        return C.shift_channels_batch(images, [[float(v) for v in self.rgb_shift(p)]
+                                               for p in params])
+
     @classmethod
     def fit(cls, images, alpha_std: float = 0.1) -> PCALighting:
         """An op with the eigen-decomposition of the RGB covariance of `images`: an (N, H, W, 3)

@@ -87,7 +87,7 @@ class _Steps:
         # names and space were validated with the runner; m is in [0, 1] by construction.
         # The build cache only pays off for a few discrete magnitudes: continuous ones would
         # all miss and evict the cached discrete builds of other runners.
-        build = S._build.__wrapped__ if self._continuous() else S._build
+        build = S.build if self._continuous() else S.build_cached
         return build(name, float(m), self.space, self.interpolation, self.fill, self.mask_fill)
 
     def _run(self, rng, s, name, m):

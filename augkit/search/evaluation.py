@@ -157,10 +157,9 @@ def evaluate(policy=None, data: str | None = None, *, run_dir=None, out=None,
     from . import algorithm as A
     from .data import prepare
     from .fractions import check_fractions, write_fractions
-    from .job import base_op
     from .pool import LocalPool
     from .population import at_chance
-    from .train import set_threads
+    from .train import base_op, set_threads
 
     seeds = EVAL_DEFAULTS["seeds"] if seeds is None else seeds
     epochs = EVAL_DEFAULTS["epochs"] if epochs is None else epochs

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from .._atomic import save_torch, write_text
 from ..errors import value_error
 from . import algorithm as A
 from .progress import Progress
+from .study import SearchResult, hash_seed, load_study, storage_of  # noqa: F401 (re-exported)
+from .train import base_op, train_fold  # noqa: F401 (re-exported)
 
 FORMAT = 2  # 2: method, population options and max_subset (format 1 was density only)
 NO_CAP = 2 ** 31 - 1  # max_subset of a format-1 run: it searched its whole pool
@@ -41,15 +42,6 @@ METHODS = ("pba", "grid", "density")
 # enough for augmentation to pay); density matching's fold models only need to recognise.
 METHOD_DEFAULTS = {"pba": {"epochs": 30, "width": 32}, "grid": {"epochs": 30, "width": 32},
                    "density": {"epochs": 8, "width": 16}}
-
-
-@dataclass
-class SearchResult:
-    run_dir: Path
-    policy: object  # augkit.policy.Policy
-    policy_path: Path
-    trials: list  # one dict per trial (see report.trial_rows)
-    cost: dict
 
 
 def check_config(cfg: dict) -> dict:
@@ -278,33 +270,6 @@ def _run_pba(run_dir, cfg, prep, backend, ray_address, workers, progress):
     return res
 
 
-def storage_of(run_dir: Path):
-    import optuna
-
-    url = f"sqlite:///{Path(run_dir).resolve() / 'study.db'}"
-    return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
-
-
-def load_study(storage, fold: int, cfg: dict, n_done: int | None = None, salt: int = 0):
-    """The fold's study. The sampler's seed includes the number of trials already stored (and
-    a salt) so that a resumed run does not replay the proposals made before the crash."""
-    import optuna
-
-    name = f"fold-{fold}"
-    if n_done is None:
-        n_done = 0
-    sampler = optuna.samplers.TPESampler(seed=hash_seed(cfg["seed"], fold, n_done, salt),
-                                         n_startup_trials=max(5, min(15, cfg["trials"] // 4)))
-    return optuna.create_study(study_name=name, storage=storage, direction="maximize",
-                               sampler=sampler, load_if_exists=True)
-
-
-def hash_seed(*parts: int) -> int:
-    import numpy as np
-
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
-
-
 def record(study, trial_id: int, metrics: dict | None, error: str | None, cfg: dict):
     """Store a finished trial's metrics (both objectives, its cost) and state."""
     import optuna
@@ -401,31 +366,3 @@ def _fold_models(run_dir, cfg, x, y, folds, n_classes, backend, ray_address, pro
         prog.log(f"fold {k}: trained in {trained.wall_s:.1f}s wall, {trained.cpu_s:.1f} CPU-s; "
                  f"clean held-out accuracy {acc:.4f}")
     return models
-
-
-def base_op(image_size: int, flip_ok: bool):
-    """The base augmentation: pad-and-crop (1/8 of the side), plus a horizontal flip where
-    flipping keeps the class."""
-    from ..compose import Seq
-    from ..poor import HFlip, PadCrop
-
-    pc = PadCrop(padding=max(1, image_size // 8))
-    return Seq([pc, HFlip()]) if flip_ok else pc
-
-
-def train_fold(k: int, x, y, cfg: dict, n_classes: int, flip_ok: bool | None = None):
-    from .train import TrainConfig, train
-
-    if flip_ok is None:
-        flip_ok = not str(cfg["data"]).startswith(("digits", "mnist"))
-    tc = TrainConfig(proxy=cfg["proxy"], width=cfg["width"], epochs=cfg["epochs"],
-                     batch_size=cfg["batch_size"], lr=cfg["lr"], seed=hash_seed(cfg["seed"], k))
-    if cfg.get("base") is not None:
-        from ..serial import from_dict
-
-        op = from_dict(cfg["base"])
-    else:
-        op = base_op(x.shape[1], flip_ok)
-    return train(x, y, n_classes, tc, op=op)
-
-

@@ -25,7 +25,7 @@ def schedule_of(member: P.Member, ops, epochs: int) -> list[dict]:
 
 def write(run_dir: Path, cfg: dict, ck: dict, info: dict, cost: dict):
     from ..policy import Policy, Step, save_policy
-    from .job import SearchResult
+    from .study import SearchResult
 
     ops = info["ops"]
     best = best_member(ck)

@@ -38,7 +38,7 @@ def split_val(y: np.ndarray, val_size, seed: int) -> tuple[np.ndarray, np.ndarra
 def _init_members(cfg: dict, n_ops: int) -> list[P.Member]:
     """PBA: every member starts with no augmentation. Grid: member i applies every op at
     one (probability, magnitude) point of `P.grid_points`. The control: none, always."""
-    from .job import hash_seed
+    from .study import hash_seed
 
     k = cfg["population"]
     points = P.grid_points(k) if cfg["method"] == "grid" else [(0, 0)] * k
@@ -112,8 +112,7 @@ def chance_guard(cfg: dict, best: float, n_val: int, n_classes: int,
 def run_pba(run_dir: Path, cfg: dict, prep, backend: str, ray_address, workers, prog,
             on_round=None):
     """Run (or resume) the population; returns (checkpoint, info) for the report."""
-    from .job import base_op
-    from .train import channel_stats
+    from .train import base_op, channel_stats
 
     x_all, y_all = prep.search.x, prep.search.y
     tr, va = split_val(y_all, cfg["val_size"], cfg["seed"])

@@ -25,8 +25,7 @@ def _init(ray_address: str | None):
 
 
 def _train_task(k, x, y, cfg, n_classes):
-    from .job import train_fold
-    from .train import set_threads
+    from .train import set_threads, train_fold
 
     set_threads(1)  # one core per task: folds run side by side
     return train_fold(k, x, y, cfg, n_classes)
@@ -101,7 +100,7 @@ def score_fold(storage, k, cfg, trained, xv, yv, ops, prog, ray_address=None) ->
     import optuna
     from ray import tune
 
-    from .job import hash_seed, load_study
+    from .study import hash_seed, load_study
 
     study = load_study(storage, k, cfg)
     remaining = cfg["trials"] - len(study.trials)

@@ -15,7 +15,7 @@ COLUMNS = ("fold", "number", "state", "value", "acc", "ce", "op0", "prob0", "mag
 
 def trial_rows(storage, cfg: dict) -> list[dict]:
     """Every trial of every fold as a flat dict (the trials.csv row)."""
-    from .job import load_study
+    from .study import load_study
 
     rows = []
     for k in range(cfg["folds"]):
@@ -44,7 +44,7 @@ def cost_of(run_dir: Path, rows: list[dict], folds: int) -> dict:
 
 def write(run_dir: Path, cfg: dict, storage, ops):
     from ..policy import save_policy
-    from .job import SearchResult
+    from .study import SearchResult
 
     rows = trial_rows(storage, cfg)
     per_fold = [A.top_subpolicies([r for r in rows if r["fold"] == k], cfg["top_n"])

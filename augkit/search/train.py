@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..sample import Sample
+from .study import hash_seed
 
 
 @dataclass
@@ -186,3 +187,27 @@ def ce_acc(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     ce = float(-logp[np.arange(len(y)), y].mean())
     return ce, float((logits.argmax(axis=1) == y).mean())
+
+
+def base_op(image_size: int, flip_ok: bool):
+    """The base augmentation: the tiers' crop and mirror (`tiers.crop_and_mirror`: pad-and-crop
+    by 1/8 of the side at CIFAR sizes), the flip only where flipping keeps the class."""
+    from ..tiers import crop_and_mirror
+
+    return crop_and_mirror(image_size, hflip=0.5 if flip_ok else 0.0)
+
+
+def train_fold(k: int, x, y, cfg: dict, n_classes: int, flip_ok: bool | None = None):
+    if flip_ok is None:
+        flip_ok = not str(cfg["data"]).startswith(("digits", "mnist"))
+    tc = TrainConfig(proxy=cfg["proxy"], width=cfg["width"], epochs=cfg["epochs"],
+                     batch_size=cfg["batch_size"], lr=cfg["lr"], seed=hash_seed(cfg["seed"], k))
+    if cfg.get("base") is not None:
+        from ..serial import from_dict
+
+        op = from_dict(cfg["base"])
+    else:
+        op = base_op(x.shape[1], flip_ok)
+    return train(x, y, n_classes, tc, op=op)
+
+
