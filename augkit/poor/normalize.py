@@ -1,0 +1,58 @@
+"""`Normalize`: ``(x - mean) / std`` per channel, the end of a training pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..core import PixelOp, is_number
+from ..errors import short_repr, value_error
+from ..functional import tone as T
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def _values(op, field, v, positive: bool):
+    vals = v if isinstance(v, tuple) else (v,)
+    if not (vals and len(vals) <= 1024 and all(is_number(x) for x in vals)
+            and all(x > 0 for x in vals if positive)):
+        raise value_error(op, field, f"is {short_repr(v)}; expected a finite number "
+                          f"{'> 0 ' if positive else ''}or one per channel")
+    return vals
+
+
+@dataclass(frozen=True)
+class Normalize(PixelOp):
+    """``(x - mean) / std`` per channel with `mean` and `std` on the [0, 1] scale (uint8
+    images are divided by 255 first): torchvision's ``Normalize`` after ``ToDtype(float32,
+    scale=True)``, albumentations' ``Normalize`` with ``max_pixel_value=255`` on uint8.
+    Defaults are the ImageNet statistics. Output float32, unbounded: an end of pipeline step
+    (``standardizes``), so it must come last and PIL images are refused, as `Whiten`.
+    `mean` and `std` are one number (every channel) or one per channel; a count that does not
+    match the image is a typed error naming the shape. Deterministic: no `p`."""
+
+    mean: float | tuple = IMAGENET_MEAN
+    std: float | tuple = IMAGENET_STD
+
+    standardizes: ClassVar[bool] = True
+
+    def validate(self):
+        _values(self, "mean", self.mean, positive=False)
+        _values(self, "std", self.std, positive=True)
+
+    @property
+    def accepts_channels(self) -> tuple[int, ...] | None:
+        """The channel count the per-channel values fix (any count for single values)."""
+        n = max(len(v) if isinstance(v, tuple) else 1 for v in (self.mean, self.std))
+        return None if n == 1 else (n,)
+
+    def image(self, img, params):
+        c = 1 if img.ndim == 2 else img.shape[2]
+        what = "a grey image" if img.ndim == 2 else f"{c} channels"
+        for field in ("mean", "std"):
+            v = getattr(self, field)
+            if isinstance(v, tuple) and len(v) not in (1, c):
+                raise value_error(self, field, f"has {len(v)} values for an image of shape "
+                                  f"{img.shape} ({what}); expected 1 or {c}")
+        return T.normalize(img, self.mean, self.std)
