@@ -3,6 +3,9 @@
 One run, single-threaded, the same real photos for every library in its native format,
 warm-up then the median of several repeats; prints a Markdown table of images/s with the
 ratio augkit / best peer per row. ``--smoke`` runs every row once on tiny inputs (for CI).
+
+``python -m benchmarks e2e`` times whole input pipelines instead (decode, augment, collate
+through a DataLoader at 0 and 2 workers; see `benchmarks.bench_e2e`).
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ EXTRA_MODULES = ("benchmarks.bench_policies", "benchmarks.bench_mix")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("what", nargs="?", choices=("ops", "e2e"), default="ops",
+                   help="ops: per-op micro-benchmarks (default); e2e: whole input pipelines "
+                   "through a DataLoader")
     p.add_argument("--smoke", action="store_true",
                    help="every row once on tiny inputs (a CI check that it still runs)")
     p.add_argument("--sizes", default="256,32", help="image sides, comma separated")
-    p.add_argument("--repeats", type=int, default=7, help="timed repeats (median is kept)")
+    p.add_argument("--repeats", type=int, default=None,
+                   help="timed repeats (median is kept; default 7, e2e: 3 epochs)")
     p.add_argument("--images", type=int, default=128, help="images per timed call (the batch)")
     p.add_argument("--min-time", type=float, default=0.05,
                    help="each timed repeat loops until this many seconds passed")
@@ -37,6 +44,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skip the policy and mixer modules")
     p.add_argument("--out", default="", help="also write the report (Markdown) to this file")
     p.add_argument("--json", default="", help="also write the raw rows (images/s) as JSON")
+    p.add_argument("--workers", default="0,2", help="e2e: DataLoader worker counts, comma "
+                   "separated")
+    p.add_argument("--cifar-items", type=int, default=5120,
+                   help="e2e: CIFAR-10 train images in the subset (a multiple of 128)")
 
 
 def register(subparsers) -> None:
@@ -121,7 +132,9 @@ def _sizes(args) -> list[int]:
     if not sizes or min(sizes) < 1:
         raise value_error("bench", "sizes", f"is {args.sizes!r}; expected image sides >= 1, "
                           "comma separated (e.g. 256,32)")
-    for name in ("repeats", "images"):
+    if args.repeats is None:
+        args.repeats = 3 if args.what == "e2e" else 7
+    for name in ("repeats", "images", "cifar_items"):
         if getattr(args, name) < 1:
             raise value_error("bench", name, f"is {getattr(args, name)}; expected >= 1")
     if not args.min_time >= 0:
@@ -131,11 +144,23 @@ def _sizes(args) -> list[int]:
         folder = os.path.dirname(path) or "."
         if path and not os.path.isdir(folder):
             raise value_error("bench", name, f"{path!r}: the folder {folder!r} does not exist")
+    try:
+        workers = [int(v) for v in str(args.workers).split(",") if v.strip()]
+    except ValueError:
+        workers = []
+    if not workers or min(workers) < 0:
+        raise value_error("bench", "workers", f"is {args.workers!r}; expected worker counts "
+                          ">= 0, comma separated (e.g. 0,2)")
     return sizes
 
 
 def run_cli(args) -> int:
     sizes = _sizes(args)
+    if args.what == "e2e":
+        from . import bench_e2e
+
+        return bench_e2e.main(args, environment, lambda m: print(m, file=sys.stderr,
+                                                                 flush=True))
     from . import bench_ops
     from .common import load_photos, markdown_table, resized, single_thread_libs
 

@@ -1,0 +1,223 @@
+"""DataLoader glue: items to tensors, and the batched route for small images.
+
+* `ToTensors(mean=None, std=None)`: a `collate_fn` that stacks (image, label, ...) items,
+  numpy (H, W, C) / (H, W) as augkit returns them, into one (B, C, H, W) tensor: uint8 as
+  it is, or float32 normalised like torchvision's ``ToDtype(scale=True)`` + ``Normalize``
+  (mean and std in [0, 1] units). The other fields go through `default_collate`.
+* `BatchAugment(op, seed=None, mean=None, std=None)`: the batched route, the recommended
+  recipe for small images (CIFAR, SVHN, MNIST). Workers decode and hand items over
+  un-augmented (``AugmentedDataset(data, None, seed=s)``); the collate draws each item's
+  parameters from that item's own stream ``item_rng(s, epoch, index)`` (the stream the
+  per-item path would use) and applies them to the whole uint8 batch in one pass of the
+  batched path (`augkit.batch.apply_batch_params`). Same streams, same pixels as
+  ``AugmentedDataset(data, op, seed=s)`` + `ToTensors`, at any number of workers.
+
+Both are plain frozen dataclasses (they pickle into DataLoader workers).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .core import Op
+from .errors import short_repr, type_error, value_error
+from .rng import default_rng, item_rng
+
+
+def _check_norm(op: str, mean, std):
+    """(mean, std) as float tuples, both or neither; std > 0."""
+    if mean is None and std is None:
+        return None, None
+    if (mean is None) != (std is None):
+        raise value_error(op, "mean" if mean is None else "std", "is None but the other is "
+                          "given; normalising needs both (in [0, 1] units)")
+    out = []
+    for name, v in (("mean", mean), ("std", std)):
+        vals = (v,) if isinstance(v, (int, float)) else v
+        ok = isinstance(vals, (tuple, list)) and 1 <= len(vals) <= 4 and all(
+            isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+            and math.isfinite(x) for x in vals)
+        if ok and name == "std":
+            ok = all(x > 0 for x in vals)
+        if not ok:
+            what = "> 0" if name == "std" else "finite"
+            raise value_error(op, name, f"is {short_repr(v)}; expected one number or one per "
+                              f"channel (1-4), {what}, in [0, 1] units")
+        out.append(tuple(float(x) for x in vals))
+    return out[0], out[1]
+
+
+def _split(op: str, items):
+    """(images, [other fields...] per position, bare) from a batch of items."""
+    if not isinstance(items, (list, tuple)) or not items:
+        raise value_error(op, "items", f"are {type(items).__name__}; expected a non-empty list "
+                          "of items (a DataLoader with a batch_size)")
+    first = items[0]
+    if isinstance(first, (tuple, list)):
+        n = len(first)
+        for i, it in enumerate(items):
+            if not isinstance(it, (tuple, list)) or len(it) != n or n == 0:
+                raise value_error(op, f"items[{i}]", f"is {type(it).__name__} of length "
+                                  f"{len(it) if isinstance(it, (tuple, list)) else '-'}; "
+                                  f"expected an (image, ...) tuple of length {n} like items[0]")
+        return [it[0] for it in items], [[it[k] for it in items] for k in range(1, n)], False
+    return list(items), [], True
+
+
+def _check_images(op: str, images) -> None:
+    """One shape and dtype for every image (numpy (H, W, C) / (H, W))."""
+    first = images[0]
+    for i, img in enumerate(images):
+        if not isinstance(img, np.ndarray):
+            raise type_error(op, f"images[{i}]", f"is {type(img).__name__}; expected a numpy "
+                             "(H, W, C) or (H, W) array (augkit's layout)")
+        if img.ndim not in (2, 3):
+            raise value_error(op, f"images[{i}]", f"have shape {img.shape}; expected (H, W, C) "
+                              "or (H, W)")
+        if img.shape != first.shape or img.dtype != first.dtype:
+            raise value_error(op, f"images[{i}]", f"are {img.shape} {img.dtype}; expected "
+                              f"{first.shape} {first.dtype} like images[0] (one batch, one "
+                              "size: resize or crop before batching)")
+
+
+def _stack(op: str, images) -> np.ndarray:
+    """One (B, H, W[, C]) numpy batch (a fresh array: the items are never written)."""
+    _check_images(op, images)
+    return np.stack(images)
+
+
+def _to_tensor(op: str, images, mean, std):
+    """A (B, H, W[, C]) numpy batch, or a list of (H, W[, C]) images of one shape -> a
+    contiguous (B, C, H, W) torch tensor (one strided copy per image), normalised if asked."""
+    import torch
+
+    first = images[0]
+    dt = first.dtype
+    if dt not in (np.uint8, np.float32):
+        raise type_error(op, "images", f"have dtype {dt} {first.shape}; expected uint8, or "
+                         "float32 in [0, 1]")
+    h, w = first.shape[:2]
+    c = first.shape[2] if first.ndim == 3 else 1
+    out = torch.empty((len(images), c, h, w),
+                      dtype=torch.uint8 if dt == np.uint8 else torch.float32)
+    o = out.numpy()
+    if first.ndim == 2:
+        o = o[:, 0]
+        for i, img in enumerate(images):
+            o[i] = img
+    else:
+        for i, img in enumerate(images):
+            o[i] = img.transpose(2, 0, 1)
+    if mean is None:
+        return out
+    for name, v in (("mean", mean), ("std", std)):
+        if len(v) not in (1, c):
+            raise value_error(op, name, f"has {len(v)} values for {c}-channel images")
+    scale = 1.0 / 255.0 if dt == np.uint8 else 1.0
+    std_t = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    mul = scale / std_t
+    add = -torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1) / std_t
+    return out.to(torch.float32).mul_(mul).add_(add)
+
+
+def _finish(images, rest, bare):
+    if bare:
+        return images
+    from torch.utils.data import default_collate
+
+    return (images, *(default_collate(col) for col in rest))
+
+
+@dataclass(frozen=True)
+class ToTensors:
+    """A `collate_fn`: (image, label, ...) items -> (images (B, C, H, W), labels, ...).
+
+    Images: numpy (H, W, C) / (H, W), uint8 or float32 in [0, 1], all one shape (grey gets
+    C = 1). Without `mean` / `std`: the images' own dtype. With them (numbers in [0, 1]
+    units, one or one per channel): float32 ``(x / 255 - mean) / std`` for uint8
+    (``x`` for float32), as torchvision's ``ToDtype(float32, scale=True)`` + ``Normalize``
+    and albumentations' ``Normalize`` compute it, once for the whole batch. Bare image items
+    give the images tensor alone."""
+
+    mean: tuple | None = None
+    std: tuple | None = None
+
+    def __post_init__(self):
+        m, s = _check_norm("ToTensors", self.mean, self.std)
+        object.__setattr__(self, "mean", m)
+        object.__setattr__(self, "std", s)
+
+    def __call__(self, items):
+        images, rest, bare = _split("ToTensors", items)
+        _check_images("ToTensors", images)
+        return _finish(_to_tensor("ToTensors", images, self.mean, self.std), rest, bare)
+
+
+@dataclass(frozen=True)
+class BatchAugment:
+    """A `collate_fn` that augments the collated batch in one pass, item by item streams.
+
+    Use it with ``AugmentedDataset(data, None, seed=s)`` (items un-augmented, each batch
+    says its seed, epoch and dataset indices): item i of epoch e gets its parameters from
+    ``item_rng(seed, e, i)`` through ``augkit.batch.sample_batch`` (drawn exactly as the
+    per-item path draws them), then ``augkit.batch.apply_batch_params`` augments the stacked
+    (B, H, W, C) batch at once. The result is the per-item path's pixels, as a (B, C, H, W)
+    tensor (normalised with `mean` / `std` as `ToTensors` does), independent of the number
+    of workers. `seed` here overrides the dataset's; a seed with items that do not carry
+    their indices is a typed error. Without any seed, the process's default stream draws
+    the batch (each worker's own, as the unseeded per-item path).
+
+    Images only: masks, boxes and keypoints need the per-item path. Every image of a batch
+    must have one shape and dtype (uint8 or float32 in [0, 1]) and come out one size.
+    """
+
+    op: Op
+    seed: int | None = None
+    mean: tuple | None = None
+    std: tuple | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.op, Op):
+            raise type_error("BatchAugment", "op", f"is {type(self.op).__name__}; expected an "
+                             "augkit op")
+        if self.seed is not None:
+            s = self.seed
+            if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not (
+                    0 <= s < 1 << 128):
+                raise value_error("BatchAugment", "seed", f"is {short_repr(s)}; expected None "
+                                  "or an int in [0, 2**128)")
+            object.__setattr__(self, "seed", int(s))
+        m, s = _check_norm("BatchAugment", self.mean, self.std)
+        object.__setattr__(self, "mean", m)
+        object.__setattr__(self, "std", s)
+
+    def params(self, items, batch: np.ndarray) -> list:
+        """Each item's parameters, from its own stream (see the class docstring)."""
+        from .batch import sample_batch
+
+        op = self.op
+        seed = self.seed if self.seed is not None else getattr(items, "seed", None)
+        if seed is None:
+            return sample_batch(op, default_rng(), batch)
+        indices = getattr(items, "indices", None)
+        if indices is None or len(indices) != len(items):
+            raise value_error("BatchAugment", "seed", f"is {seed} but the items do not say "
+                              "which dataset indices they are, so their streams cannot be "
+                              "derived: wrap the dataset in augkit.AugmentedDataset(data, None, "
+                              "seed=...), whose batches carry their indices")
+        epoch = operator.index(items.epoch)
+        one = batch[:1]  # sample_batch reads its shape and dtype only
+        return [sample_batch(op, item_rng(seed, epoch, operator.index(i)), one)[0]
+                for i in indices]
+
+    def __call__(self, items):
+        from .batch import apply_batch_params
+
+        images, rest, bare = _split("BatchAugment", items)
+        batch = _stack("BatchAugment", images)
+        out = apply_batch_params(self.op, batch, self.params(items, batch))
+        return _finish(_to_tensor("BatchAugment", out, self.mean, self.std), rest, bare)
