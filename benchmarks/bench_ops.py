@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from . import bench_new_ops
 from .common import throughput
 
 # Canonical row order; anything else registered in the poor tier follows alphabetically.
 ORDER = ("HFlip", "VFlip", "Rotate", "Scale", "Translate", "Shear", "Affine", "Resize", "Crop",
          "Pad", "PadCrop", "RandomResizedCrop", "Blur", "MotionBlur", "ColorShift", "RGBShift",
-         "PCALighting", "CutOut", "ElasticDistortion", "GridDistortion")
+         "PCALighting", "CutOut", "ElasticDistortion", "GridDistortion",
+         *bench_new_ops.NEW_ROWS)
 
 
 def _pad(s: int) -> int:
@@ -42,6 +44,7 @@ def _specs(s: int) -> dict[str, dict[str, Callable]]:
     ek = min(25, s - 1 - (s % 2))  # kornia's elastic kernel: ~6 sigma, below the side (odd)
     const = cv2.BORDER_CONSTANT
     return {
+        **bench_new_ops.specs(s),
         "HFlip": {"augkit": lambda: augkit.HFlip(p=1.0),
                   "albumentations": lambda: A.HorizontalFlip(p=1.0),
                   "torchvision": lambda: T.RandomHorizontalFlip(p=1.0),
@@ -155,6 +158,7 @@ NOTES = {
     "MotionBlur": "kornia with a fixed 5-pixel kernel",
     "tier pipeline": "pad s/8 + crop, flip 0.5, rotate ±15°, ColorJitter .4/.4/.4/.1, "
                      "CutOut s/2",
+    **bench_new_ops.NEW_NOTES,
 }
 
 

@@ -222,7 +222,7 @@ class _AlbuObject(_AlbuBase):
         return self.albu
 
 
-def from_albu(t) -> Op:
+def from_albu(t, native: bool = False) -> Op:
     """Wrap an albumentations transform (or ``Compose``) as an augkit op.
 
     Routing: augkit image -> ``image``; mask (H, W[, K]) -> ``mask``; boxes (xyxy pixel
@@ -238,8 +238,21 @@ def from_albu(t) -> Op:
     leave the image not visible, where ``remove_invisible=True`` would delete them.
 
     Thread-safe: each thread runs its own copy of the transform (see `_AlbuBase._build`).
+
+    ``native=True`` converts instead where augkit has the twin with the same parameters
+    (``augkit.poor._catalog.NATIVE``: the flips, crops, max-size resizes, PadIfNeeded, the
+    D4 family and the pixel ops of issue 15, with a constant border where they have one);
+    a ``Compose`` /
+    ``Sequential`` whose transforms all convert becomes a `Seq` (its bbox / keypoint params
+    are not carried: augkit moves every target). Anything else is still wrapped whole.
     """
     _check_transform(t)
+    if native:
+        from ..poor._catalog import native_op
+
+        op = native_op(t)
+        if op is not None:
+            return op
     try:
         return Albu(spec=_spec_of(t))
     except Exception:  # not serialisable: keep the object itself
@@ -379,6 +392,42 @@ TWINS: dict = {
     "_AlbuObject": lambda A, op: op.albu,
 }
 
+
+def _mx(v):  # augkit max_size (int or tuple) -> albumentations (int or list)
+    return v if isinstance(v, int) else list(v)
+
+
+TWINS.update({
+    "CenterCrop": lambda A, op: A.CenterCrop(
+        *_hw(op.size), pad_if_needed=op.pad_if_needed, border_mode=0, fill=op.fill,
+        fill_mask=op.mask_fill, p=op.p),
+    "LongestMaxSize": lambda A, op: A.LongestMaxSize(
+        max_size=_mx(op.max_size), interpolation=_cv(op.interpolation), p=op.p),
+    "SmallestMaxSize": lambda A, op: A.SmallestMaxSize(
+        max_size=_mx(op.max_size), interpolation=_cv(op.interpolation), p=op.p),
+    "PadIfNeeded": lambda A, op: A.PadIfNeeded(
+        op.min_height, op.min_width, op.pad_height_divisor, op.pad_width_divisor,
+        position=op.position, border_mode=0, fill=op.fill, fill_mask=op.mask_fill, p=op.p),
+    "RandomRotate90": lambda A, op: A.RandomRotate90(p=op.p),
+    "Transpose": lambda A, op: A.Transpose(p=op.p),
+    "D4": lambda A, op: A.D4(p=op.p),
+    "Grayscale": lambda A, op: A.ToGray(num_output_channels=3, p=op.p),
+    "ChannelShuffle": lambda A, op: A.ChannelShuffle(p=op.p),
+    "ChannelDropout": lambda A, op: A.ChannelDropout(
+        channel_drop_range=op.channel_drop_range, fill=op.fill, p=op.p),
+    "RandomGamma": lambda A, op: A.RandomGamma(
+        gamma_limit=tuple(100.0 * v for v in _pair(op.gamma)), p=op.p),
+    "GaussianNoise": lambda A, op: A.GaussNoise(
+        std_range=_pair(op.std), mean_range=_pair(op.mean), per_channel=op.per_channel,
+        p=op.p),
+    "SaltAndPepper": lambda A, op: A.SaltAndPepper(
+        amount=_pair(op.amount), salt_vs_pepper=_pair(op.salt_vs_pepper), p=op.p),
+    "MedianBlur": lambda A, op: A.MedianBlur(blur_limit=_pair(op.kernel), p=op.p),
+    "Sharpen": lambda A, op: A.Sharpen(alpha=_pair(op.alpha), lightness=_pair(op.lightness),
+                                       method="kernel", p=op.p),
+    "Normalize": lambda A, op: A.Normalize(mean=op.mean, std=op.std, max_pixel_value=255.0,
+                                           p=1.0),
+})
 
 def to_albu(op: Op):
     """The albumentations twin of `op` (combinators included); raises for ops without one."""

@@ -25,10 +25,10 @@ class GaussianNoise(PixelOp):
     ``mean``); each is a number or a (low, high) range drawn uniformly per call. Defaults are
     albumentations': std in (0.2, 0.44), mean 0. ``per_channel=False`` adds the same value to
     every channel of a pixel. Results are clipped to the valid range (torchvision's
-    ``clip=True``), uint8 rounded to the nearest level. The noise is drawn from
-    ``numpy.random.default_rng(seed)`` with the seed in the params, so a call replays
-    exactly; albumentations' ``noise_scale_factor`` (noise drawn at a lower resolution) has
-    no twin.
+    ``clip=True``), uint8 rounded to the nearest level. The noise is drawn by OpenCV's
+    ``cv2.randn`` seeded with the seed in the params (per thread), so a call replays exactly
+    within an OpenCV version; albumentations' ``noise_scale_factor`` (noise drawn at a lower
+    resolution) has no twin.
     """
 
     # strong noise makes bright specks away from any blob: check_op's dot test (which
@@ -51,7 +51,7 @@ class GaussianNoise(PixelOp):
             return {"std": 0.0, "mean": 0.0, "seed": 0}
         std = uniform(rng, *map(float, _pair(self.std)))
         mean = uniform(rng, *map(float, _pair(self.mean)))
-        return {"std": std, "mean": mean, "seed": integer(rng, 0, 2**32)}
+        return {"std": std, "mean": mean, "seed": integer(rng, 0, 2**31)}
 
     def image(self, img, params):
         std, mean = float(params["std"]), float(params["mean"])

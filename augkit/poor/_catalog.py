@@ -1,0 +1,107 @@
+"""Where the ops of issue 15 live (one module each), for the albumentations interop and the
+benchmarks, which need them before the registry imports these modules by itself; and
+`native_op`, the albumentations transform -> native augkit op table behind
+``from_albu(t, native=True)``."""
+
+from __future__ import annotations
+
+import importlib
+
+from ..core import Op
+
+MODULES = {
+    "CenterCrop": "center_crop", "LongestMaxSize": "longest_max_size",
+    "SmallestMaxSize": "smallest_max_size", "PadIfNeeded": "pad_if_needed",
+    "RandomRotate90": "rotate90", "Transpose": "transpose", "D4": "d4",
+    "Grayscale": "grayscale", "ChannelShuffle": "channel_shuffle",
+    "ChannelDropout": "channel_dropout", "RandomGamma": "random_gamma",
+    "GaussianNoise": "gaussian_noise", "SaltAndPepper": "salt_and_pepper",
+    "MedianBlur": "median_blur", "Sharpen": "sharpen", "Normalize": "normalize",
+}
+
+
+def load(name: str) -> type:
+    """The op class `name` (a key of `MODULES`), its module imported."""
+    return getattr(importlib.import_module(f"augkit.poor.{MODULES[name]}"), name)
+
+
+_INTERP = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos"}  # cv2.INTER_*
+
+
+def _new(name: str, **kw) -> Op:
+    return load(name)(**kw)
+
+
+def _max_size(name, t):
+    if t.max_size is None or t.max_size_hw is not None or t.area_for_downscale is not None \
+            or t.mask_interpolation != 0:
+        return None
+    ms = t.max_size if isinstance(t.max_size, int) else tuple(t.max_size)
+    return _new(name, max_size=ms, interpolation=_INTERP[t.interpolation], p=t.p)
+
+
+def _fills(t) -> dict:  # a fractional fill_mask raises: the transform is wrapped instead
+    if float(t.fill_mask) != int(t.fill_mask):
+        raise ValueError("fill_mask")
+    return {"fill": t.fill, "mask_fill": int(t.fill_mask)}
+
+
+# albumentations class name -> builder of the native augkit op (None: no exact twin)
+NATIVE: dict = {
+    "HorizontalFlip": lambda t: _poor("HFlip", p=t.p),
+    "VerticalFlip": lambda t: _poor("VFlip", p=t.p),
+    "CenterCrop": lambda t: None if t.border_mode != 0 or t.pad_position != "center" else
+    _new("CenterCrop", size=(t.height, t.width), pad_if_needed=t.pad_if_needed, p=t.p,
+         **_fills(t)),
+    "LongestMaxSize": lambda t: _max_size("LongestMaxSize", t),
+    "SmallestMaxSize": lambda t: _max_size("SmallestMaxSize", t),
+    "PadIfNeeded": lambda t: None if t.border_mode != 0 else _new(
+        "PadIfNeeded", min_height=t.min_height, min_width=t.min_width,
+        pad_height_divisor=t.pad_height_divisor, pad_width_divisor=t.pad_width_divisor,
+        position=t.position, p=t.p, **_fills(t)),
+    "RandomRotate90": lambda t: _new("RandomRotate90", p=t.p),
+    "Transpose": lambda t: _new("Transpose", p=t.p),
+    "D4": lambda t: _new("D4", p=t.p),
+    "ToGray": lambda t: None if t.method != "weighted_average" or t.num_output_channels != 3
+    else _new("Grayscale", p=t.p),
+    "ChannelShuffle": lambda t: _new("ChannelShuffle", p=t.p),
+    "ChannelDropout": lambda t: _new("ChannelDropout", channel_drop_range=tuple(
+        t.channel_drop_range), fill=t.fill, p=t.p),
+    "RandomGamma": lambda t: _new("RandomGamma", gamma=tuple(v / 100.0 for v in t.gamma_limit),
+                                  p=t.p),
+    "GaussNoise": lambda t: None if t.noise_scale_factor != 1 else _new(
+        "GaussianNoise", std=tuple(t.std_range), mean=tuple(t.mean_range),
+        per_channel=t.per_channel, p=t.p),
+    "SaltAndPepper": lambda t: _new("SaltAndPepper", amount=tuple(t.amount),
+                                    salt_vs_pepper=tuple(t.salt_vs_pepper), p=t.p),
+    "MedianBlur": lambda t: _new("MedianBlur", kernel=tuple(t.blur_limit), p=t.p),
+    "Sharpen": lambda t: None if t.method != "kernel" else _new(
+        "Sharpen", alpha=tuple(t.alpha), lightness=tuple(t.lightness), p=t.p),
+    "Normalize": lambda t: None if (t.normalization != "standard" or t.max_pixel_value != 255
+                                    or t.p != 1) else _new("Normalize", mean=t.mean, std=t.std),
+}
+
+
+def _poor(name, **kw):
+    from . import flip
+
+    return getattr(flip, name)(**kw)
+
+
+def native_op(t) -> Op | None:
+    """The native augkit op for `t`, or None when it (or a child) has no exact twin."""
+    name = type(t).__name__
+    if name in ("Compose", "Sequential"):
+        if getattr(t, "p", 1.0) != 1.0:
+            return None
+        ops = [native_op(c) for c in t.transforms]
+        if not ops or any(o is None for o in ops):
+            return None
+        from ..compose import Seq
+
+        return Seq(tuple(ops))
+    build = NATIVE.get(name)
+    try:
+        return None if build is None else build(t)
+    except (AttributeError, TypeError, ValueError):  # an unexpected field value: wrap it
+        return None
