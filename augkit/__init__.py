@@ -23,6 +23,7 @@ _EXPORTS = {
     "Op": "augkit.core",
     "PixelOp": "augkit.core",
     "GeometricOp": "augkit.core",
+    "DisplacementOp": "augkit.displacement",
     "registered_ops": "augkit.core",
     "Seq": "augkit.compose",
     "OneOf": "augkit.compose",

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import type_error, value_error
-from .functional.batch import warp_batch
+from .functional.batch_warp import warp_batch
 from .functional.matrices import matmul3s
 from .fusion import style_compatible
 from .rng import resolve_rng

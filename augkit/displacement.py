@@ -1,4 +1,6 @@
-"""Base of the non-linear warps: a backward map moves pixels, its inverse moves points."""
+"""`DisplacementOp`: the third op base, beside `PixelOp` and `GeometricOp`, for warps no 3x3
+matrix describes (elastic and grid distortions; perspective-like and thin-plate warps fit it
+too): a backward map moves pixels, its forward inverse moves points."""
 
 from __future__ import annotations
 
@@ -7,20 +9,27 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..checks import check_warp_fields
-from ..core import Op
-from ..functional import distort as D
-from ..functional.geometry import enclosing_boxes, hide_outside
-from ..sample import Sample
+from .checks import check_warp_fields
+from .core import Op
+from .functional import distort as D
+from .functional.geometry import enclosing_boxes, hide_outside
+from .sample import Sample
 
 
 @dataclass(frozen=True)
-class _RemapOp(Op):
-    """Subclasses implement `geometry(params, size) -> (map_x, map_y, forward)`: OpenCV
-    backward maps (float32, index coordinates) and a function moving (M, 2) input points in
-    edge coordinates to the output. The output keeps the input size."""
+class DisplacementOp(Op):
+    """An op defined by a displacement field that moves every target.
 
-    tier: ClassVar[str] = "middle"
+    Implement `geometry(params, size) -> (map_x, map_y, forward)`: OpenCV backward maps
+    (float32, index coordinates: output pixel (y, x) samples the input at (map_y, map_x))
+    and a function moving (M, 2) input points in edge coordinates to the output. The output
+    keeps the input size. The image uses the ``interpolation`` field, masks nearest; pixels
+    that sample outside get ``fill`` / ``mask_fill`` (check them with `check_warp_fields` in
+    `validate`); boxes become the enclosing box of their moved outlines (sampled every
+    `outline_spacing` px), keypoints move by `forward` and are hidden outside the image.
+    """
+
+    register: ClassVar[bool] = False  # a base: its subclasses are registered
     geometric: ClassVar[bool] = True
 
     def geometry(self, params: dict, size: tuple[int, int]):

@@ -233,7 +233,7 @@ def test_bad_batches_raise_typed_errors_naming_the_op():
 def test_warp_kernel_mixes_fast_paths_and_warps(interpolation, dtype):
     """One batch whose matrices take every path: flip, shift, resize-like, warp, perspective."""
     from augkit.functional import geometry as G
-    from augkit.functional.batch import warp_batch
+    from augkit.functional.batch_warp import warp_batch
 
     x = BATCH[:6] if dtype == np.uint8 else (BATCH[:6] / np.float32(255)).astype(np.float32)
     c = (16.0, 16.0)

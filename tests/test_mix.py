@@ -297,7 +297,7 @@ Y3, Z = torch.tensor([0, 1, 2]), torch.zeros
     (lambda: CutMix(min_visible=2.0), AugkitValueError, "CutMix: min_visible"),
     (lambda: Mixer((MixUp(),), p=(1.5,)), AugkitValueError, "Mixer: p"),
     (lambda: Mixer(()), AugkitValueError, "Mixer: choices"),
-    (lambda: CutOut(size=-3), AugkitValueError, "CutOut: size"),
+    (lambda: CutOut(size=-3), AugkitValueError, "BatchCutOut: size"),
     (lambda: MixUp(label_smoothing=1.0), AugkitValueError, "MixUp: label_smoothing"),
 ])
 def test_bad_input_raises_typed_errors(call, err, match):

@@ -253,7 +253,7 @@ def test_uint8_fill_the_dtype_cannot_hold_is_refused_like_the_per_sample_op(fill
     got, exp = _cutout_pair(fill, x)
     assert isinstance(exp, AugkitValueError)    # the per-sample rule
     assert isinstance(got, AugkitValueError), "clamped silently"
-    assert str(got).startswith(f"CutOut: fill is {fill!r}; outside [0, 255]")
+    assert str(got).startswith(f"BatchCutOut: fill is {fill!r}; outside [0, 255]")
     assert "(2, 3, 8, 8)" in str(got)
 
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..core import MAX_SIDE, check_number
+from ..displacement import DisplacementOp
 from ..functional import distort as D
-from ._remap import _RemapOp
 
 MAX_SIGMA = 200.0  # pixels: the Gaussian's kernel (~8 sigma) stays below ~1600 taps
 
 
 @dataclass(frozen=True)
-class ElasticDistortion(_RemapOp):
+class ElasticDistortion(DisplacementOp):
     """Elastic distortion: a random displacement field, uniform(-1, 1) per pixel, smoothed by
     a Gaussian of `sigma` pixels and scaled by `alpha` pixels (Simard et al. 2003; the defaults
     are the paper's MNIST values, alpha=34, sigma=4; albumentations' ElasticTransform uses the
@@ -27,6 +28,8 @@ class ElasticDistortion(_RemapOp):
     outline (sampled every max(1, sigma / 2) px), clipped to the image. Bounds: alpha in
     [0, 32766] px, sigma in (0, 200] px (albumentations' default is 50).
     """
+
+    tier: ClassVar[str] = "middle"
 
     alpha: float = 34.0
     sigma: float = 4.0

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..core import check_int, symmetric
+from ..displacement import DisplacementOp
 from ..errors import value_error
 from ..functional import distort as D
 from ..poor._common import range_of
-from ._remap import _RemapOp
 
 MAX_STEPS = 1024  # grid cells per axis
 
 
 @dataclass(frozen=True)
-class GridDistortion(_RemapOp):
+class GridDistortion(DisplacementOp):
     """Cut each axis into `num_steps` equal cells and give cell k a source width of
     ``1 + u_k`` cells, u_k uniform in `distort_limit` (a number d means (-d, d)), as
     albumentations' GridDistortion does. augkit always normalises the widths so the image maps
@@ -24,6 +25,8 @@ class GridDistortion(_RemapOp):
     inverse. Image: `interpolation`; mask: nearest; `fill` / `mask_fill` are used only where
     interpolation reaches past the border. `num_steps` goes up to 1024.
     """
+
+    tier: ClassVar[str] = "middle"
 
     num_steps: int = 5
     distort_limit: float | tuple = (-0.3, 0.3)

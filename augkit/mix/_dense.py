@@ -154,7 +154,7 @@ def move_keypoints(op, kps, pieces, n: int):
 
 
 def move_targets(op, b, pieces, min_visible: float) -> dict:
-    """Changes for `Batch.replace`: boxes, box_labels and keypoints through `pieces`."""
+    """Changes for `SampleBatch.replace`: boxes, box_labels and keypoints through `pieces`."""
     n = len(b)
     changes: dict = {}
     if b.boxes is not None:

@@ -1,4 +1,4 @@
-"""The batch-level contract: `Batch`, the `BatchMixer` base, label handling, serialisation.
+"""The batch-level contract: `SampleBatch`, the `BatchMixer` base, label handling, serialisation.
 
 Mixers mirror the op contract one level up: ``sample(rng, batch) -> params`` draws plain,
 JSON-able values (permutations as lists, boxes as ints) from an explicit numpy Generator and
@@ -39,8 +39,9 @@ PREFIX = "mix."
 
 
 @dataclass(frozen=True, eq=False)
-class Batch:
-    """A batch and the targets that must follow its pixels.
+class SampleBatch:
+    """A batch and the targets that must follow its pixels: the batch counterpart of
+    `augkit.Sample` (`Batch` is its former name, still accepted).
 
     images: (B, C, H, W) uint8 or floating tensor, any device.
     labels: (B,) class indices (int) or (B, K) soft labels (float); None when absent.
@@ -64,11 +65,14 @@ class Batch:
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
-    def replace(self, **changes) -> Batch:
-        return Batch(**{**self.__dict__, **changes})  # dataclasses.replace is slower
+    def replace(self, **changes) -> SampleBatch:
+        return SampleBatch(**{**self.__dict__, **changes})  # dataclasses.replace is slower
 
 
-def check_batch(op, b: Batch, num_classes: int | None) -> Batch:
+Batch = SampleBatch  # the former name
+
+
+def check_batch(op, b: SampleBatch, num_classes: int | None) -> SampleBatch:
     """Validate shapes, dtypes, layout and values; class indices become soft labels (B, K)
     float32. Refused with a typed error naming the op, the field and the shape: sparse or
     meta tensors, channels-last or empty images, NaN/inf in float images, soft labels, boxes
@@ -77,8 +81,8 @@ def check_batch(op, b: Batch, num_classes: int | None) -> Batch:
     Device syncs: one for the value checks (float images, soft labels, boxes, keypoints) and
     one min/max check of integer labels off the CPU; none for a uint8 batch with class
     indices on the CPU."""
-    if not isinstance(b, Batch):
-        raise type_error(op, "input", f"is {type(b).__name__}; expected augkit.mix.Batch")
+    if not isinstance(b, SampleBatch):
+        raise type_error(op, "input", f"is {type(b).__name__}; expected augkit.mix.SampleBatch")
     x = b.images
     if not isinstance(x, torch.Tensor):
         raise type_error(op, "images", f"are {type(x).__name__}; expected a torch tensor "
@@ -245,25 +249,25 @@ class BatchMixer:
         """Check the fields; raise `value_error(self, field, what)` on bad ones."""
 
     # -- the contract ---------------------------------------------------------------------
-    def sample(self, rng: np.random.Generator, batch: Batch) -> dict:
+    def sample(self, rng: np.random.Generator, batch: SampleBatch) -> dict:
         """Draw this batch's parameters (plain JSON-able values) from shapes only."""
         raise NotImplementedError(f"{type(self).__name__}.sample")
 
-    def mix(self, batch: Batch, params: dict) -> Batch:
+    def mix(self, batch: SampleBatch, params: dict) -> SampleBatch:
         raise NotImplementedError(f"{type(self).__name__}.mix")
 
-    def apply(self, batch: Batch, params: dict) -> Batch:
+    def apply(self, batch: SampleBatch, params: dict) -> SampleBatch:
         """Mix with fixed parameters; pure (inputs are never modified)."""
         return self._mix_checked(check_batch(self, batch, self.classes()), params)
 
-    def _mix_checked(self, b: Batch, params: dict) -> Batch:
+    def _mix_checked(self, b: SampleBatch, params: dict) -> SampleBatch:
         out = self.mix(b, params)
         if out.labels is not None and self.label_smoothing:
             out = out.replace(labels=smooth(out.labels, self.label_smoothing))
         return out
 
     def __call__(self, images, labels=None, rng: np.random.Generator | None = None):
-        """``mixer(images, labels)`` -> ``(images, soft_labels)``; ``mixer(batch)`` -> Batch.
+        """``mixer(images, labels)`` -> ``(images, soft_labels)``; ``mixer(batch)`` -> SampleBatch.
         `rng` may also come second: ``mixer(batch, rng)``, ``mixer(images, rng)``."""
         if isinstance(labels, np.random.Generator):  # the rng given positionally
             if rng is not None:
@@ -271,15 +275,15 @@ class BatchMixer:
                                  "expected labels as a torch tensor")
             labels, rng = None, labels
         rng = resolve_rng(rng, self)
-        if isinstance(images, Batch):
+        if isinstance(images, SampleBatch):
             if labels is not None:
                 if not isinstance(labels, torch.Tensor):
                     raise type_error(self, "rng", f"is {type(labels).__name__} (second "
                                      "argument); expected a numpy.random.Generator")
-                raise value_error(self, "labels", "given twice (inside the Batch and apart)")
+                raise value_error(self, "labels", "given twice (inside the SampleBatch and apart)")
             b = check_batch(self, images, self.classes())
             return self._mix_checked(b, self.sample(rng, b))
-        b = check_batch(self, Batch(images, labels), self.classes())
+        b = check_batch(self, SampleBatch(images, labels), self.classes())
         out = self._mix_checked(b, self.sample(rng, b))
         return out.images, out.labels
 
@@ -288,7 +292,7 @@ class BatchMixer:
         ``lam * loss(y_a) + (1 - lam) * loss(y_b)`` (see `mix_loss`); lam is a (B,) float
         tensor. Only for mixers that combine two images (not RICAP)."""
         rng = resolve_rng(rng, self)
-        b = check_batch(self, Batch(images), None)
+        b = check_batch(self, SampleBatch(images), None)
         n = len(b)
         if isinstance(labels, torch.Tensor):
             dense(self, "labels", labels)
@@ -305,7 +309,7 @@ class BatchMixer:
         lam_t = torch.as_tensor(lam, dtype=torch.float32, device=dev).expand(n).clone()
         return out.images, y, y.index_select(0, perm_tensor(perm, dev)), lam_t
 
-    def pair_weights(self, params: dict, batch: Batch):
+    def pair_weights(self, params: dict, batch: SampleBatch):
         """(partner permutation, lam: float or list) of the two-label form for `batch`."""
         raise value_error(self, "pair", "is not available: this mixer combines more than two "
                           "labels; use soft labels")

@@ -1,4 +1,4 @@
-"""`CutMix` (Yun et al. 2019) and the batch `CutOut` (DeVries & Taylor 2017)."""
+"""`CutMix` (Yun et al. 2019) and `BatchCutOut` (DeVries & Taylor 2017, for a batch)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ from ..functional.fill import check_fill, check_mask_fill
 from ..middle.cutout import check_hole_size, check_label_fits, hole_extent
 from ._dense import move_targets
 from ._kernels import blend, fill_holes, paste
-from .base import BatchMixer, check_common, check_pairing, check_positive, draw_partners, partner
+from .base import (
+    MIXERS,
+    BatchMixer,
+    check_common,
+    check_pairing,
+    check_positive,
+    draw_partners,
+    partner,
+)
 
 
 def cutmix_box(rng, h: int, w: int, lam: float) -> list[int]:
@@ -113,10 +121,11 @@ class CutMix(BatchMixer):
 
 
 @dataclass(frozen=True)
-class CutOut(BatchMixer):
+class BatchCutOut(BatchMixer):
     """The per-sample `augkit.middle.CutOut` for a whole batch, one hole per image, written
-    by one masked fill on the device. Same reference rule (centre uniform over the image,
-    hole clipped) and same options: `fill` (image units, number or per channel),
+    by one masked fill on the device (``augkit.mix.CutOut`` is its former name, still
+    accepted; dicts of type ``mix.CutOut`` still load). Same reference rule (centre uniform
+    over the image, hole clipped) and same options: `fill` (image units, number or per channel),
     `mask_fill=None` leaves masks unchanged, keypoints in the hole get visibility 0. Labels
     and boxes are unchanged (as in DeVries & Taylor)."""
 
@@ -202,3 +211,7 @@ def _hide_keypoints(kps, holes):
         k[..., 2] = k[..., 2].masked_fill(inside, 0)
         out.append(k)
     return out
+
+
+CutOut = BatchCutOut  # the former name
+MIXERS.setdefault("CutOut", BatchCutOut)  # dicts saved under it still load

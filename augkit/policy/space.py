@@ -157,6 +157,39 @@ GEOMETRIC_OPS = frozenset(n for n, e in TABLE.items() if e.geometric)
 SPACES: dict[str, dict[str, Range | None]] = {
     sp: {n: e.ranges[sp] for n, e in TABLE.items() if sp in e.ranges} for sp in _ALL4}
 
+
+def add_op(name: str, entry: SpaceOp) -> None:
+    """Put op `name` in the spaces `entry.ranges` names (a plug-in's one entry; a built-in op
+    is one entry of `TABLE` in this file). Replaces an entry of the same name; `remove_op`
+    undoes it. New spaces may be named too."""
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise value_error("add_op", "name", f"is {name!r}; expected an op name")
+    if not (isinstance(entry, SpaceOp) and isinstance(entry.ranges, dict) and entry.ranges
+            and all(r is None or isinstance(r, Range) for r in entry.ranges.values())):
+        raise value_error("add_op", "entry", f"is {entry!r}; expected a SpaceOp whose ranges "
+                          "map space names to Range (or None)")
+    TABLE[name] = entry
+    _derive()
+
+
+def remove_op(name: str) -> None:
+    """Take op `name` out of the table (and every space)."""
+    TABLE.pop(name, None)
+    _derive()
+
+
+def _derive() -> None:
+    global OPS, GEOMETRIC_OPS
+    OPS = tuple(TABLE)
+    GEOMETRIC_OPS = frozenset(n for n, e in TABLE.items() if e.geometric)
+    for sp in {sp for e in TABLE.values() for sp in e.ranges} | set(SPACES):
+        SPACES.setdefault(sp, {}).clear()
+        SPACES[sp].update({n: e.ranges[sp] for n, e in TABLE.items() if sp in e.ranges})
+    space_ops.cache_clear()
+    ops_in_space.cache_clear()
+    build_cached.cache_clear()
+
+
 # The op lists the published runners draw from.
 RANDAUGMENT_OPS = ("Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate",
                    "Brightness", "Color", "Contrast", "Sharpness", "Posterize", "Solarize",

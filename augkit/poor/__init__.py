@@ -1,15 +1,10 @@
-"""The poor man's tier: mirroring, scale/translation/rotation, blurring, colour shifting and
-whitening. Per-sample ops on every target (see DESIGN.md)."""
+"""The poor man's tier: mirroring, scale/translation/rotation, crops and resizes, blurring,
+colour shifting and whitening. Per-sample ops on every target (see DESIGN.md).
 
-from .affine import Affine, Rotate, Scale, Shear, Translate
-from .blur import Blur, MotionBlur
-from .boxes import SanitizeBoxes
-from .color import ColorShift, RGBShift
-from .crop import Crop, Pad, PadCrop, RandomResizedCrop, Resize
-from .flip import HFlip, VFlip
-from .pca import PCALighting
-from .whiten import Whiten
+Every op defined in a module of this package is importable from here (``from augkit.poor
+import Rotate``), found by `augkit.discovery`: an op in a new file needs no line here.
+"""
 
-__all__ = ["HFlip", "VFlip", "Rotate", "Scale", "Translate", "Shear", "Affine", "Resize",
-           "Crop", "Pad", "PadCrop", "RandomResizedCrop", "Blur", "MotionBlur", "ColorShift",
-           "RGBShift", "PCALighting", "Whiten", "SanitizeBoxes"]
+from ..discovery import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__)

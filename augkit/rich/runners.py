@@ -56,7 +56,9 @@ def _check_levels(op, levels, optional: bool = False):
               what="None or an int" if optional else "an int")
 
 
-_FILLED = S.GEOMETRIC_OPS | {"Cutout"}  # the steps that paint `fill` (and `mask_fill`)
+def _fills(name: str) -> bool:
+    """Whether step `name` paints `fill` (and `mask_fill`): geometric steps and Cutout."""
+    return name in S.GEOMETRIC_OPS or name == "Cutout"
 
 
 def check_fills(op, s) -> None:
@@ -91,7 +93,7 @@ class _Steps:
         return build(name, float(m), self.space, self.interpolation, self.fill, self.mask_fill)
 
     def _run(self, rng, s, name, m):
-        if name in _FILLED:
+        if _fills(name):
             check_fills(self, s)
         out, p = self._op(name, m).sample_apply(rng, s)
         return out, {"op": name, "magnitude": m, "params": p}
@@ -99,7 +101,7 @@ class _Steps:
     def _replay(self, s, step):
         if step["params"] is None:
             return s
-        if step["op"] in _FILLED:
+        if _fills(step["op"]):
             check_fills(self, s)
         return self._op(step["op"], step["magnitude"]).apply(s, step["params"])
 
