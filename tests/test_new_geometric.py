@@ -32,7 +32,7 @@ from augkit.testing import check_op, example_instances, images, samples, seeds
 CLASSES = (CenterCrop, LongestMaxSize, SmallestMaxSize, PadIfNeeded, RandomRotate90, Transpose,
            D4)
 INSTANCES = [op for cls in CLASSES for op in example_instances(cls)] + [
-    RandomRotate90(p=0.5), Transpose(p=1.0), D4(p=0.6), CenterCrop(size=3),
+    RandomRotate90(p=0.5), Transpose(p=1.0), D4(p=0.6), CenterCrop(size=3, pad_if_needed=False),
     PadIfNeeded(min_height=None, min_width=None, pad_height_divisor=7, pad_width_divisor=5,
                 position="bottom_right", fill=(0.1, 0.2, 0.3, 0.4, 0.5))]
 IDS = [f"{type(op).__name__}-{i}" for i, op in enumerate(INSTANCES)]
@@ -258,9 +258,12 @@ def test_pad_if_needed_moves_keypoints_and_mask():
 
 def test_center_crop_refuses_a_larger_window():
     img = np.zeros((10, 30, 3), np.uint8)
-    with pytest.raises(AugkitValueError, match=r"CenterCrop: size is \(12, 8\).*\(10, 30\)"):
-        CenterCrop(size=(12, 8))(img)
-    assert CenterCrop(size=(12, 8), p=0.0)(img).shape == (10, 30, 3)  # skipped: no window
+    with pytest.raises(AugkitValueError, match=r"CenterCrop: pad_if_needed is False and the "
+                                               r"window size \(12, 8\).*\(10, 30\)"):
+        CenterCrop(size=(12, 8), pad_if_needed=False)(img)
+    skipped = CenterCrop(size=(12, 8), pad_if_needed=False, p=0.0)(img)
+    assert skipped.shape == (10, 30, 3)  # skipped: no window
+    assert CenterCrop(size=(12, 8))(img).shape == (12, 8, 3)  # padded by default
 
 
 @pytest.mark.parametrize("make,match", [
@@ -270,8 +273,10 @@ def test_center_crop_refuses_a_larger_window():
     (lambda: SmallestMaxSize(max_size=1.5), "SmallestMaxSize: max_size is 1.5"),
     (lambda: PadIfNeeded(min_height=None), "PadIfNeeded: min_height is None and "
                                            "pad_height_divisor is None"),
-    (lambda: PadIfNeeded(pad_width_divisor=4), "PadIfNeeded: min_width is 1024 and "
-                                               "pad_width_divisor is 4"),
+    (lambda: PadIfNeeded(pad_width_divisor=4), "PadIfNeeded: pad_width_divisor is 4 and "
+                                               "min_width is 1024"),
+    (lambda: PadIfNeeded(min_height=None, pad_height_divisor=True),
+     "PadIfNeeded: pad_height_divisor is True"),
     (lambda: PadIfNeeded(position="middle"), "PadIfNeeded: position is 'middle'"),
     (lambda: RandomRotate90(p=1.5), "RandomRotate90: p is 1.5"),
     (lambda: Transpose(p=True), "Transpose: p is True"),

@@ -251,6 +251,8 @@ def test_unfit_images_are_typed_errors(op, img, match):
     (lambda: Sharpen(alpha=(0.5, 1.5)), "Sharpen: alpha is"),
     (lambda: Normalize(std=0), "Normalize: std is 0"),
     (lambda: Normalize(mean="imagenet"), "Normalize: mean is 'imagenet'"),
+    (lambda: Normalize(mean=(123.675, 116.28, 103.53)), r"Normalize: mean is .*divide 0-255"),
+    (lambda: Normalize(std=1e-9), "Normalize: std is 1e-09"),
 ])
 def test_bad_fields_are_typed_errors(make, match):
     with pytest.raises(AugkitError, match=match):

@@ -18,14 +18,15 @@ class CenterCrop(GeometricOp):
 
     The window starts at ``(H - h) // 2``, ``(W - w) // 2`` (albumentations' rule;
     torchvision rounds half to even, so the two differ by one pixel when ``H - h`` is odd and
-    ``(H - h) / 2`` rounds up). A window larger than the image is refused with a typed error
-    naming the shape unless ``pad_if_needed=True`` (albumentations' flag): the image is then
-    centred in the window, the smaller half of the padding before it (as both anchors pad),
-    and the border painted with `fill` / `mask_fill` (constant border).
+    ``(H - h) / 2`` rounds up). A window larger than the image is padded (``pad_if_needed``,
+    default True, as torchvision's CenterCrop and augkit's `Crop` do): the image is centred
+    in the window, the smaller half of the padding before it (as both anchors pad), the
+    border painted with `fill` / `mask_fill` (constant border). ``pad_if_needed=False``
+    (albumentations' default) refuses it with a typed error naming the shape instead.
     """
 
     size: int | tuple = 224
-    pad_if_needed: bool = False
+    pad_if_needed: bool = True
     fill: float | tuple = 0.0
     mask_fill: int = 0
     p: float = 1.0
@@ -47,9 +48,9 @@ class CenterCrop(GeometricOp):
             return {"apply": False}
         (h, w), (ch, cw) = s.size, as_hw(self.size)
         if (ch > h or cw > w) and not self.pad_if_needed:
-            raise value_error(self, "size", f"is {self.size!r}: the window {(ch, cw)} is larger "
-                              f"than the image (H, W) = {(h, w)}; pass pad_if_needed=True to "
-                              "pad it")
+            raise value_error(self, "pad_if_needed", f"is False and the window size {(ch, cw)} "
+                              f"is larger than the image (H, W) = {(h, w)}; pass "
+                              "pad_if_needed=True to pad it")
         # inside: floor((H - h) / 2); larger: the image sits (h - H) // 2 from the top
         top = (h - ch) // 2 if h >= ch else -((ch - h) // 2)
         left = (w - cw) // 2 if w >= cw else -((cw - w) // 2)

@@ -13,12 +13,17 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+MAX_MEAN = 10.0  # [0, 1] scale: 0-255 statistics (123.675, ...) are a mistake caught here
+MIN_STD, MAX_STD = 1e-4, 100.0  # outputs stay finite and meaningful
+
+
 def _values(op, field, v, positive: bool):
     vals = v if isinstance(v, tuple) else (v,)
-    if not (vals and len(vals) <= 1024 and all(is_number(x) for x in vals)
-            and all(x > 0 for x in vals if positive)):
-        raise value_error(op, field, f"is {short_repr(v)}; expected a finite number "
-                          f"{'> 0 ' if positive else ''}or one per channel")
+    lo, hi = (MIN_STD, MAX_STD) if positive else (-MAX_MEAN, MAX_MEAN)
+    if not (vals and len(vals) <= 1024 and all(is_number(x) and lo <= x <= hi for x in vals)):
+        raise value_error(op, field, f"is {short_repr(v)}; expected a number in [{lo:g}, "
+                          f"{hi:g}] or one per channel, on the [0, 1] scale (divide 0-255 "
+                          "statistics by 255)")
     return vals
 
 
@@ -29,8 +34,9 @@ class Normalize(PixelOp):
     scale=True)``, albumentations' ``Normalize`` with ``max_pixel_value=255`` on uint8.
     Defaults are the ImageNet statistics. Output float32, unbounded: an end of pipeline step
     (``standardizes``), so it must come last and PIL images are refused, as `Whiten`.
-    `mean` and `std` are one number (every channel) or one per channel; a count that does not
-    match the image is a typed error naming the shape. Deterministic: no `p`."""
+    `mean` and `std` are one number (every channel) or one per channel, mean in [-10, 10] and
+    std in [1e-4, 100] (0-255 statistics are refused: divide them by 255); a count that does
+    not match the image is a typed error naming the shape. Deterministic: no `p`."""
 
     mean: float | tuple = IMAGENET_MEAN
     std: float | tuple = IMAGENET_STD

@@ -47,13 +47,17 @@ class PadIfNeeded(GeometricOp):
         for axis in ("height", "width"):
             minimum, divisor = f"min_{axis}", f"pad_{axis}_divisor"
             m, d = getattr(self, minimum), getattr(self, divisor)
-            if (m is None) == (d is None):
-                raise value_error(self, minimum, f"is {m!r} and {divisor} is {d!r}; set exactly "
-                                  "one of the two")
-            if m is not None:
-                check_int(self, minimum, m, 1, MAX_SIDE)
-            else:
+            if d is not None:
                 check_int(self, divisor, d, 1, MAX_SIDE)
+                if m is not None:
+                    raise value_error(self, divisor, f"is {d!r} and {minimum} is {m!r}; set "
+                                      f"exactly one of the two ({minimum}=None to pad to a "
+                                      "multiple)")
+            elif m is None:
+                raise value_error(self, minimum, f"is None and {divisor} is None; set one of "
+                                  "the two")
+            else:
+                check_int(self, minimum, m, 1, MAX_SIDE)
         if self.position not in POSITIONS:
             raise value_error(self, "position", f"is {self.position!r}; expected one of "
                               f"{POSITIONS}")
