@@ -268,7 +268,7 @@ def test_torch_tensor_in_and_out():
 def test_continuous_magnitudes_skip_the_build_cache(op, continuous):
     """Continuous magnitudes never repeat: caching them only evicts the discrete builds.
     Either way a step's replay rebuilds an op equal to the one it ran."""
-    S._build.cache_clear()
+    S.build_cached.cache_clear()
     img = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
     rng = np.random.default_rng(1)
     for _ in range(20):
@@ -276,7 +276,7 @@ def test_continuous_magnitudes_skip_the_build_cache(op, continuous):
         out, params = op.sample_apply(rng, s)
         np.testing.assert_array_equal(op.apply(s, json.loads(json.dumps(params))).image,
                                       out.image)
-    info = S._build.cache_info()
+    info = S.build_cached.cache_info()
     assert (info.currsize == 0) == continuous
     if not continuous:
         assert info.hits > 0

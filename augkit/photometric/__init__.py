@@ -1,25 +1,24 @@
-"""PIL-defined photometric ops (AutoContrast, Equalize, Invert, Solarize, Posterize, the
-ImageEnhance blends, SamplePairing) as ordinary augkit ops (AutoAugment's Cutout is
-augkit.middle.CutOut).
+"""The former home of the PIL-defined photometric ops, kept so old imports and pickles work.
 
-They follow PIL's ImageOps / ImageEnhance definitions exactly on uint8 images (lookup tables,
-no PIL at run time) and the same formulas on float32 images in [0, 1]. Tier: poor (colour
-shifting); the policy runners in augkit.rich build on them.
+The ops (AutoContrast, Equalize, Invert, Solarize, Posterize, the ImageEnhance blends,
+SamplePairing, Identity) are colour shifting, the poor tier: they live in
+`augkit.poor.pil_ops` (``from augkit.poor import Equalize``), their kernels in
+`augkit.functional.pil`. ``augkit.photometric.ops`` and ``augkit.photometric.kernels`` are
+those two modules under their old names.
 """
 
-from .ops import (
-    AutoContrast,
-    Brightness,
-    Color,
-    Contrast,
-    Equalize,
-    Identity,
-    Invert,
-    Posterize,
-    SamplePairing,
-    Sharpness,
-    Solarize,
-)
+import importlib
 
-__all__ = ["Identity", "Invert", "AutoContrast", "Equalize", "Solarize", "Posterize",
-           "Brightness", "Contrast", "Color", "Sharpness", "SamplePairing"]
+_MOVED = {"ops": "augkit.poor.pil_ops", "kernels": "augkit.functional.pil"}
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        return importlib.import_module(_MOVED[name])
+    mod = importlib.import_module("augkit.poor.pil_ops")
+    if name == "__all__":
+        return [n for n in vars(mod) if n[:1].isupper() and n not in ("Op", "PixelOp", "OPS")]
+    try:
+        return getattr(mod, name)
+    except AttributeError:
+        raise AttributeError(f"module 'augkit.photometric' has no attribute {name!r}") from None

@@ -28,11 +28,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import photometric as P
 from ..compose import OneOf
 from ..core import Op
 from ..errors import value_error
 from ..middle.cutout import CutOut
+from ..poor import pil_ops as P
 from ..poor.affine import Rotate, Shear, Translate
 
 SPACE_VERSION = 1
