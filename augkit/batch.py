@@ -25,6 +25,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .batch_plan import (  # noqa: F401 (public here: the batched path's API)
+    NumpyBackend,
+    columns_of,
+    plans_of,
+    rows_of,
+    run_plans,
+    sample_batch,
+    stack_outputs,
+)
 from .errors import type_error, value_error
 from .functional.batch_warp import warp_batch
 from .functional.matrices import matmul3s
@@ -37,7 +46,12 @@ __all__ = ["apply_batch", "sample_batch", "apply_batch_params", "rows_of", "colu
 
 
 def apply_batch(op, images, rng: np.random.Generator | None = None):
-    """Augment every image of a batch with its own parameters; returns the same kind."""
+    """Augment every image of a batch with its own parameters; returns the same kind. A
+    torch batch stays on its device (`augkit.batch_torch`)."""
+    if _is_torch(images):
+        from .batch_torch import apply_torch
+
+        return apply_torch(op, images, resolve_rng(rng, op))
     arr, back = _to_bhwc(images, op)
     rng = resolve_rng(rng, op)
     plan = _static_plan(op, tuple(arr.shape[1:3]))
@@ -47,48 +61,17 @@ def apply_batch(op, images, rng: np.random.Generator | None = None):
     return back(_apply(op, arr, params))
 
 
-def sample_batch(op, rng: np.random.Generator, images) -> list:
-    """Per-image parameters, drawn in the order ``[op(img, rng) for img in images]`` draws.
-
-    ``images`` is a (B, H, W[, C]) array (only its shape and dtype are read)."""
-    view = stand_in(tuple(images.shape[1:]), images.dtype)
-    return [op.draw_for_batch(rng, view)[0] for _ in range(images.shape[0])]
-
-
 def apply_batch_params(op, images, params: list):
     """Apply recorded per-image parameters (from `sample_batch` or ``op.sample``)."""
+    if _is_torch(images):
+        from .batch_torch import apply_torch
+
+        return apply_torch(op, images, None, params)
     arr, back = _to_bhwc(images, op)
     if len(params) != arr.shape[0]:
         raise value_error(op, "params", f"has {len(params)} entries for a batch of "
                           f"{arr.shape[0]} images")
     return back(_apply(op, arr, params))
-
-
-# --- helpers the ops' default hooks share ---------------------------------------------------
-
-def rows_of(cols: dict, n: int) -> list[dict]:
-    """One array per key -> n per-image params dicts of plain Python values."""
-    if not cols:
-        return [{} for _ in range(n)]
-    keys = list(cols)
-    vals = [np.asarray(cols[k]).tolist() for k in keys]
-    return [dict(zip(keys, row)) for row in zip(*vals)]
-
-
-def columns_of(params: list[dict]) -> dict:
-    """Per-image params dicts -> one array per key."""
-    return {k: np.array([p[k] for p in params]) for k in params[0]} if params else {}
-
-
-def stack_outputs(outs: list, x: np.ndarray, op) -> np.ndarray:
-    """Per-image outputs of a (B, H, W, C) batch as one array of the batch's layout."""
-    first = outs[0]
-    for o in outs:
-        if o.shape != first.shape or o.dtype != first.dtype:
-            raise value_error(op, "images", f"came out as {first.shape} and {o.shape}; a batch "
-                              "needs one output size")
-    out = np.stack(outs)
-    return out.reshape(out.shape[:3] + x.shape[3:]) if out.ndim == 3 else out
 
 
 # --- the static path: a fixed chain of ops, every step vectorised -------------------------
@@ -151,7 +134,7 @@ def _run_static(plan, arr, rng):
     for kind, stage, style in plan:
         if kind == "leaf":
             o = stage[0][0]
-            x = _leaf_batch(o, x, plist[i] if plist else rows_of(cols[i], n))
+            x = NumpyBackend.leaf(o, x, plist[i] if plist else rows_of(cols[i], n))
             i += 1
             continue
         ms = None
@@ -164,49 +147,14 @@ def _run_static(plan, arr, rng):
     return x if x is not arr else arr.copy()
 
 
-# --- the general path: per-image draws, planned by each op, grouped by plan ---------------
+# --- the general path: per-image draws, planned by each op, grouped step by step ---------
 
-def _signature(steps) -> tuple:
-    return tuple((s[0], id(s[1])) if s[0] == "leaf" else (s[0], s[2], s[3]) for s in steps)
+def _is_torch(x) -> bool:
+    return type(x).__module__.startswith("torch") and hasattr(x, "permute")
 
 
 def _apply(op, arr: np.ndarray, params: list) -> np.ndarray:
-    n, size = arr.shape[0], tuple(arr.shape[1:3])
-    plans = []
-    for p in params:
-        steps: list = []
-        op.plan_batch(p, size, steps)
-        plans.append(steps)
-    groups: dict[tuple, list[int]] = {}
-    for i, steps in enumerate(plans):
-        groups.setdefault(_signature(steps), []).append(i)
-    result = None
-    for idx in groups.values():
-        x = arr if len(idx) == n else arr[idx]
-        for k, step in enumerate(plans[idx[0]]):
-            if step[0] == "warp":
-                ms = np.stack([plans[i][k][1] for i in idx])
-                x = warp_batch(x, ms, step[2], step[3][0], step[3][1], step[4])
-            else:
-                x = _leaf_batch(step[1], x, [plans[i][k][2] for i in idx])
-        if len(idx) == n:
-            return x if x is not arr else arr.copy()
-        if result is None:
-            result = np.empty((n,) + x.shape[1:], x.dtype)
-        elif result.shape[1:] != x.shape[1:] or result.dtype != x.dtype:
-            raise value_error(op, "images", f"would come out as {result.shape[1:]} and "
-                              f"{x.shape[1:]}; a batch needs one output size")
-        result[idx] = x
-    return result
-
-
-def _leaf_batch(op, x: np.ndarray, params: list) -> np.ndarray:
-    out = op.image_batch(x, params)
-    if out.shape[1:3] != x.shape[1:3]:  # later draws assumed the size was kept
-        raise value_error(op, "images", f"changed size {x.shape[1:3]} -> {out.shape[1:3]}; "
-                          "the batched path resizes only through geometric ops (use the "
-                          "per-image path for this op)")
-    return out
+    return run_plans(op, arr, plans_of(op, params, arr.shape[1:3]), NumpyBackend)
 
 
 # --- the boundary ----------------------------------------------------------------------------

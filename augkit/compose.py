@@ -16,7 +16,7 @@ from .errors import value_error
 from .functional import geometry as G
 from .functional.matrices import matmul3
 from .fusion import fuse_groups, warp_steps
-from .sample import Sample, stand_in
+from .sample import Sample, stand_in_of
 
 
 def _check_ops(op, field, ops):
@@ -97,7 +97,7 @@ class Seq(Op):
         for op in self.ops:
             p, size = op.draw_for_batch(rng, view)
             steps.append(p)
-            view = _resized(view, size)
+            view = stand_in_of(view, size)
         return {"steps": steps}, view.size
 
     def plan_batch(self, params, size, steps):
@@ -120,13 +120,6 @@ def _standard(op, cls) -> bool:
     """Whether `op` draws and applies as `cls` does (a subclass may do either its own way;
     the batched path then treats it as one opaque step)."""
     return type(op).sample_apply is cls.sample_apply and type(op).apply is cls.apply
-
-
-def _resized(view: Sample, size) -> Sample:
-    """A pixel-less stand-in of `size` (the batched path's draws read geometry only)."""
-    if tuple(size) == view.size:
-        return view
-    return stand_in(tuple(size) + view.image.shape[2:], view.image.dtype)
 
 
 def _fusable(op) -> bool:
@@ -304,7 +297,7 @@ class SomeOf(_Choice):
         for i in idx:
             p, size = self.ops[i].draw_for_batch(rng, view)
             ps.append(p)
-            view = _resized(view, size)
+            view = stand_in_of(view, size)
         return {"indices": idx, "params": ps}, view.size
 
     def plan_batch(self, params, size, steps):

@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .batch import apply_batch, rows_of, stack_outputs
+from .batch import apply_batch
+from .batch_plan import rows_of, stack_outputs
 from .boundary import standardizes_output, to_sample  # noqa: F401 (re-exported)
 from .checks import (  # noqa: F401 (re-exported: ops import their field checks from core)
     check_bool,
@@ -263,6 +264,11 @@ class Op:
         return stack_outputs([self.apply(Sample(images[j]), p).image
                               for j, p in enumerate(params)], images, self)
 
+    def image_batch_torch(self, images, params: list):
+        """The images of a torch (B, C, H, W) batch on its device, image j by ``params[j]``,
+        or None when the op has no torch kernel (the batch then takes the host path)."""
+        return None
+
     def batch_chain(self) -> tuple[tuple, bool] | None:
         """(ops, fuse): the fixed chain of steps every image takes, or None when images may
         take different steps (choices, skips) or the op draws in its own way."""
@@ -280,6 +286,13 @@ class Op:
         out_size, style, op)) and return the size they lead to."""
         steps.append(("leaf", self, params))
         return size
+
+    def batch_key(self):
+        """Ops with equal keys may run one `image_batch` call over their images (each image
+        with its own params): by default only the op itself. Ops whose image depends on the
+        params alone (not on fields) return their class, so a runner's differently-valued
+        instances of one op share a call."""
+        return id(self)
 
     def batch_out_size(self, size: tuple) -> tuple | None:
         """The output size for an input `size` when it is known before drawing and the op is

@@ -54,6 +54,14 @@ def stand_in(shape: tuple, dtype) -> Sample:
     return Sample(np.broadcast_to(np.zeros((), dtype), tuple(shape)))
 
 
+def stand_in_of(view: Sample, size) -> Sample:
+    """`view` itself when it has `size`, else a pixel-less stand-in of `size` with its
+    channels and dtype (the batched path's draws read geometry only)."""
+    if tuple(size) == view.size:
+        return view
+    return stand_in(tuple(size) + view.image.shape[2:], view.image.dtype)
+
+
 def check_image(img, op, field: str = "image", guess_layout: bool = True,
                 shape: tuple | None = None) -> np.ndarray:
     """Validate an HWC / HW numpy image and return it (never copied). `guess_layout`: reject

@@ -32,16 +32,27 @@ def _draw(rng, v, integer=False):
     return uniform(rng, v[0], v[1])
 
 
+class _ByParams:
+    """The image depends on the params alone (magnitudes are drawn into them), so every
+    instance of the class shares one batched call (`Op.batch_key`)."""
+
+    def batch_key(self):
+        return type(self)
+
+
 @dataclass(frozen=True)
-class Identity(PixelOp):
+class Identity(_ByParams, PixelOp):
     """Leave the image as it is (the 'do nothing' entry of RandAugment's table)."""
 
     def apply(self, s, params):
         return s
 
+    def image_batch(self, images, params):
+        return images.copy()
+
 
 @dataclass(frozen=True)
-class Invert(PixelOp):
+class Invert(_ByParams, PixelOp):
     """PIL ImageOps.invert: x -> 255 - x (1 - x on float images)."""
 
     def image(self, img, params):
@@ -49,7 +60,7 @@ class Invert(PixelOp):
 
 
 @dataclass(frozen=True)
-class AutoContrast(PixelOp):
+class AutoContrast(_ByParams, PixelOp):
     """PIL ImageOps.autocontrast: stretch each channel's range to [0, 255]."""
 
     def image(self, img, params):
@@ -57,7 +68,7 @@ class AutoContrast(PixelOp):
 
 
 @dataclass(frozen=True)
-class Equalize(PixelOp):
+class Equalize(_ByParams, PixelOp):
     """PIL ImageOps.equalize: flatten each channel's histogram."""
 
     def image(self, img, params):
@@ -65,7 +76,7 @@ class Equalize(PixelOp):
 
 
 @dataclass(frozen=True)
-class Solarize(PixelOp):
+class Solarize(_ByParams, PixelOp):
     """PIL ImageOps.solarize: invert values >= `threshold` (8-bit scale, 0..256; 256 leaves
     the image unchanged, 0 inverts it)."""
 
@@ -82,7 +93,7 @@ class Solarize(PixelOp):
 
 
 @dataclass(frozen=True)
-class Posterize(PixelOp):
+class Posterize(_ByParams, PixelOp):
     """PIL ImageOps.posterize: keep the `bits` (0..8) most significant bits."""
 
     bits: int | tuple = 4
@@ -98,7 +109,7 @@ class Posterize(PixelOp):
 
 
 @dataclass(frozen=True)
-class _Enhance(PixelOp):
+class _Enhance(_ByParams, PixelOp):
     """A PIL ImageEnhance blend: factor 1 is the identity, 0 the degenerate image."""
 
     factor: float | tuple = (0.5, 1.5)
@@ -143,7 +154,7 @@ class Sharpness(_Enhance):
 
 
 @dataclass(frozen=True)
-class SamplePairing(PixelOp):
+class SamplePairing(_ByParams, PixelOp):
     """SamplePairing on one image: blend with the image turned by 180 degrees, `weight` of the
     partner. (The paper pairs with another image of the batch; do that at batch level with
     augkit.mix.)"""

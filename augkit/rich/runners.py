@@ -26,6 +26,7 @@ from ..errors import short_repr, value_error
 from ..functional.fill import fill_for, label_fill_for
 from ..policy import space as S
 from ..policy.model import Policy, PolicyError
+from ..sample import stand_in_of
 
 MAX_STEPS = 64  # n (RandAugment, UniformAugment), AugMix's width and depth: ops per image
 MAX_LEVELS = 1000  # magnitude bins; the published runners use 10 or 30
@@ -105,6 +106,13 @@ class _Steps:
             check_fills(self, s)
         return self._op(step["op"], step["magnitude"]).apply(s, step["params"])
 
+    def _draw(self, rng, s, run):
+        """Draw the steps, running each through ``run(rng, s, name, m) -> (s, step)``."""
+        raise NotImplementedError
+
+    def sample_apply(self, rng, s):
+        return self._draw(rng, s, self._run)
+
     def sample(self, rng, s):
         return self.sample_apply(rng, s)[1]
 
@@ -112,6 +120,23 @@ class _Steps:
         for st in params["steps"]:
             s = self._replay(s, st)
         return s
+
+    # -- the batched path: the same draws on a pixel-less view; each step planned by the op
+    # it names, so images that drew the same op share a call (`augkit.batch`) -------------
+    def draw_for_batch(self, rng, view):
+        def run(rng, s, name, m):
+            p, size = self._op(name, m).draw_for_batch(rng, s)
+            return stand_in_of(s, size), {"op": name, "magnitude": m, "params": p}
+
+        s, params = self._draw(rng, view, run)
+        return params, s.size
+
+    def plan_batch(self, params, size, steps):
+        for st in params["steps"]:
+            if st["params"] is not None:
+                size = self._op(st["op"], st["magnitude"]).plan_batch(st["params"], size,
+                                                                      steps)
+        return size
 
 
 # --- AutoAugment ----------------------------------------------------------------------------
@@ -194,6 +219,12 @@ class AutoAugment(Op):
         check_fills(self, s)
         return self._tree.sample_apply(rng, s)
 
+    def draw_for_batch(self, rng, view):
+        return self._tree.draw_for_batch(rng, view)
+
+    def plan_batch(self, params, size, steps):
+        return self._tree.plan_batch(params, size, steps)
+
     def apply(self, s, params):
         check_fills(self, s)
         return self._tree.apply(s, params)
@@ -275,7 +306,7 @@ class RandAugment(_Steps, Op):
         top = self.levels if self.mmax is None else self.mmax
         return min(max(m, 0.0), float(top), float(self.levels)) / self.levels
 
-    def sample_apply(self, rng, s):
+    def _draw(self, rng, s, run):
         names = self.op_names()
         steps = []
         for _ in range(self.n):
@@ -284,7 +315,7 @@ class RandAugment(_Steps, Op):
             if self.p < 1.0 and rng.random() >= self.p:
                 steps.append({"op": name, "magnitude": m, "params": None})
                 continue
-            s, st = self._run(rng, s, name, m)
+            s, st = run(rng, s, name, m)
             steps.append(st)
         return s, {"steps": steps}
 
@@ -318,14 +349,14 @@ class TrivialAugment(_Steps, Op):
     def _continuous(self):
         return self.levels is None
 
-    def sample_apply(self, rng, s):
+    def _draw(self, rng, s, run):
         names = self.op_names()
         name = names[int(rng.integers(len(names)))]
         if self.levels is None:
             m = float(rng.random())
         else:
             m = int(rng.integers(self.levels + 1)) / self.levels
-        s, st = self._run(rng, s, name, m)
+        s, st = run(rng, s, name, m)
         return s, {"steps": [st]}
 
 
@@ -360,7 +391,7 @@ class UniformAugment(_Steps, Op):
             return tuple(self.ops)
         return S.ops_in_space(S.UNIFORMAUGMENT_OPS, self.space)
 
-    def sample_apply(self, rng, s):
+    def _draw(self, rng, s, run):
         names = self.op_names()
         idx = rng.choice(len(names), size=self.n, replace=False)
         steps = []
@@ -371,6 +402,6 @@ class UniformAugment(_Steps, Op):
             if rng.random() >= keep:
                 steps.append({"op": name, "magnitude": m, "params": None})
                 continue
-            s, st = self._run(rng, s, name, m)
+            s, st = run(rng, s, name, m)
             steps.append(st)
         return s, {"steps": steps}

@@ -1,0 +1,122 @@
+"""Batched warps of torch (B, C, H, W) tensors on their own device: one `grid_sample` per
+batch, image j by its own 3x3 matrix (pixel-edge coordinates, input -> output, as
+`geometry.warp_image` takes them).
+
+The border follows `geometry.warp_checked` image by image: a warp whose output pixel
+centres all land inside the input replicates the edge (OpenCV's BORDER_REPLICATE; and a
+crop-then-resize of an integer window clamps to that window, as `resize_window` does);
+any other blends `fill` in at the border as OpenCV's constant border does. Tolerances
+against the OpenCV path, measured in `tests/test_batch_torch.py`: linear and cubic within a
+few grey levels on uint8 (OpenCV interpolates with 5-bit fixed-point weights, grid_sample
+in float32), nearest identical except where a source position lies exactly half-way between
+two pixels (grid_sample rounds half to even, augkit half up).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .geometry import _covered, _resize_window
+
+MODES = {"nearest": "nearest", "linear": "bilinear", "cubic": "bicubic"}
+
+
+def _thetas(ms: np.ndarray, in_size, out_size) -> np.ndarray:
+    """affine_grid's (B, 2, 3) thetas: output normalised coords -> input normalised coords
+    (align_corners=False, where -1 and 1 are the outer pixel edges)."""
+    (h, w), (oh, ow) = in_size, out_size
+    to_out_edges = np.array([[ow / 2.0, 0.0, ow / 2.0], [0.0, oh / 2.0, oh / 2.0],
+                             [0.0, 0.0, 1.0]])
+    to_in_norm = np.array([[2.0 / w, 0.0, -1.0], [0.0, 2.0 / h, -1.0], [0.0, 0.0, 1.0]])
+    return (to_in_norm @ np.linalg.inv(ms) @ to_out_edges)[:, :2, :]
+
+
+def _grid(ms, in_size, out_size, n, device) -> torch.Tensor:
+    theta = torch.from_numpy(_thetas(np.asarray(ms, np.float64), in_size, out_size))
+    # built in float64 (exact integer shifts and flips stay exact), sampled in float32
+    grid = F.affine_grid(theta, (n, 1, int(out_size[0]), int(out_size[1])),
+                         align_corners=False)
+    return grid.to(device=device, dtype=torch.float32)
+
+
+def _clamps(ms, in_size, out_size) -> np.ndarray | None:
+    """Per image (x0, x1, y0, y1) in normalised coords to clamp source positions to (the
+    centres of the outermost pixels of the image or the resized window), NaN where the image
+    takes the constant border; None when no image clamps."""
+    h, w = in_size
+    out = np.full((len(ms), 4), np.nan)
+    for j, m in enumerate(np.asarray(ms, np.float64)):
+        vals = m.ravel().tolist()
+        win = _resize_window(vals, out_size, in_size)
+        if win is None and _covered(vals, out_size, in_size):
+            win = (0, h, 0, w)
+        if win is not None:
+            y0, y1, x0, x1 = win
+            out[j] = ((2 * x0 + 1) / w - 1, (2 * x1 - 1) / w - 1,
+                      (2 * y0 + 1) / h - 1, (2 * y1 - 1) / h - 1)
+    return None if np.isnan(out).all() else out
+
+
+def _clamp(grid: torch.Tensor, clamps: np.ndarray) -> torch.Tensor:
+    lim = torch.from_numpy(clamps).to(device=grid.device, dtype=grid.dtype)
+    keep = torch.isnan(lim[:, 0]).view(-1, 1, 1)
+    lo = torch.stack([lim[:, 0], lim[:, 2]], 1).view(-1, 1, 1, 2)
+    hi = torch.stack([lim[:, 1], lim[:, 3]], 1).view(-1, 1, 1, 2)
+    clamped = torch.maximum(torch.minimum(grid, hi), lo)
+    return torch.where(keep.unsqueeze(-1), grid, clamped)
+
+
+def _sample(src, grid, mode, fill):
+    """grid_sample with the constant border: outside taps read `fill`, blended as OpenCV's
+    BORDER_CONSTANT blends them (through the sampled coverage of a ones channel)."""
+    n, c = src.shape[:2]
+    ones = torch.ones((n, 1) + tuple(src.shape[2:]), dtype=src.dtype, device=src.device)
+    out = F.grid_sample(torch.cat([src, ones], 1), grid, mode=mode, padding_mode="zeros",
+                        align_corners=False)
+    img, cover = out[:, :c], out[:, c:]
+    if any(v != 0 for v in fill):
+        f = torch.tensor(fill, dtype=src.dtype, device=src.device).view(1, c, 1, 1)
+        img = img + (1.0 - cover) * f
+    return img
+
+
+def warp_images(x: torch.Tensor, ms: np.ndarray, out_size, interpolation: str,
+                fill: tuple) -> torch.Tensor:
+    """Warp every image of `x` by its matrix; `fill` holds one value per channel in the
+    image's units. uint8 in, uint8 out (rounded, saturated); float32 stays float32."""
+    n, c, h, w = x.shape
+    grid = _grid(ms, (h, w), out_size, n, x.device)
+    clamps = _clamps(ms, (h, w), tuple(out_size))
+    if clamps is not None:  # those images replicate their edge: nothing is uncovered
+        grid = _clamp(grid, clamps)
+    mode = MODES[interpolation]
+    src = x.to(torch.float32)
+    if clamps is None:
+        img = _sample(src, grid, mode, fill)
+    else:  # replicating images sample with border padding (cubic taps clamp too)
+        rep = torch.from_numpy(~np.isnan(clamps[:, 0])).to(x.device)
+        img = torch.empty((n, c) + tuple(grid.shape[1:3]), dtype=torch.float32,
+                          device=x.device)
+        img[rep] = F.grid_sample(src[rep], grid[rep], mode=mode, padding_mode="border",
+                                 align_corners=False)
+        if not bool(rep.all()):
+            img[~rep] = _sample(src[~rep], grid[~rep], mode, fill)
+    if x.dtype == torch.uint8:
+        return img.round_().clamp_(0, 255).to(torch.uint8)
+    return img.clamp_(0.0, 1.0)
+
+
+def warp_masks(m: torch.Tensor, ms: np.ndarray, out_size, mask_fill: int) -> torch.Tensor:
+    """Warp (B, H, W) integer label maps with nearest sampling; uncovered pixels get
+    `mask_fill`. Labels stay exact (sampled as float64 on the CPU, float32 on other devices:
+    labels below 2**24 are exact there)."""
+    n, h, w = m.shape
+    grid = _grid(ms, (h, w), out_size, n, m.device)
+    dt = torch.float64 if m.device.type == "cpu" else torch.float32
+    src = torch.stack([m.to(dt), torch.ones_like(m, dtype=dt)], 1)
+    out = F.grid_sample(src, grid.to(dt), mode="nearest", padding_mode="zeros",
+                        align_corners=False)
+    lab = torch.where(out[:, 1] > 0.5, out[:, 0], torch.full_like(out[:, 0], mask_fill))
+    return lab.round_().to(m.dtype)
