@@ -46,6 +46,8 @@ def _make(name, **kw):
         "Shear": lambda: (cls(x=(30.0, 30.0), **near, **kw), None),
         "Translate": lambda: (cls(x=(0.25, 0.25), y=(0.0, 0.0), **near, **kw), None),
         "Crop": lambda: (cls(size=24, position="center", **kw), None),
+        "CenterCrop": lambda: (cls(size=24, **kw), None),
+        "PadIfNeeded": lambda: (cls(min_height=24, min_width=20, **kw), None),
         "Pad": lambda: (cls(padding=2, **kw), None),
         "PadCrop": lambda: (cls(padding=4, **kw), {"dx": 3, "dy": -2}),
         "CutOut": lambda: (cls(size=6, holes=3, **kw), None),

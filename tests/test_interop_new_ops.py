@@ -19,7 +19,7 @@ OPS = [load("CenterCrop")(size=(20, 30), pad_if_needed=True, fill=3, mask_fill=1
                            position="bottom_left", fill=(1, 2, 3)),
        load("RandomRotate90")(p=0.4), load("Transpose")(), load("D4")(p=0.9),
        load("Grayscale")(p=0.2), load("ChannelShuffle")(),
-       load("ChannelDropout")(channel_drop_range=(1, 2), fill=9),
+       load("ChannelDropout")(channel_drop_range=(1, 2), fill_value=9),
        load("RandomGamma")(gamma=(0.5, 1.5)),
        load("GaussianNoise")(std=(0.1, 0.2), mean=(-0.1, 0.0), per_channel=False),
        load("SaltAndPepper")(amount=(0.1, 0.2), salt_vs_pepper=0.3),

@@ -33,8 +33,8 @@ from augkit.testing import check_op, example_instances, samples, seeds
 CLASSES = (Grayscale, ChannelShuffle, ChannelDropout, RandomGamma, GaussianNoise,
            SaltAndPepper, MedianBlur, Sharpen, Normalize)
 INSTANCES = [op for cls in CLASSES for op in example_instances(cls)] + [
-    Grayscale(p=1.0), ChannelShuffle(p=1.0), ChannelDropout(channel_drop_range=(1, 2), fill=1,
-                                                            p=1.0),
+    Grayscale(p=1.0), ChannelShuffle(p=1.0),
+    ChannelDropout(channel_drop_range=(1, 2), fill_value=1, p=1.0),
     RandomGamma(gamma=(0.3, 3.0), p=1.0), GaussianNoise(std=0.1, mean=(-0.1, 0.1),
                                                         per_channel=False, p=1.0),
     SaltAndPepper(amount=0.3, p=1.0), MedianBlur(kernel=(5, 9), p=1.0),
@@ -96,7 +96,7 @@ def test_channel_shuffle_and_dropout_match_albumentations(photos):
         p = ChannelShuffle(p=1.0).sample(rng, s)
         want = A.ChannelShuffle(p=1.0).apply(img, channels_shuffled=p["order"])
         np.testing.assert_array_equal(_apply(ChannelShuffle(), img, p), want)
-        op = ChannelDropout(channel_drop_range=(1, 2), fill=37, p=1.0)
+        op = ChannelDropout(channel_drop_range=(1, 2), fill_value=37, p=1.0)
         p = op.sample(rng, s)
         want = A.ChannelDropout(channel_drop_range=(1, 2), fill=37, p=1.0).apply(
             img, channels_to_drop=p["channels"])
@@ -225,8 +225,8 @@ def test_normalize_matches_albumentations_and_torchvision(photos):
                                                    r"\(4, 4\)"),
     (ChannelDropout(channel_drop_range=(1, 3)), np.zeros((4, 4, 3), np.float32),
      r"ChannelDropout: image has 3 channels \(4, 4, 3\).*needs more than 3"),
-    (ChannelDropout(fill=200, p=1.0), np.zeros((4, 4, 3), np.float32),
-     r"ChannelDropout: fill is 200"),
+    (ChannelDropout(fill_value=200, p=1.0), np.zeros((4, 4, 3), np.float32),
+     r"ChannelDropout: fill_value is 200; outside \[0, 1\]"),
     (Normalize(), np.zeros((4, 4), np.uint8), r"Normalize: mean has 3 values for an image of "
                                               r"shape \(4, 4\)"),
     (Normalize(mean=0.5, std=(1, 2)), np.zeros((4, 4, 3), np.uint8),
@@ -279,3 +279,10 @@ def test_p_zero_leaves_the_image_and_p_one_always_acts(seed):
     assert all(Grayscale(p=1.0).sample(rng, Sample(img))["grey"] for _ in range(20))
     gs = [RandomGamma(p=1.0).sample(rng, Sample(img))["gamma"] for _ in range(50)]
     assert min(gs) >= 0.8 and max(gs) <= 1.2 and len(set(gs)) == 50
+
+
+@pytest.mark.parametrize("layout", ["fortran", "strided"])
+def test_normalize_takes_any_memory_layout(layout):
+    img = np.random.default_rng(0).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    odd = np.asfortranarray(img) if layout == "fortran" else np.repeat(img, 2, axis=1)[:, ::2]
+    np.testing.assert_array_equal(Normalize()(odd), Normalize()(img))

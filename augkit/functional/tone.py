@@ -67,7 +67,7 @@ def normalize(img: np.ndarray, mean, std) -> np.ndarray:
     # float32 applied): one cast and two in-place passes
     scale = ((1.0 / 255.0 if img.dtype == np.uint8 else 1.0) / s).astype(np.float32)
     shift = (-m / s).astype(np.float32)
-    out = img.astype(np.float32)
+    out = img.astype(np.float32, order="C")  # C order: the row view below must be a view
     if 2 <= c <= 4 and out.size:
         import cv2
 

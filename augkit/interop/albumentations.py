@@ -414,7 +414,7 @@ TWINS.update({
     "Grayscale": lambda A, op: A.ToGray(num_output_channels=3, p=op.p),
     "ChannelShuffle": lambda A, op: A.ChannelShuffle(p=op.p),
     "ChannelDropout": lambda A, op: A.ChannelDropout(
-        channel_drop_range=op.channel_drop_range, fill=op.fill, p=op.p),
+        channel_drop_range=op.channel_drop_range, fill=op.fill_value, p=op.p),
     "RandomGamma": lambda A, op: A.RandomGamma(
         gamma_limit=tuple(100.0 * v for v in _pair(op.gamma)), p=op.p),
     "GaussianNoise": lambda A, op: A.GaussNoise(

@@ -66,7 +66,7 @@ NATIVE: dict = {
     else _new("Grayscale", p=t.p),
     "ChannelShuffle": lambda t: _new("ChannelShuffle", p=t.p),
     "ChannelDropout": lambda t: _new("ChannelDropout", channel_drop_range=tuple(
-        t.channel_drop_range), fill=t.fill, p=t.p),
+        t.channel_drop_range), fill_value=t.fill, p=t.p),
     "RandomGamma": lambda t: _new("RandomGamma", gamma=tuple(v / 100.0 for v in t.gamma_limit),
                                   p=t.p),
     "GaussNoise": lambda t: None if t.noise_scale_factor != 1 else _new(
