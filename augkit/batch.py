@@ -52,6 +52,10 @@ def apply_batch(op, images, rng: np.random.Generator | None = None):
         from .batch_torch import apply_torch
 
         return apply_torch(op, images, resolve_rng(rng, op))
+    if hasattr(images, "images") and hasattr(images, "replace"):  # a SampleBatch
+        from .batch_dense import apply_dense
+
+        return apply_dense(op, images, resolve_rng(rng, op))
     arr, back = _to_bhwc(images, op)
     rng = resolve_rng(rng, op)
     plan = _static_plan(op, tuple(arr.shape[1:3]))
@@ -67,6 +71,10 @@ def apply_batch_params(op, images, params: list):
         from .batch_torch import apply_torch
 
         return apply_torch(op, images, None, params)
+    if hasattr(images, "images") and hasattr(images, "replace"):
+        from .batch_dense import apply_dense
+
+        return apply_dense(op, images, None, params)
     arr, back = _to_bhwc(images, op)
     if len(params) != arr.shape[0]:
         raise value_error(op, "params", f"has {len(params)} entries for a batch of "

@@ -87,7 +87,8 @@ def _sizes_agree(plans, size) -> bool:
 
 def _run_step(be, step, x, group):
     if step[0] == "warp":
-        return be.warp(x, np.stack([st[1] for st in group]), step[2], step[3], step[4])
+        return be.warp(x, np.stack([st[1] for st in group]), step[2], step[3], step[4],
+                       [st[5] for st in group])
     return be.leaf(step[1], x, [st[2] for st in group])
 
 
@@ -138,7 +139,7 @@ class NumpyBackend:
     """How the general path runs on numpy (B, H, W, C) batches (torch has its own)."""
 
     @staticmethod
-    def warp(x, ms, out_size, style, op):
+    def warp(x, ms, out_size, style, op, groups=None):
         return warp_batch(x, ms, out_size, style[0], style[1], op)
 
     @staticmethod

@@ -98,9 +98,11 @@ class TorchBackend:
         return torch.empty((n,) + tuple(like.shape[1:]), dtype=like.dtype, device=like.device)
 
     @staticmethod
-    def warp(x, ms, out_size, style, op):
+    def warp(x, ms, out_size, style, op, groups=None):
         interp, fill = style[0], style[1]
-        if interp not in TW.MODES:  # area / lanczos: OpenCV's kernels on the host
+        if interp not in TW.MODES or (interp == "nearest" and not TW.nearest_exact_ok(
+                ms, tuple(x.shape[2:]), tuple(out_size))):
+            # area / lanczos, and nearest resizes: OpenCV's kernels on the host
             _say_host_once(op, f"{interp!r} interpolation")
             return _host(op, x, lambda a: NumpyBackend.warp(a, ms, out_size, style, op))
         n, c, h, w = x.shape

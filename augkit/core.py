@@ -283,7 +283,7 @@ class Op:
 
     def plan_batch(self, params: dict, size: tuple, steps: list) -> tuple:
         """Append one image's steps to `steps` (("leaf", op, params), or ("warp", matrix,
-        out_size, style, op)) and return the size they lead to."""
+        out_size, style, op, ((op, params), ...))) and return the size they lead to."""
         steps.append(("leaf", self, params))
         return size
 
@@ -403,7 +403,7 @@ class GeometricOp(Op):
             return size
         osize = tuple(int(v) for v in self.out_size(params, size))
         steps.append(("warp", np.asarray(self.matrix(params, size), np.float64), osize,
-                      self.warp_style(), self))
+                      self.warp_style(), self, ((self, params),)))
         return osize
 
     def apply(self, s: Sample, params: dict) -> Sample:

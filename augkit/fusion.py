@@ -50,8 +50,9 @@ def fuse_groups(run):
 
 
 def warp_steps(run, steps: list) -> None:
-    """The batched path's steps for a run: ("warp", matrix, out_size, style, op) per fused
-    group (op: the group's first, named by fill errors), or ("leaf", op, params) for a lone
+    """The batched path's steps for a run: ("warp", matrix, out_size, style, op, group) per
+    fused group (op: the group's first, named by fill errors; group: its (op, params) pairs,
+    whose `remap_targets` a batch with keypoints applies), or ("leaf", op, params) for a lone
     op that is not a pure matrix warp."""
     for group, m, osize, style in fuse_groups(run):
         op, p = group[0]
@@ -59,4 +60,4 @@ def warp_steps(run, steps: list) -> None:
             steps.append(("leaf", op, p))
         else:
             steps.append(("warp", np.asarray(m, np.float64), (int(osize[0]), int(osize[1])),
-                          style, op))
+                          style, op, tuple(group)))

@@ -90,11 +90,23 @@ def test_flips_shifts_crops_and_right_angles_are_exact(op, device):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("op", RUNNERS, ids=repr)
 def test_runners_match_the_per_image_path(op, device):
-    """Nearest-sampled geometric steps and the PIL ops: the same pixels (tied nearest
-    positions aside, which these draws do not hit)."""
+    """Nearest-sampled geometric steps (augkit's own source indices, gathered on the
+    device) and the PIL ops: the same pixels."""
     x = _batch(n=24)
-    got, want = _torch_batch(op, x, 7, device), _per_image(op, x, 7)
-    assert (np.abs(got.astype(int) - want) > 1).mean() < 1e-3
+    np.testing.assert_array_equal(_torch_batch(op, x, 7, device), _per_image(op, x, 7))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_nearest_ties_break_as_the_per_image_path_breaks_them(device):
+    """A shear factor of 0.12 puts source positions exactly half-way between pixels (0.12 *
+    12.5 = 1.5): grid_sample would round those half to even, augkit rounds half up."""
+    import math
+
+    a = math.degrees(math.atan(0.12))
+    for op in (Shear(x=(0, 0), y=(a, a), interpolation="nearest"),
+               Shear(x=(a, a), y=(0, 0), interpolation="nearest", fill=(9, 8, 7))):
+        x = _batch(n=4, h=32, w=40)
+        np.testing.assert_array_equal(_torch_batch(op, x, 1, device), _per_image(op, x, 1))
 
 
 def test_cubic_warps_agree_away_from_the_border():

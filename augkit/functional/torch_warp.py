@@ -9,7 +9,10 @@ any other blends `fill` in at the border as OpenCV's constant border does. Toler
 against the OpenCV path, measured in `tests/test_batch_torch.py`: linear and cubic within a
 few grey levels on uint8 (OpenCV interpolates with 5-bit fixed-point weights, grid_sample
 in float32), nearest identical except where a source position lies exactly half-way between
-two pixels (grid_sample rounds half to even, augkit half up).
+two pixels (grid_sample rounds half to even, augkit half up). That is why nearest warps do
+not use grid_sample: `_nearest` computes augkit's own source indices (`functional.nearest`:
+the inverse in closed form, float64, rounded half up, the same IEEE operations in the same
+order) on the device and gathers them, so nearest results equal the per-image path's.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .geometry import _covered, _resize_window
+from .nearest import _K, _TOP
 
 MODES = {"nearest": "nearest", "linear": "bilinear", "cubic": "bicubic"}
 
@@ -91,6 +95,8 @@ def warp_images(x: torch.Tensor, ms: np.ndarray, out_size, interpolation: str,
     clamps = _clamps(ms, (h, w), tuple(out_size))
     if clamps is not None:  # those images replicate their edge: nothing is uncovered
         grid = _clamp(grid, clamps)
+    if interpolation == "nearest":
+        return _nearest(x, ms, tuple(out_size), fill, clamps)
     mode = MODES[interpolation]
     src = x.to(torch.float32)
     if clamps is None:
@@ -108,15 +114,51 @@ def warp_images(x: torch.Tensor, ms: np.ndarray, out_size, interpolation: str,
     return img.clamp_(0.0, 1.0)
 
 
-def warp_masks(m: torch.Tensor, ms: np.ndarray, out_size, mask_fill: int) -> torch.Tensor:
-    """Warp (B, H, W) integer label maps with nearest sampling; uncovered pixels get
-    `mask_fill`. Labels stay exact (sampled as float64 on the CPU, float32 on other devices:
-    labels below 2**24 are exact there)."""
-    n, h, w = m.shape
-    grid = _grid(ms, (h, w), out_size, n, m.device)
-    dt = torch.float64 if m.device.type == "cpu" else torch.float32
-    src = torch.stack([m.to(dt), torch.ones_like(m, dtype=dt)], 1)
-    out = F.grid_sample(src, grid.to(dt), mode="nearest", padding_mode="zeros",
-                        align_corners=False)
-    lab = torch.where(out[:, 1] > 0.5, out[:, 0], torch.full_like(out[:, 0], mask_fill))
-    return lab.round_().to(m.dtype)
+def nearest_exact_ok(ms, in_size, out_size) -> bool:
+    """Whether `_nearest` reproduces the per-image path for these matrices: affine ones that
+    are not a resize of a window (those go through cv2.resize, with its own nearest rule)."""
+    h, w = in_size
+    oh, ow = out_size
+    for m in np.asarray(ms, np.float64):
+        vals = m.ravel().tolist()
+        a, b, c, d, e, f, g, k, one = vals
+        if g != 0.0 or k != 0.0 or one != 1.0 or _resize_window(vals, out_size, in_size):
+            return False
+        if b == 0.0 and d == 0.0 and c == 0.0 and f == 0.0 and np.isclose(a, ow / w) \
+                and np.isclose(e, oh / h):
+            return False
+    return True
+
+
+def _nearest(x, ms, out_size, fill, clamps):
+    """augkit's nearest warp on the device: source indices as `nearest._affine_maps` makes
+    them, the border as OpenCV's remap writes it (replicate where `clamps` says, else
+    `fill`)."""
+    n, c, h, w = x.shape
+    oh, ow = out_size
+    dev = x.device
+    coef = []
+    for m in np.asarray(ms, np.float64):
+        a, b, c0, d, e, f0 = (float(v) for v in m[:2].ravel())
+        # geometry.warp_checked's OpenCV matrix (pixel indices), written out as there
+        c_, f_ = a * 0.5 + b * 0.5 + c0 - 0.5, d * 0.5 + e * 0.5 + f0 - 0.5
+        det = a * e - b * d
+        ia, ib, id_, ie = e / det, -b / det, -d / det, a / det
+        ic, if_ = -(ia * c_ + ib * f_), -(id_ * c_ + ie * f_)
+        coef.append((ia, ib, ic + 0.5 + _K, id_, ie, if_ + 0.5 + _K))
+    k = torch.tensor(coef, dtype=torch.float64, device=dev).T.reshape(6, n, 1, 1)
+    xs = torch.arange(ow, dtype=torch.float64, device=dev).view(1, 1, ow)
+    ys = torch.arange(oh, dtype=torch.float64, device=dev).view(1, oh, 1)
+    sx = (ys * k[1] + k[2]) + xs * k[0]
+    sy = (ys * k[4] + k[5]) + xs * k[3]
+    sx = sx.clamp_(0.0, _TOP).floor_() - _K
+    sy = sy.clamp_(0.0, _TOP).floor_() - _K
+    inside = (sx >= 0) & (sx <= w - 1) & (sy >= 0) & (sy <= h - 1)
+    if clamps is not None:  # BORDER_REPLICATE for the covered images
+        rep = torch.from_numpy(~np.isnan(clamps[:, 0])).to(dev).view(n, 1, 1)
+        inside = inside | rep
+    idx = (sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)).long().view(n, 1, oh * ow)
+    out = torch.gather(x.reshape(n, c, h * w), 2, idx.expand(n, c, oh * ow)).view(n, c, oh, ow)
+    f = torch.tensor(fill, dtype=torch.float32, device=dev).view(1, c, 1, 1)
+    f = f.round().clamp(0, 255).to(x.dtype) if x.dtype == torch.uint8 else f.to(x.dtype)
+    return torch.where(inside.view(n, 1, oh, ow), out, f.expand(n, c, oh, ow))
