@@ -64,3 +64,21 @@ class DisplacementOp(Op):
             out[..., :2] = forward(out[..., :2].reshape(-1, 2)).reshape(out[..., :2].shape)
             changes["keypoints"] = hide_outside(out, size)
         return s.replace(**changes)
+
+    def image_batch_torch(self, images, params):
+        """The fields of all images (computed on the host, as the per-image path computes
+        them), sampled on the images' device in one grid_sample (linear and cubic; None
+        otherwise: nearest remaps take the host path)."""
+        if self.interpolation not in ("linear", "cubic"):
+            return None
+        import numpy as np
+
+        from .functional import torch_warp as TW
+        from .functional.fill import fill_for_layout
+
+        n, c, h, w = images.shape
+        dt = np.float32 if images.dtype.is_floating_point else np.uint8
+        f = fill_for_layout(self, self.fill, dt, (h, w, c))
+        maps = [self.geometry(p, (h, w))[:2] for p in params]
+        return TW.remap_images(images, maps, self.interpolation,
+                               f if isinstance(f, tuple) else (f,) * c)

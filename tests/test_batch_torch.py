@@ -109,6 +109,21 @@ def test_nearest_ties_break_as_the_per_image_path_breaks_them(device):
         np.testing.assert_array_equal(_torch_batch(op, x, 1, device), _per_image(op, x, 1))
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_displacement_fields_are_sampled_on_the_device(device):
+    from augkit.middle import ElasticDistortion, GridDistortion
+
+    for op in (ElasticDistortion(alpha=8, sigma=3), ElasticDistortion(alpha=20, fill=(9, 8, 7)),
+               GridDistortion(), Seq((Rotate(degrees=10), ElasticDistortion(alpha=5)))):
+        x = _batch(n=6)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a torch kernel: no host fallback notice
+            got = op.batch(_tensor(x, device), np.random.default_rng(2))
+        assert got.device.type == device
+        got = got.permute(0, 2, 3, 1).cpu().numpy()
+        assert np.abs(got.astype(int) - _per_image(op, x, 2)).max() <= 1
+
+
 def test_cubic_warps_agree_away_from_the_border():
     op = Rotate(degrees=15, interpolation="cubic")
     x = _batch()

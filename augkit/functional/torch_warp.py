@@ -162,3 +162,17 @@ def _nearest(x, ms, out_size, fill, clamps):
     f = torch.tensor(fill, dtype=torch.float32, device=dev).view(1, c, 1, 1)
     f = f.round().clamp(0, 255).to(x.dtype) if x.dtype == torch.uint8 else f.to(x.dtype)
     return torch.where(inside.view(n, 1, oh, ow), out, f.expand(n, c, oh, ow))
+
+
+def remap_images(x: torch.Tensor, maps: list, interpolation: str, fill: tuple) -> torch.Tensor:
+    """`distort.remap_image` for a batch: image j sampled at OpenCV backward maps
+    ``maps[j] = (map_x, map_y)`` (float32 pixel indices, from the host), with the constant
+    border; linear and cubic only (nearest remaps go through the host)."""
+    n, c, h, w = x.shape
+    mx = torch.from_numpy(np.stack([m[0] for m in maps])).to(x.device, torch.float32)
+    my = torch.from_numpy(np.stack([m[1] for m in maps])).to(x.device, torch.float32)
+    grid = torch.stack([(2 * mx + 1) / w - 1, (2 * my + 1) / h - 1], -1)
+    img = _sample(x.to(torch.float32), grid, MODES[interpolation], fill)
+    if x.dtype == torch.uint8:
+        return img.round_().clamp_(0, 255).to(torch.uint8)
+    return img.clamp_(0.0, 1.0)
