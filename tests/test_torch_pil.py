@@ -146,8 +146,8 @@ def test_equalize_uses_pil_rule():
 def _scaled(f):
     """Float contrast / sharpness: the degenerate image (a float32 mean, a 3x3 filter) is
     summed in another order than numpy's / OpenCV's, a few float32 ulps apart, and the
-    blend scales that by |1 - factor|: 3e-7 per unit (1e-5 up to factor 34)."""
-    return 3e-7 * np.maximum(1.0, np.abs(1.0 - f))
+    blend scales that by |1 - factor|: 5e-7 per unit (1e-5 up to factor 21)."""
+    return 5e-7 * np.maximum(1.0, np.abs(1.0 - f))
 
 
 ENHANCERS = [(TP.brightness, NP.brightness, 0, 0.0), (TP.contrast, NP.contrast, 0, _scaled),
@@ -166,13 +166,7 @@ def test_enhancers(device, kernel, ref, tol_u8, tol_f, a, data):
 @given(a=batches(), data=st.data())
 def test_sample_pairing(device, a, data):
     w = [data.draw(st.floats(0.0, 1.0)) for _ in range(len(a))]
-    _run(device, a, TP.sample_pairing, w, NP.sample_pairing, tol_u8=1)
-
-
-def test_sample_pairing_exact_on_vector_body():
-    """Widths whose rows OpenCV runs fully through its vector loop: bit for bit."""
-    a = _images(7, 5, 16, 64, 3, "uint8")
-    _run("cpu", a, TP.sample_pairing, [0.1, 0.25, 0.3, 0.37, 0.4], NP.sample_pairing)
+    _run(device, a, TP.sample_pairing, w, NP.sample_pairing)
 
 
 def test_one_factor_for_every_image_and_scalar_forms():
@@ -231,8 +225,7 @@ def test_shift_channels(device, a, data):
     op = RGBShift(*(data.draw(st.sampled_from([0.0, 20.0, 255.0])) for _ in range(3)))
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
     shifts = [[v / 255.0 for v in op.sample(rng, None)["shift"]] for _ in a]
-    tol = 1 if a.shape[1] * a.shape[2] == 1 else 0  # the numpy kernel's one-pixel path
-    _run(device, a, TC.shift_channels, shifts, NC.shift_channels, tol_u8=tol)
+    _run(device, a, TC.shift_channels, shifts, NC.shift_channels)
 
 
 # --- CutOut -------------------------------------------------------------------------------

@@ -252,7 +252,9 @@ def _contrast(x, f):
 
 def contrast(x: torch.Tensor, factors) -> torch.Tensor:
     """`pil.contrast`: blend with the image's mean grey level (rounded to 8 bits on uint8),
-    alpha kept. Measured: exact on uint8; float32 within 1e-6 (the mean's summation order)."""
+    alpha kept. Measured: exact on uint8; float32 within 3e-7 * max(1, |1 - factor|) (the
+    float32 mean is summed in torch's order, not numpy's pairwise one; 2.1e-5 at the op's
+    bound, factor 100)."""
     check_batch(x, "contrast")
     return _keep_alpha(_contrast, x, _f32(per_image(factors, x, "contrast", "factors")))
 
@@ -293,7 +295,8 @@ def smooth(x: torch.Tensor) -> torch.Tensor:
 
 def sharpness(x: torch.Tensor, factors) -> torch.Tensor:
     """`pil.sharpness`: blend with the SMOOTH-filtered image (alpha kept). Measured: exact
-    on uint8; float32 within 1e-6 (the filter's summation order is not OpenCV's)."""
+    on uint8; float32 within 2e-7 * max(1, |1 - factor|) (the filter sums in another order
+    than OpenCV's filter2D; 1.2e-5 at factor 100)."""
     check_batch(x, "sharpness")
     f = _f32(per_image(factors, x, "sharpness", "factors"))
     return _keep_alpha(lambda rgb, ff: _blend(smooth(rgb), rgb, ff), x, f)
@@ -303,8 +306,7 @@ def sample_pairing(x: torch.Tensor, weights) -> torch.Tensor:
     """`pil.sample_pairing`: (1 - w) * x + w * (x turned by 180 degrees), per image.
     uint8 follows cv2.addWeighted: fma(x, 1 - w, round32(partner * w)) rounded half to
     even (the fused multiply-add is done in float64, exact here); float32 is the numpy
-    sum in float32. Measured: uint8 within 1 level (OpenCV's scalar tail for the last few
-    bytes of an image rounds twice), float32 exact."""
+    sum in float32. Measured: exact (uint8 and float32)."""
     check_batch(x, "sample_pairing")
     w = per_image(weights, x, "sample_pairing", "weights")
     a, b = _f32(1.0 - w), _f32(w)
