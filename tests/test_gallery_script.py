@@ -30,7 +30,20 @@ def _load():
 
 @pytest.fixture(scope="module")
 def gen():
-    return _load()
+    """The script, with each op's source hash computed once per test module: the sources are
+    read again on every run, and an edit of augkit while these tests run (a shared working
+    tree) must not look like a change made by a test. The real hash is tested on its own."""
+    mod = _load()
+    real, memo = mod.sources_key, {}
+
+    def once(classes):
+        key = tuple(classes)
+        if key not in memo:
+            memo[key] = real(classes)
+        return memo[key]
+
+    mod.sources_key, mod.real_sources_key = once, real
+    return mod
 
 
 def _state(folder: Path) -> dict[str, tuple[int, bytes]]:
@@ -148,6 +161,17 @@ def test_an_ops_source_files_are_part_of_its_key(gen):
     for name, cls in augkit.registered_ops().items():
         assert inspect.getsourcefile(cls) in gen.source_files([cls]), name
     assert geometry.__file__ in gen.source_files([augkit.Rotate])
+
+
+def test_the_source_hash_follows_the_files_bytes(gen, tmp_path, monkeypatch):
+    f = tmp_path / "op.py"
+    f.write_text("a = 1\n")
+    monkeypatch.setattr(gen, "source_files", lambda classes: [str(f)])
+    monkeypatch.setattr(gen, "ROOT", tmp_path)
+    first = gen.real_sources_key([object])
+    assert gen.real_sources_key([object]) == first
+    f.write_text("a = 2\n")
+    assert gen.real_sources_key([object]) != first
 
 
 def test_float_outputs_are_shown_min_max_scaled(gen):
