@@ -15,6 +15,7 @@ import numpy as np
 
 from . import geometry as G
 from .fill import fill_for_layout
+from .nearest import source_indices
 from .scratch import rgba_worth
 
 _CV_DTYPES = (np.uint8, np.float32)
@@ -224,6 +225,16 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
     xs, outs = (x, out) if c > 1 else (x[..., 0], out[..., 0])  # OpenCV wants (H, W) grey
     plain = (affine[idx].all() and not axis[idx].any() and warp_flag != cv2.INTER_NEAREST
              and not rgba_worth(x[0], warp_flag == cv2.INTER_LINEAR, oh * ow))
+    if warp_flag == cv2.INTER_NEAREST and affine[idx].all():
+        # augkit's nearest rule (`functional.nearest`) for the whole group at once: one
+        # vectorised index computation and one gather instead of a remap per image
+        special = [is_r or (is_a and window(m, (oh, ow), (h, w)) is not None) for is_r, is_a, m
+                   in zip(resize.tolist(), axis[idx].tolist(),
+                          ms[idx].reshape(len(idx), 9).tolist())]
+        if not any(special):
+            _nearest_all(x, out, mc[:, :2], idx, np.asarray(modes) == cv2.BORDER_REPLICATE,
+                         fill)
+            return
     if plain:
         # rotations, shears, ... of small images: no resize, crop window or RGBA route is
         # possible (ruled out once for the batch), so the loop is OpenCV and nothing else
@@ -249,6 +260,23 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
             out[idx] = np.clip(out[idx], 0.0, 1.0)
         else:
             np.clip(out, 0.0, 1.0, out=out)
+
+
+def _nearest_all(x, out, mcs, idx, replicate, fill) -> None:
+    """Nearest warps of images `idx` by their OpenCV matrices `mcs`, into `out`: the source
+    indices of `nearest.source_indices`, the border as OpenCV's remap writes it (the edge
+    where `replicate`, else `fill`)."""
+    n, h, w, c = x.shape
+    sx, sy = source_indices(mcs, out.shape[1:3])
+    inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
+    inside |= replicate[:, None, None]
+    np.clip(sx, 0, w - 1, out=sx)
+    np.clip(sy, 0, h - 1, out=sy)
+    lin = (np.asarray(idx)[:, None, None] * h + sy) * w + sx  # one flat gather
+    got = np.take(x.reshape(n * h * w, c), lin, axis=0)  # (k, oh, ow, c)
+    if not inside.all():
+        got[~inside] = _fill_array(fill, x.dtype)
+    out[idx] = got
 
 
 def _covered(ms, out_size, size) -> np.ndarray:

@@ -106,3 +106,26 @@ def warp_nearest(img, mc, out_size, mode, border, dst=None):
                          borderValue=border)
     return cv2.remap(img, maps[0], maps[1], cv2.INTER_NEAREST, dst=dst, borderMode=mode,
                      borderValue=border)
+
+
+def source_indices(mcs: np.ndarray, out_size) -> tuple[np.ndarray, np.ndarray]:
+    """`source_maps` for a stack of affine OpenCV matrices (n, 2, 3) at once: int64 (n, oh,
+    ow) source columns and rows, with the same IEEE operations as `_affine_maps` image by
+    image (so the same pixels); sources outside the image come back outside [0, w) / [0, h)
+    for the caller's border. Singular matrices map everything outside."""
+    oh, ow = int(out_size[0]), int(out_size[1])
+    a, b, c = mcs[:, 0, 0], mcs[:, 0, 1], mcs[:, 0, 2]
+    d, e, f = mcs[:, 1, 0], mcs[:, 1, 1], mcs[:, 1, 2]
+    det = a * e - b * d
+    bad = det == 0.0
+    det = np.where(bad, 1.0, det)
+    ia, ib, id_, ie = e / det, -b / det, -d / det, a / det
+    ic, if_ = -(ia * c + ib * f), -(id_ * c + ie * f)
+    xs, ys = _grid(ow)[None, None, :], _grid(oh)[None, :, None]
+    out = []
+    for p, q, r in ((ia, ib, ic), (id_, ie, if_)):
+        rows = ys * q[:, None, None] + (r + 0.5 + _K)[:, None, None]
+        m = np.clip(rows + xs * p[:, None, None], 0.0, _TOP).astype(np.int64) - int(_K)
+        m[bad] = -int(_K)
+        out.append(m)
+    return out[0], out[1]
