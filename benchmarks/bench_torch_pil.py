@@ -2,6 +2,7 @@
 loop of augkit's per-image numpy kernels and against kornia's batched equivalents.
 
     python -m benchmarks.bench_torch_pil [--sizes 32 224] [--batch 128] [--device cpu]
+                                         [--kernels equalize solarize ...]
 
 One thread (torch, OpenCV, BLAS), B real photos per batch, per-image parameters drawn from
 the ops' ranges. Prints a Markdown table of milliseconds per batch (median of the repeats):
@@ -91,7 +92,8 @@ def _cases(rng, n: int):
     ]
 
 
-def run(sizes=(32, 224), batch: int = 128, repeats: int = 5, device: str = "cpu") -> list:
+def run(sizes=(32, 224), batch: int = 128, repeats: int = 5, device: str = "cpu",
+        kernels=None) -> list:
     common.single_thread_libs()
     import numpy as np
     import torch
@@ -112,6 +114,8 @@ def run(sizes=(32, 224), batch: int = 128, repeats: int = 5, device: str = "cpu"
             return 1e3 * batch / common.throughput(call, batch, repeats, min_time=0.05)
 
         for name, np_fn, t_fn, k_fn, k_name in _cases(rng, batch):
+            if kernels and name not in kernels:
+                continue
             row = {"kernel": name, "size": size}
             if np_fn is not None:
                 row["numpy loop"] = timed(lambda im, f=np_fn: [f(i, j) for j, i in enumerate(im)],
@@ -147,8 +151,9 @@ def main(argv=None) -> None:
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--kernels", nargs="+", help="only these rows (kernel names)")
     a = p.parse_args(argv)
-    rows = run(tuple(a.sizes), a.batch, a.repeats, a.device)
+    rows = run(tuple(a.sizes), a.batch, a.repeats, a.device, a.kernels)
     print(table(rows, a.device))
 
 

@@ -126,8 +126,10 @@ def solarize(x: torch.Tensor, thresholds) -> torch.Tensor:
     ``x * 255 < threshold`` in float32. Measured: exact (uint8 and float32)."""
     check_batch(x, "solarize")
     t = per_image(thresholds, x, "solarize", "thresholds")
-    if x.dtype == torch.uint8:
-        return torch.where(x >= torch.ceil(t).clamp_(0, 256).to(torch.int16), 255 - x, x)
+    if x.dtype == torch.uint8:  # 255 - x is x ^ 255: XOR with 255 where x >= ceil(t)
+        tc = torch.ceil(t).clamp_(0, 256)
+        flip = torch.where(tc <= 255, 255, 0).to(torch.uint8)  # 256: nothing flips
+        return x ^ ((x >= tc.clamp(max=255).to(torch.uint8)) * flip)
     return torch.where(x * 255.0 < _f32(t), x, 1.0 - x)
 
 
