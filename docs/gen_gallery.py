@@ -122,6 +122,8 @@ SKIP = {
     "Maybe": "holds other ops (see the tier pictures)",
     "Identity": "returns its input unchanged",
     "SanitizeBoxes": "only drops or clips boxes; the pixels stay",
+    "BoxesFromMasks": "only recomputes boxes from the mask; the pixels stay",
+    "Lambda": "runs a function of yours (its default is the identity)",
     "Albu": "wraps an albumentations transform (see the interop page)",
 }
 RUNNERS = {"AutoAugment", "RandAugment", "TrivialAugment", "UniformAugment", "AugMix"}
