@@ -32,6 +32,7 @@ from .batch_plan import (  # noqa: F401 (public here: the batched path's API)
     rows_of,
     run_plans,
     sample_batch,
+    sample_items,
     stack_outputs,
 )
 from .errors import type_error, value_error
@@ -41,8 +42,8 @@ from .fusion import style_compatible
 from .rng import resolve_rng
 from .sample import stand_in
 
-__all__ = ["apply_batch", "sample_batch", "apply_batch_params", "rows_of", "columns_of",
-           "stack_outputs"]
+__all__ = ["apply_batch", "sample_batch", "sample_items", "apply_batch_params", "rows_of",
+           "columns_of", "stack_outputs"]
 
 
 def apply_batch(op, images, rng: np.random.Generator | None = None):
@@ -79,6 +80,14 @@ def apply_batch_params(op, images, params: list):
     if len(params) != arr.shape[0]:
         raise value_error(op, "params", f"has {len(params)} entries for a batch of "
                           f"{arr.shape[0]} images")
+    plan = _static_plan(op, tuple(arr.shape[1:3]))
+    if plan is not None:  # a fixed chain: its steps' params, step by step, vectorised
+        chain = op.batch_chain()[0]
+        if len(chain) == 1 and chain[0] is op:
+            plist = [list(params)]
+        else:
+            plist = [[p["steps"][k] for p in params] for k in range(len(chain))]
+        return back(_run_static(plan, arr, None, plist))
     return back(_apply(op, arr, params))
 
 
@@ -120,11 +129,14 @@ def _static_plan(op, size) -> list | None:
     return plan
 
 
-def _run_static(plan, arr, rng):
+def _run_static(plan, arr, rng, plist=None):
+    """Run a static plan: params drawn here from `rng`, or given per step (`plist`)."""
     n = arr.shape[0]
     steps = [st for stage in plan for st in stage[1]]
     ks = [o.batch_draw_count() for o, _ in steps]
-    if all(k is not None for k in ks):  # one draw for the whole batch, bit-identical
+    if plist is not None:
+        cols = [columns_of(ps) if o.is_matrix_warp() else None for (o, _), ps in zip(steps, plist)]
+    elif all(k is not None for k in ks):  # one draw for the whole batch, bit-identical
         u = rng.random((n, sum(ks)))
         cols, at = [], 0
         for (o, _), k in zip(steps, ks):
@@ -142,7 +154,7 @@ def _run_static(plan, arr, rng):
     for kind, stage, style in plan:
         if kind == "leaf":
             o = stage[0][0]
-            x = NumpyBackend.leaf(o, x, plist[i] if plist else rows_of(cols[i], n))
+            x = NumpyBackend.leaf(o, x, plist[i] if plist is not None else rows_of(cols[i], n))
             i += 1
             continue
         ms = None

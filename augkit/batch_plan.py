@@ -21,6 +21,13 @@ def sample_batch(op, rng: np.random.Generator, images) -> list:
     return [op.draw_for_batch(rng, view)[0] for _ in range(images.shape[0])]
 
 
+def sample_items(op, rngs, images) -> list:
+    """Image j's parameters drawn from its own generator ``rngs[j]`` (per-item streams: what
+    ``op(images[j], rngs[j])`` draws), with one pixel-less view for the whole batch."""
+    view = stand_in(tuple(images.shape[1:]), images.dtype)
+    return [op.draw_for_batch(r, view)[0] for r in rngs]
+
+
 def rows_of(cols: dict, n: int) -> list[dict]:
     """One array per key -> n per-image params dicts of plain Python values."""
     if not cols:

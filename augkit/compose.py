@@ -140,6 +140,8 @@ def _geometry_view(s: Sample, run, size) -> Sample:
     stand-in for the image. GeometricOp.sample reads geometry only, so this is enough."""
     if not run:
         return s
+    if s.mask is None and s.boxes is None and s.keypoints is None:  # a bare image: its size
+        return stand_in_of(s, size)  # is all there is to see (no matrices to multiply)
     m = np.eye(3)
     for op, p, sz in run:
         m = matmul3(op.matrix(p, sz), m)

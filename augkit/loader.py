@@ -197,7 +197,7 @@ class BatchAugment:
 
     def params(self, items, batch: np.ndarray) -> list:
         """Each item's parameters, from its own stream (see the class docstring)."""
-        from .batch import sample_batch
+        from .batch import sample_batch, sample_items
 
         op = self.op
         seed = self.seed if self.seed is not None else getattr(items, "seed", None)
@@ -210,9 +210,8 @@ class BatchAugment:
                               "derived: wrap the dataset in augkit.AugmentedDataset(data, None, "
                               "seed=...), whose batches carry their indices")
         epoch = operator.index(items.epoch)
-        one = batch[:1]  # sample_batch reads its shape and dtype only
-        return [sample_batch(op, item_rng(seed, epoch, operator.index(i)), one)[0]
-                for i in indices]
+        return sample_items(op, [item_rng(seed, epoch, operator.index(i)) for i in indices],
+                            batch)
 
     def __call__(self, items):
         from .batch import apply_batch_params
