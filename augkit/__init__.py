@@ -42,8 +42,7 @@ _EXPORTS = {
     "show": "augkit.show",
 }
 _SUBMODULES = ("batch", "poor", "middle", "mix", "rich", "policy", "search", "testing",
-               "functional",
-               "interop", "tiers", "photometric")
+               "functional", "interop", "tiers", "photometric", "loader")
 
 __all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
 
