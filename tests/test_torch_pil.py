@@ -256,6 +256,10 @@ def test_fill_holes_clips_and_ignores_empty_rectangles():
     ref[0, 0:2, 0:2] = 7
     ref[1, 5:, 6:] = 7
     np.testing.assert_array_equal(out, ref)
+    # a uint8 fill is rounded as CutOut rounds it (127.5 -> 128), not truncated
+    half = _to_numpy(TP.fill_holes(_to_torch(a, "cpu"), holes, 127.5))
+    want = CutOut(fill=127.5).image_batch(a, [{"holes": [[0, 0, 2, 2]]}, {"holes": [[5, 6, 6, 7]]}])
+    np.testing.assert_array_equal(half, want)
 
 
 # --- argument errors ----------------------------------------------------------------------

@@ -325,7 +325,7 @@ def sample_pairing(x: torch.Tensor, weights) -> torch.Tensor:
 def fill_holes(x: torch.Tensor, holes_per_image, fill) -> torch.Tensor:
     """CutOut's fill on a batch: image j gets every rectangle of ``holes_per_image[j]``, a
     list of (y1, x1, y2, x2) row / column slice bounds, set to `fill` (one number or one
-    per channel, in the image's units; cast to its dtype as numpy assignment does). One
+    per channel, in the image's units; checked and rounded for uint8 as CutOut does). One
     boolean mask for the whole batch: one rectangle per image is a separable row x column
     test, more are summed as corner marks (+1 / -1) and two cumulative sums. Bounds are
     clipped to the image and an empty or inverted rectangle erases nothing (negative
@@ -344,10 +344,11 @@ def fill_holes(x: torch.Tensor, holes_per_image, fill) -> torch.Tensor:
     rects[:, 1::2] = rects[:, 1::2].clip(0, w)
     rects[:, 2] = np.maximum(rects[:, 2], rects[:, 0])
     rects[:, 3] = np.maximum(rects[:, 3], rects[:, 1])
-    v = torch.as_tensor(np.asarray(fill, np.float64).reshape(-1)).to(x.device, x.dtype)
-    if v.numel() not in (1, c):
-        raise value_error("fill_holes", "fill", f"has {v.numel()} values for {c} channels; "
-                          "expected one or one per channel")
+    from .fill import fill_for_layout  # CutOut's rules: checked, rounded for uint8
+
+    f = fill_for_layout("fill_holes", fill, np.uint8 if x.dtype == torch.uint8 else np.float32,
+                        (h, w, c))
+    v = torch.as_tensor(np.asarray(f, np.float64).reshape(-1)).to(x.device, x.dtype)
     dev = x.device
     if max(counts) == 1:
         r = torch.zeros((n, 4), dtype=torch.int64)  # an image without a hole: empty ranges
