@@ -21,6 +21,7 @@ import functools
 import importlib
 import json
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -136,9 +137,10 @@ def _leaf(v, op, field: str):
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     cls = type(v)
-    if callable(v):  # e.g. Lambda(fn=lambda img: ...): only importable functions have a name
+    if isinstance(v, (types.FunctionType, types.MethodType, functools.partial)):
+        # e.g. Lambda(fn=lambda img: ...): only importable functions have a name
         raise type_error(op, field, f"holds {getattr(v, '__qualname__', cls.__name__)!r}, a "
-                         "lambda, closure or callable object, which cannot be saved: use a "
+                         "lambda, closure, method or partial, which cannot be saved: use a "
                          "module-level function (saved as 'module:function')")
     raise type_error(op, field, f"holds a {cls.__module__}.{cls.__qualname__}, which cannot be "
                      "saved as YAML or JSON (only ops, numbers, strings, lists and dicts can)")
