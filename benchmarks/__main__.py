@@ -28,9 +28,12 @@ EXTRA_MODULES = ("benchmarks.bench_policies", "benchmarks.bench_mix")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("what", nargs="?", choices=("ops", "e2e"), default="ops",
+    p.add_argument("what", nargs="?", choices=("ops", "e2e", "batched"), default="ops",
                    help="ops: per-op micro-benchmarks (default); e2e: whole input pipelines "
-                   "through a DataLoader")
+                   "through a DataLoader; batched: one call per batch, numpy and torch "
+                   "(on --device) against kornia")
+    p.add_argument("--device", default="cpu",
+                   help="batched: the torch device of the torch-batched and kornia columns")
     p.add_argument("--smoke", action="store_true",
                    help="every row once on tiny inputs (a CI check that it still runs)")
     p.add_argument("--sizes", default="256,32", help="image sides, comma separated")
@@ -161,6 +164,13 @@ def run_cli(args) -> int:
 
         return bench_e2e.main(args, environment, lambda m: print(m, file=sys.stderr,
                                                                  flush=True))
+    if args.what == "batched":
+        from . import bench_batched
+
+        rows = (bench_batched.run(1, args.device, sizes=((16, 4),), min_time=0.0)
+                if args.smoke else bench_batched.run(args.repeats, args.device))
+        print(f"{environment()}\n- device: {args.device}\n\n{bench_batched.markdown(rows)}\n")
+        return 0
     from . import bench_ops
     from .common import load_photos, markdown_table, resized, single_thread_libs
 

@@ -74,3 +74,19 @@ def test_cli_registers_the_bench_subcommand():
     register(parser.add_subparsers(dest="cmd"))
     args = parser.parse_args(["bench", "--smoke", "--only", "HFlip"])
     assert args.smoke and args.only == "HFlip" and callable(args.func)
+
+
+def test_the_batched_benchmark_runs_every_column():
+    """`python -m benchmarks batched --smoke`'s rows: augkit per image, numpy batch, torch
+    batch and kornia for every case, and a torch-batch / kornia ratio per row."""
+    pytest.importorskip("kornia")
+    from benchmarks import bench_batched
+
+    rows = bench_batched.run(1, "cpu", sizes=((16, 2),), min_time=0.0)
+    libs = {(r["op"], r["library"]) for r in rows}
+    ops = {r["op"] for r in rows}
+    assert "RandAugment n2 m9" in ops and "Rotate" in ops
+    assert all((op, lib) in libs for op in ops for lib in bench_batched.COLUMNS)
+    assert all(r["img_per_s"] > 0 and r["device"] == "cpu" for r in rows)
+    table = bench_batched.markdown(rows)
+    assert table.count("\n") == len(ops) + 1 and "x |" in table
