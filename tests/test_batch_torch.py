@@ -185,3 +185,31 @@ def test_recorded_params_replay_on_a_tensor():
     assert np.abs(got.astype(int) - _per_image(op, x, 9)).max() <= 1
     with pytest.raises(augkit.AugkitValueError, match="params"):
         apply_batch_params(op, _tensor(x), params[:3])
+
+
+def _pixel_ops():
+    from augkit.middle import CutOut
+    from augkit.poor import ColorShift, PCALighting, RGBShift
+    from augkit.poor import pil_ops as P
+
+    return [ColorShift(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1), RGBShift(),
+            PCALighting(), CutOut(size=8, fill=(0.1, 0.2, 0.3)), CutOut(size=5, holes=3),
+            P.Invert(), P.Solarize(), P.Posterize(), P.AutoContrast(), P.Equalize(),
+            P.Brightness(), P.Contrast(), P.Color(), P.Sharpness(), P.SamplePairing(),
+            P.Identity()]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("op", _pixel_ops() + RUNNERS, ids=repr)
+def test_pixel_ops_and_runners_run_their_torch_kernels(op, device):
+    """No host fallback (the notice would be an error here): uint8 exact, float32 within
+    1e-5 of the per-image path."""
+    x = _batch(n=10)
+    for data, tol in ((x, 0), (x.astype(np.float32) / 255, 1e-5)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            got = op.batch(_tensor(data, device), np.random.default_rng(4))
+        assert got.device.type == device and got.dtype == _tensor(data).dtype
+        got = got.permute(0, 2, 3, 1).cpu().numpy()
+        want = _per_image(op, data, 4)
+        assert np.abs(got.astype(np.float64) - want).max() <= tol

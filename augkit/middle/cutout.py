@@ -126,3 +126,8 @@ class CutOut(Op):
             for y1, x1, y2, x2 in p["holes"]:
                 out[j, y1:y2, x1:x2] = fill
         return out
+
+    def image_batch_torch(self, images, params):
+        from ..functional.torch_pil import fill_holes
+
+        return fill_holes(images, [p["holes"] for p in params], self.fill)

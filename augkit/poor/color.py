@@ -87,6 +87,14 @@ class ColorShift(PixelOp):
             params[name] = uniform(rng, *r)
         return params
 
+    def image_batch_torch(self, images, params):
+        if images.shape[1] not in (1, 3, 4):
+            return None  # (the host path refuses them with the op's own error)
+        from ..functional.torch_color import color_shift
+
+        return color_shift(images, [p["order"] for p in params],
+                           *([float(p[name]) for p in params] for name in ADJUSTMENTS))
+
     def image(self, img, params):
         if self.accepts_channels is not None:  # decided by the fields, not by this draw
             C.check_colour(img, self)
@@ -152,6 +160,13 @@ class RGBShift(PixelOp):
             return super().image_batch(images, params)
         return C.shift_channels_batch(images, np.array([p["shift"] for p in params],
                                                        np.float64) / 255.0)
+
+    def image_batch_torch(self, images, params):
+        if images.shape[1] not in (1, 3, 4):
+            return None
+        from ..functional.torch_color import shift_channels
+
+        return shift_channels(images, np.array([p["shift"] for p in params], np.float64) / 255.0)
 
     def image(self, img, params):
         C.check_colour(img, self)

@@ -68,6 +68,13 @@ class PCALighting(PixelOp):
         C.check_colour(img, self)
         return C.shift_channels(img, self.rgb_shift(params))
 
+    def image_batch_torch(self, images, params):
+        if images.shape[1] != 3:
+            return None  # (the host path refuses them with the op's own error)
+        from ..functional.torch_color import shift_channels
+
+        return shift_channels(images, [[float(v) for v in self.rgb_shift(p)] for p in params])
+
     def image_batch(self, images, params):
         if images.shape[-1] != 3:
             return super().image_batch(images, params)  # (the per-image check refuses it)

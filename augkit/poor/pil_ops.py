@@ -24,6 +24,13 @@ def _check_value(op, field, v, lo, hi, integer=False):
     check_range(op, field, v, lo, hi)
 
 
+def _torch():
+    """The batched torch kernels (imported with torch, on a torch batch's first use)."""
+    from ..functional import torch_pil
+
+    return torch_pil
+
+
 def _draw(rng, v, integer=False):
     if not isinstance(v, tuple):
         return v
@@ -50,6 +57,9 @@ class Identity(_ByParams, PixelOp):
     def image_batch(self, images, params):
         return images.copy()
 
+    def image_batch_torch(self, images, params):
+        return images.clone()
+
 
 @dataclass(frozen=True)
 class Invert(_ByParams, PixelOp):
@@ -57,6 +67,10 @@ class Invert(_ByParams, PixelOp):
 
     def image(self, img, params):
         return K.invert(img)
+
+
+    def image_batch_torch(self, images, params):
+        return _torch().invert(images)
 
 
 @dataclass(frozen=True)
@@ -67,12 +81,20 @@ class AutoContrast(_ByParams, PixelOp):
         return K.autocontrast(img)
 
 
+    def image_batch_torch(self, images, params):
+        return _torch().autocontrast(images)
+
+
 @dataclass(frozen=True)
 class Equalize(_ByParams, PixelOp):
     """PIL ImageOps.equalize: flatten each channel's histogram."""
 
     def image(self, img, params):
         return K.equalize(img)
+
+
+    def image_batch_torch(self, images, params):
+        return _torch().equalize(images)
 
 
 @dataclass(frozen=True)
@@ -92,6 +114,10 @@ class Solarize(_ByParams, PixelOp):
         return K.solarize(img, params["threshold"])
 
 
+    def image_batch_torch(self, images, params):
+        return _torch().solarize(images, [p["threshold"] for p in params])
+
+
 @dataclass(frozen=True)
 class Posterize(_ByParams, PixelOp):
     """PIL ImageOps.posterize: keep the `bits` (0..8) most significant bits."""
@@ -106,6 +132,10 @@ class Posterize(_ByParams, PixelOp):
 
     def image(self, img, params):
         return K.posterize(img, params["bits"])
+
+
+    def image_batch_torch(self, images, params):
+        return _torch().posterize(images, [p["bits"] for p in params])
 
 
 @dataclass(frozen=True)
@@ -129,12 +159,20 @@ class Brightness(_Enhance):
         return K.brightness(img, params["factor"])
 
 
+    def image_batch_torch(self, images, params):
+        return _torch().brightness(images, [p["factor"] for p in params])
+
+
 @dataclass(frozen=True)
 class Contrast(_Enhance):
     """PIL ImageEnhance.Contrast: blend with the mean grey level by `factor`."""
 
     def image(self, img, params):
         return K.contrast(img, params["factor"])
+
+
+    def image_batch_torch(self, images, params):
+        return _torch().contrast(images, [p["factor"] for p in params])
 
 
 @dataclass(frozen=True)
@@ -145,12 +183,20 @@ class Color(_Enhance):
         return K.color(img, params["factor"])
 
 
+    def image_batch_torch(self, images, params):
+        return _torch().color(images, [p["factor"] for p in params])
+
+
 @dataclass(frozen=True)
 class Sharpness(_Enhance):
     """PIL ImageEnhance.Sharpness: blend with PIL's SMOOTH-filtered image by `factor`."""
 
     def image(self, img, params):
         return K.sharpness(img, params["factor"])
+
+
+    def image_batch_torch(self, images, params):
+        return _torch().sharpness(images, [p["factor"] for p in params])
 
 
 @dataclass(frozen=True)
@@ -169,6 +215,10 @@ class SamplePairing(_ByParams, PixelOp):
 
     def image(self, img, params):
         return K.sample_pairing(img, params["weight"])
+
+
+    def image_batch_torch(self, images, params):
+        return _torch().sample_pairing(images, [p["weight"] for p in params])
 
 
 OPS: tuple[type[Op], ...] = (Identity, Invert, AutoContrast, Equalize, Solarize, Posterize,
