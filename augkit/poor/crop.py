@@ -17,8 +17,25 @@ from ..functional.fill import fill_for
 from ._common import MAX_SIDE, as_hw, check_size, check_warp_fields, range_of
 
 
+class _DrawsNothing:
+    """The batched hooks of an op whose params are empty and whose output size follows from
+    its fields: nothing drawn, one matrix for the whole batch."""
+
+    def batch_draw_count(self):
+        return 0
+
+    def batch_params(self, u):
+        return {}
+
+    def batch_matrices(self, cols, size, n):
+        return M.repeat(self.matrix({}, size), n)
+
+    def batch_out_size(self, size):
+        return self.out_size({}, size)
+
+
 @dataclass(frozen=True)
-class Resize(GeometricOp):
+class Resize(_DrawsNothing, GeometricOp):
     """Resize to `size` (int: square; (height, width) otherwise)."""
 
     size: int | tuple = 224
@@ -34,19 +51,6 @@ class Resize(GeometricOp):
     def matrix(self, params, size):
         oh, ow = self.out_size(params, size)
         return G.scaling(ow / size[1], oh / size[0])
-
-    # the batched path: nothing drawn, one matrix for the batch, the size from the fields
-    def batch_draw_count(self):
-        return 0
-
-    def batch_params(self, u):
-        return {}
-
-    def batch_matrices(self, cols, size, n):
-        return M.repeat(self.matrix({}, size), n)
-
-    def batch_out_size(self, size):
-        return as_hw(self.size)
 
     def _warp_only(self, img, params):
         # what the matrix's warp does (one cv2.resize), without building and classifying it
@@ -98,7 +102,7 @@ class Crop(GeometricOp):
 
 
 @dataclass(frozen=True)
-class Pad(GeometricOp):
+class Pad(_DrawsNothing, GeometricOp):
     """Pad by `padding` pixels: int (all sides), (x, y), or (left, top, right, bottom)."""
 
     padding: int | tuple = 4
@@ -134,18 +138,6 @@ class Pad(GeometricOp):
     def matrix(self, params, size):
         l, t, _, _ = self._ltrb()
         return G.translation(l, t)
-
-    def batch_draw_count(self):
-        return 0
-
-    def batch_params(self, u):
-        return {}
-
-    def batch_matrices(self, cols, size, n):
-        return M.repeat(self.matrix({}, size), n)
-
-    def batch_out_size(self, size):
-        return self.out_size({}, size)
 
     def _warp_only(self, img, params):
         l, t, _, _ = self._ltrb()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core import GeometricOp, check_prob, integer
+from ..core import check_prob, integer
 from ..errors import short_repr, value_error
 from ..functional import dihedral as D
-from ._dihedral import apply_element
+from ._dihedral import DihedralOp
 
 
 @dataclass(frozen=True)
-class D4(GeometricOp):
+class D4(DihedralOp):
     """One of the 8 symmetries of the square, drawn uniformly, with probability `p`
     (albumentations' default, 1.0; a skipped call is the identity ``e``): identity, the
     three quarter turns (counter-clockwise, ``r90``, ``r180``, ``r270``), the two flips
@@ -37,16 +37,3 @@ class D4(GeometricOp):
             raise value_error(self, "params", f"group_element is {short_repr(e)}; expected one "
                               f"of {D.ELEMENTS}")
         return e
-
-    def out_size(self, params, size):
-        return D.out_size(self._element(params), size)
-
-    def matrix(self, params, size):
-        return D.matrix(self._element(params), size)
-
-    def _warp_only(self, img, params):
-        return D.image(img, self._element(params))
-
-    def apply(self, s, params):
-        # an exact copy for image and mask on every path (see augkit/poor/_dihedral.py)
-        return apply_element(s, self._element(params))

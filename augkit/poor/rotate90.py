@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core import GeometricOp, check_prob, integer
-from ..functional import dihedral as D
-from ._dihedral import apply_element
+from ..core import check_prob, integer
+from ._dihedral import DihedralOp
 
 _TURNS = ("e", "r90", "r180", "r270")
 
 
 @dataclass(frozen=True)
-class RandomRotate90(GeometricOp):
+class RandomRotate90(DihedralOp):
     """Rotate by 0, 90, 180 or 270 degrees counter-clockwise (on screen, as ``np.rot90``),
     drawn uniformly, with probability `p` (albumentations' default, 1.0; a skipped call is
     the 0-turn). Odd turns swap height and width. Pixels move exactly (no interpolation);
@@ -30,16 +29,3 @@ class RandomRotate90(GeometricOp):
 
     def _element(self, params):
         return _TURNS[int(params["factor"]) % 4]
-
-    def out_size(self, params, size):
-        return D.out_size(self._element(params), size)
-
-    def matrix(self, params, size):
-        return D.matrix(self._element(params), size)
-
-    def _warp_only(self, img, params):
-        return D.image(img, self._element(params))
-
-    def apply(self, s, params):
-        # an exact copy for image and mask on every path (see augkit/poor/_dihedral.py)
-        return apply_element(s, self._element(params))

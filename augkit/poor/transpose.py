@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core import GeometricOp, check_prob
-from ..functional import dihedral as D
-from ._dihedral import apply_element
+from ..core import check_prob
+from ._dihedral import DihedralOp
 
 
 @dataclass(frozen=True)
-class Transpose(GeometricOp):
+class Transpose(DihedralOp):
     """Reflect over the main diagonal (``out[y, x] = in[x, y]``, height and width swap) with
     probability `p` (albumentations' default, 0.5). Pixels move exactly; masks, boxes and
     keypoints with them (a keypoint (x, y) becomes (y, x))."""
@@ -25,16 +24,3 @@ class Transpose(GeometricOp):
 
     def _element(self, params):
         return "t" if params["transpose"] else "e"
-
-    def out_size(self, params, size):
-        return D.out_size(self._element(params), size)
-
-    def matrix(self, params, size):
-        return D.matrix(self._element(params), size)
-
-    def _warp_only(self, img, params):
-        return D.image(img, "t") if params["transpose"] else img[:]
-
-    def apply(self, s, params):
-        # an exact copy for image and mask on every path (see augkit/poor/_dihedral.py)
-        return apply_element(s, self._element(params))
