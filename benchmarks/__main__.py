@@ -195,14 +195,9 @@ def run_cli(args) -> int:
     report = (f"{environment()}\n- settings: sizes {sizes}, {n} images per timed call, "
               f"median of {repeats}, {time.perf_counter() - t0:.0f} s in all\n\n{table}\n")
     print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report)
-    if args.json:
-        import json
+    from .common import write_outputs
 
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1, default=str)
+    write_outputs(args, report, rows)
     return 0
 
 

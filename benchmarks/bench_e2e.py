@@ -187,12 +187,7 @@ def main(args, environment, log) -> int:
               f"masks), {time.perf_counter() - t0:.0f} s in all\n\n{markdown(rows)}\n\n"
               f"{profile_table(steps)}\n")
     print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report)
-    if args.json:
-        import json
+    from .common import write_outputs
 
-        with open(args.json, "w") as f:
-            json.dump({"rows": rows, "per_item_us": steps}, f, indent=1)
+    write_outputs(args, report, {"rows": rows, "per_item_us": steps})
     return 0

@@ -230,3 +230,15 @@ def markdown_table(rows: list[dict]) -> str:
         cells.append(str(r.get("note", "")).replace("|", "/"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def write_outputs(args, report: str, data) -> None:
+    """`--out` gets the Markdown report, `--json` the raw data (when given)."""
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report)
+    if args.json:
+        import json
+
+        with open(args.json, "w") as f:
+            json.dump(data, f, indent=1, default=str)
