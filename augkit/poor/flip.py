@@ -13,8 +13,24 @@ from ..functional import geometry as G
 from ..functional import matrices as M
 
 
+class _FlipDraws:
+    """The batched hooks of a flip: one double per image (``flip = u < p``), one mirror
+    matrix per flipped image along `axis` (1: left-right, 0: top-bottom)."""
+
+    axis: ClassVar[int] = 1
+
+    def batch_draw_count(self):
+        return 1
+
+    def batch_params(self, u):
+        return {"flip": u[:, 0] < self.p}
+
+    def batch_matrices(self, cols, size, n):
+        return M.flips(cols["flip"], self.axis, size)
+
+
 @dataclass(frozen=True)
-class HFlip(GeometricOp):
+class HFlip(_FlipDraws, GeometricOp):
     """Mirror left-right with probability `p`.
 
     `keypoint_pairs` lists (left, right) keypoint indices along the keypoint axis (the one
@@ -42,15 +58,6 @@ class HFlip(GeometricOp):
     def matrix(self, params, size):
         return G.hflip(size[1]) if params["flip"] else G.identity()
 
-    def batch_draw_count(self):
-        return 1
-
-    def batch_params(self, u):
-        return {"flip": u[:, 0] < self.p}
-
-    def batch_matrices(self, cols, size, n):
-        return M.flips(cols["flip"], 1, size)
-
     def _warp_only(self, img, params):
         # the image of the matrix above, without building and classifying it (a view when
         # nothing moves, as an identity warp returns)
@@ -72,8 +79,10 @@ class HFlip(GeometricOp):
 
 
 @dataclass(frozen=True)
-class VFlip(GeometricOp):
+class VFlip(_FlipDraws, GeometricOp):
     """Mirror top-bottom with probability `p`."""
+
+    axis: ClassVar[int] = 0
 
     p: float = 0.5
 
@@ -88,12 +97,3 @@ class VFlip(GeometricOp):
 
     def _warp_only(self, img, params):
         return G.flip_image(img, 0) if params["flip"] else img[:]
-
-    def batch_draw_count(self):
-        return 1
-
-    def batch_params(self, u):
-        return {"flip": u[:, 0] < self.p}
-
-    def batch_matrices(self, cols, size, n):
-        return M.flips(cols["flip"], 0, size)
