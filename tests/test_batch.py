@@ -368,3 +368,21 @@ def test_colour_then_rotate_on_float_rgba_is_exact():
     for seed in range(20):
         x = np.random.default_rng(seed).random((6, 39, 39, 4), dtype=np.float32)
         assert_close(batched(op, x, seed), per_image(op, x, seed))
+
+
+def test_large_images_take_the_one_by_one_route_with_the_same_pixels():
+    """Above 128x128 pixels the general path applies the recorded params image by image
+    (grouping costs more in copies there): the same result as grouping, either way."""
+    from augkit.batch import _GROUP_MAX
+    from augkit.rich import RandAugment
+
+    big = np.random.default_rng(2).integers(0, 256, (5, 140, 132, 3), dtype=np.uint8)
+    assert big.shape[1] * big.shape[2] > _GROUP_MAX
+    for op in (RandAugment(n=2, m=9), OneOf((Rotate(degrees=15), Crop(size=100)),
+                                            weights=(0.5, 0.5))):
+        rng = np.random.default_rng(1)
+        want = [op(im, rng) for im in big]
+        if len({w.shape for w in want}) == 1:
+            assert_close(batched(op, big, 1), np.stack(want), exact=True)
+    grey = big[..., 0]
+    assert_close(batched(Rotate(degrees=10), grey, 3), per_image(Rotate(degrees=10), grey, 3))

@@ -225,7 +225,7 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
     xs, outs = (x, out) if c > 1 else (x[..., 0], out[..., 0])  # OpenCV wants (H, W) grey
     plain = (affine[idx].all() and not axis[idx].any() and warp_flag != cv2.INTER_NEAREST
              and not rgba_worth(x[0], warp_flag == cv2.INTER_LINEAR, oh * ow))
-    if warp_flag == cv2.INTER_NEAREST and affine[idx].all():
+    if warp_flag == cv2.INTER_NEAREST and affine[idx].all() and oh * ow <= _GATHER_MAX:
         # augkit's nearest rule (`functional.nearest`) for the whole group at once: one
         # vectorised index computation and one gather instead of a remap per image
         special = [is_r or (is_a and window(m, (oh, ow), (h, w)) is not None) for is_r, is_a, m
@@ -260,6 +260,11 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
             out[idx] = np.clip(out[idx], 0.0, 1.0)
         else:
             np.clip(out, 0.0, 1.0, out=out)
+
+
+# Above this many output pixels a remap per image beats the batch gather (its int64 index
+# arrays outgrow the caches: 2x slower at 224x224, measured)
+_GATHER_MAX = 64 * 64
 
 
 def _nearest_all(x, out, mcs, idx, replicate, fill) -> None:
