@@ -12,7 +12,13 @@
   batched path (`augkit.batch.apply_batch_params`). Same streams, same pixels as
   ``AugmentedDataset(data, op, seed=s)`` + `ToTensors`, at any number of workers.
 
-Both are plain frozen dataclasses (they pickle into DataLoader workers).
+* `SampleCollate(mean=None, std=None)`: the dense-task collate. Items are samples (or
+  (Sample, label, ...) tuples) as `AugmentedDataset` returns them for segmentation,
+  detection and keypoint data; the batch is an `augkit.mix.SampleBatch`: images (B, C, H, W)
+  (normalised like `ToTensors` when asked), masks (B, H, W) or (B, K, H, W), and boxes,
+  box labels and keypoints as lists of per-image tensors, ready for a mixer or a model.
+
+All are plain frozen dataclasses (they pickle into DataLoader workers).
 """
 
 from __future__ import annotations
@@ -220,3 +226,68 @@ class BatchAugment:
         batch = _stack("BatchAugment", images)
         out = apply_batch_params(self.op, batch, self.params(items, batch))
         return _finish(_to_tensor("BatchAugment", out, self.mean, self.std), rest, bare)
+
+
+_TARGETS = ("mask", "boxes", "box_labels", "keypoints")
+
+
+@dataclass(frozen=True)
+class SampleCollate:
+    """A `collate_fn` for `Sample` items: -> `augkit.mix.SampleBatch` (see the module doc).
+
+    Every sample of a batch must carry the same targets (a field present in one and absent
+    in another is a typed error naming it) and one image size and dtype. Masks keep their
+    dtype: (H, W) label maps stack to (B, H, W), (H, W, K) instance masks to (B, K, H, W).
+    Boxes become float32 tensors (N_i, 4), box labels and keypoints keep their dtype. With
+    (Sample, label, ...) items the labels go through `default_collate` into
+    ``SampleBatch.labels`` (the first extra field) and any further fields are dropped.
+    """
+
+    mean: tuple | None = None
+    std: tuple | None = None
+
+    def __post_init__(self):
+        m, s = _check_norm("SampleCollate", self.mean, self.std)
+        object.__setattr__(self, "mean", m)
+        object.__setattr__(self, "std", s)
+
+    def __call__(self, items):
+        import torch
+
+        from .mix import SampleBatch
+        from .sample import Sample
+
+        samples, rest, _ = _split("SampleCollate", items)
+        for i, s in enumerate(samples):
+            if not isinstance(s, Sample):
+                raise type_error("SampleCollate", f"items[{i}]", f"is {type(s).__name__}; "
+                                 "expected an augkit.Sample (use ToTensors for bare images)")
+        images = [s.image for s in samples]
+        _check_images("SampleCollate", images)
+        fields = {}
+        for f in _TARGETS:
+            have = [getattr(s, f) is not None for s in samples]
+            if any(have) and not all(have):
+                raise value_error("SampleCollate", f, f"is present in {sum(have)} of "
+                                  f"{len(samples)} samples; a batch needs it in all or none")
+            if all(have):
+                fields[f] = [np.asarray(getattr(s, f)) for s in samples]
+        out = {"images": _to_tensor("SampleCollate", images, self.mean, self.std)}
+        if "mask" in fields:
+            m = fields["mask"]
+            if any(x.shape != m[0].shape for x in m):
+                raise value_error("SampleCollate", "mask", f"shapes differ ({m[0].shape} vs "
+                                  "others); one batch, one size")
+            t = torch.from_numpy(np.stack(m))
+            out["masks"] = t.permute(0, 3, 1, 2).contiguous() if t.ndim == 4 else t
+        if "boxes" in fields:
+            out["boxes"] = [torch.from_numpy(b.astype(np.float32).reshape(-1, 4))
+                            for b in fields["boxes"]]
+        for f in ("box_labels", "keypoints"):
+            if f in fields:
+                out[f] = [torch.from_numpy(np.ascontiguousarray(v)) for v in fields[f]]
+        if rest:
+            from torch.utils.data import default_collate
+
+            out["labels"] = default_collate(rest[0])
+        return SampleBatch(**out)
