@@ -42,8 +42,8 @@ from .fusion import style_compatible
 from .rng import resolve_rng
 from .sample import Sample, stand_in
 
-__all__ = ["apply_batch", "sample_batch", "sample_items", "apply_batch_params", "rows_of",
-           "columns_of", "stack_outputs"]
+__all__ = ["apply_batch", "apply_batch_items", "sample_batch", "sample_items",
+           "apply_batch_params", "rows_of", "columns_of", "stack_outputs"]
 
 
 def apply_batch(op, images, rng: np.random.Generator | None = None):
@@ -64,6 +64,27 @@ def apply_batch(op, images, rng: np.random.Generator | None = None):
         return back(_run_static(plan, arr, rng))
     params = sample_batch(op, rng, arr)
     return back(_apply(op, arr, params))
+
+
+def apply_batch_items(op, images, rngs: list):
+    """``[op(img, r) for img, r in zip(images, rngs)]`` in one pass: image j augmented from
+    its own generator (per-item streams, e.g. `rng.item_rng`). A fixed chain whose steps draw
+    only doubles takes each image's doubles in one ``rngs[j].random(k)`` (the very doubles
+    its steps would draw one by one) and the vectorised static plan; any other op draws
+    per item (`sample_items`) and applies the params (`apply_batch_params`)."""
+    arr, back = _to_bhwc(images, op)
+    if len(rngs) != arr.shape[0]:
+        raise value_error(op, "rngs", f"has {len(rngs)} generators for a batch of "
+                          f"{arr.shape[0]} images")
+    plan = _static_plan(op, tuple(arr.shape[1:3]))
+    if plan is not None:
+        ks = [o.batch_draw_count() for stage in plan for o, _ in stage[1]]
+        if all(k is not None for k in ks):
+            total = sum(ks)
+            u = np.stack([r.random(total) for r in rngs]) if total else \
+                np.empty((len(rngs), 0))
+            return back(_run_static(plan, arr, None, doubles=u))
+    return apply_batch_params(op, images, sample_items(op, rngs, arr))
 
 
 def apply_batch_params(op, images, params: list):
@@ -129,15 +150,17 @@ def _static_plan(op, size) -> list | None:
     return plan
 
 
-def _run_static(plan, arr, rng, plist=None):
-    """Run a static plan: params drawn here from `rng`, or given per step (`plist`)."""
+def _run_static(plan, arr, rng, plist=None, doubles=None):
+    """Run a static plan: params drawn here from `rng`, given per step (`plist`), or made
+    from each image's doubles (`doubles`, (B, k) rows)."""
     n = arr.shape[0]
     steps = [st for stage in plan for st in stage[1]]
     ks = [o.batch_draw_count() for o, _ in steps]
     if plist is not None:
         cols = [columns_of(ps) if o.is_matrix_warp() else None for (o, _), ps in zip(steps, plist)]
-    elif all(k is not None for k in ks):  # one draw for the whole batch, bit-identical
-        u = rng.random((n, sum(ks)))
+    elif doubles is not None or all(k is not None for k in ks):
+        # one draw for the whole batch (or each image's row): bit-identical params
+        u = rng.random((n, sum(ks))) if doubles is None else doubles
         cols, at = [], 0
         for (o, _), k in zip(steps, ks):
             cols.append(o.batch_params(u[:, at:at + k]))

@@ -201,14 +201,12 @@ class BatchAugment:
         object.__setattr__(self, "mean", m)
         object.__setattr__(self, "std", s)
 
-    def params(self, items, batch: np.ndarray) -> list:
-        """Each item's parameters, from its own stream (see the class docstring)."""
-        from .batch import sample_batch, sample_items
-
-        op = self.op
+    def rngs(self, items) -> list | None:
+        """Each item's own stream ``item_rng(seed, epoch, index)``, or None without a seed
+        (the batch then draws from the process's default stream)."""
         seed = self.seed if self.seed is not None else getattr(items, "seed", None)
         if seed is None:
-            return sample_batch(op, default_rng(), batch)
+            return None
         indices = getattr(items, "indices", None)
         if indices is None or len(indices) != len(items):
             raise value_error("BatchAugment", "seed", f"is {seed} but the items do not say "
@@ -216,15 +214,26 @@ class BatchAugment:
                               "derived: wrap the dataset in augkit.AugmentedDataset(data, None, "
                               "seed=...), whose batches carry their indices")
         epoch = operator.index(items.epoch)
-        return sample_items(op, [item_rng(seed, epoch, operator.index(i)) for i in indices],
-                            batch)
+        return [item_rng(seed, epoch, operator.index(i)) for i in indices]
+
+    def params(self, items, batch: np.ndarray) -> list:
+        """Each item's parameters, from its own stream (see the class docstring): what the
+        training loop replays with `augkit.batch.apply_batch_params`, on any device."""
+        from .batch import sample_batch, sample_items
+
+        rngs = self.rngs(items)
+        if rngs is None:
+            return sample_batch(self.op, default_rng(), batch)
+        return sample_items(self.op, rngs, batch)
 
     def __call__(self, items):
-        from .batch import apply_batch_params
+        from .batch import apply_batch, apply_batch_items
 
         images, rest, bare = _split("BatchAugment", items)
         batch = _stack("BatchAugment", images)
-        out = apply_batch_params(self.op, batch, self.params(items, batch))
+        rngs = self.rngs(items)
+        out = (apply_batch(self.op, batch, default_rng()) if rngs is None
+               else apply_batch_items(self.op, batch, rngs))
         return _finish(_to_tensor("BatchAugment", out, self.mean, self.std), rest, bare)
 
 

@@ -386,3 +386,20 @@ def test_large_images_take_the_one_by_one_route_with_the_same_pixels():
             assert_close(batched(op, big, 1), np.stack(want), exact=True)
     grey = big[..., 0]
     assert_close(batched(Rotate(degrees=10), grey, 3), per_image(Rotate(degrees=10), grey, 3))
+
+
+@pytest.mark.parametrize("op", [Seq((PadCrop(padding=4), HFlip())), Rotate(degrees=20),
+                                Seq((Pad(padding=2), Resize(size=24), RGBShift())),
+                                OneOf((HFlip(p=1.0), Rotate(degrees=15)))],
+                         ids=lambda o: type(o).__name__)
+def test_each_image_from_its_own_generator(op):
+    """apply_batch_items equals op(img, rng_j) image by image: a chain of double-drawing
+    steps takes each image's doubles in one rng.random(k), anything else draws per item."""
+    from augkit.batch import apply_batch_items
+    from augkit.rng import item_rng
+
+    want = np.stack([op(im, item_rng(7, 1, j)) for j, im in enumerate(BATCH)])
+    got = apply_batch_items(op, BATCH, [item_rng(7, 1, j) for j in range(len(BATCH))])
+    assert_close(got, want, exact=True)
+    with pytest.raises(AugkitValueError, match="rngs"):
+        apply_batch_items(op, BATCH, [item_rng(7, 1, 0)])
