@@ -150,12 +150,12 @@ def test_any_batch_keeps_dtype_device_and_leaves_its_input_alone(seed, h, w, c, 
 
 def test_an_op_without_a_torch_kernel_goes_through_the_host_and_says_so_once():
     from augkit import batch_torch
-    from augkit.poor import MotionBlur
+    from augkit.poor import Grayscale
 
-    op = MotionBlur()
-    batch_torch._WARNED.discard("MotionBlur")
+    op = Grayscale(p=0.7)
+    batch_torch._WARNED.discard("Grayscale")
     x = _batch(n=4)
-    with pytest.warns(RuntimeWarning, match="MotionBlur has no torch kernel"):
+    with pytest.warns(RuntimeWarning, match="Grayscale has no torch kernel"):
         got = op.batch(_tensor(x), np.random.default_rng(1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -213,3 +213,21 @@ def test_pixel_ops_and_runners_run_their_torch_kernels(op, device):
         got = got.permute(0, 2, 3, 1).cpu().numpy()
         want = _per_image(op, data, 4)
         assert np.abs(got.astype(np.float64) - want).max() <= tol
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_blurs_run_on_the_device_within_one_level(device):
+    from augkit.poor import Blur, MotionBlur
+
+    x = _batch(n=8)
+    for op in (Blur(), Blur(kind="box"), Blur(kind="median"), Blur(kernel=0, sigma=(0.5, 3)),
+               MotionBlur(kernel=(3, 15))):
+        for data, tol in ((x, 1), (x.astype(np.float32) / 255, 1e-5)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)  # no host fallback
+                got = op.batch(_tensor(data, device), np.random.default_rng(6))
+            got = got.permute(0, 2, 3, 1).cpu().numpy()
+            assert np.abs(got.astype(np.float64) - _per_image(op, data, 6)).max() <= tol
+    tiny = _batch(n=3, h=4, w=5)  # a 15-pixel kernel does not fit: the host path, same pixels
+    op = MotionBlur(kernel=(15, 15))
+    np.testing.assert_array_equal(_torch_batch(op, tiny, 1, device), _per_image(op, tiny, 1))

@@ -81,6 +81,14 @@ class Blur(PixelOp):
         k = 2 * math.ceil(3 * sigma) + 1 if hi == 0 else draw_odd(rng, lo, hi)
         return {"kernel": k, "sigma": sigma}
 
+    def image_batch_torch(self, images, params):
+        from ..functional import torch_blur as TB
+
+        ks = [int(p["kernel"]) for p in params]
+        if self.kind == "gaussian":
+            return TB.gaussian(images, ks, [float(p["sigma"]) for p in params])
+        return TB.box(images, ks) if self.kind == "box" else TB.median(images, ks)
+
     def image(self, img, params):
         k = int(params["kernel"])
         if self.kind == "gaussian":
@@ -115,6 +123,12 @@ class MotionBlur(PixelOp):
 
     def image(self, img, params):
         return B.motion_blur(img, int(params["kernel"]), float(params["angle"]))
+
+    def image_batch_torch(self, images, params):
+        from ..functional.torch_blur import motion
+
+        return motion(images, [int(p["kernel"]) for p in params],
+                      [float(p["angle"]) for p in params])
 
     def image_batch(self, images, params):
         if images.shape[-1] > 4 or images.dtype.char not in "Bf":
