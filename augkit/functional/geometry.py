@@ -131,8 +131,11 @@ def _fast_path(img, m, out_size):
         return None
     if sx == 1.0 and sy == 1.0:
         return "shift", int(tx), int(ty)
-    if oh != h or ow != w:
-        return None
+    if oh != h or ow != w or (tx != (w if sx < 0 else 0.0) or ty != (h if sy < 0 else 0.0)):
+        # a mirror and an integer shift (a fused flip and pad-crop): mirror the image, then
+        # shift the mirror by what is left (x_out = tx - x_in = (w - x_in) + (tx - w))
+        code = 1 if sy > 0 else (0 if sx > 0 else -1)
+        return ("shift", int(tx) - (w if sx < 0 else 0), int(ty) - (h if sy < 0 else 0), code)
     if sx == -1.0 and tx == w:  # the same tests as before, without building tuples
         if sy == 1.0 and ty == 0.0:
             return flip_image(img, 1)
@@ -239,7 +242,8 @@ def warp_checked(img, m, out_size, interpolation, f):
     fp = _fast_path(img, vals, (oh, ow))
     if fp is not None:
         if isinstance(fp, tuple):
-            return shift_image(img, fp[1], fp[2], (oh, ow), f)
+            src = img if len(fp) == 3 else flip_image(img, fp[3])
+            return shift_image(src, fp[1], fp[2], (oh, ow), f)
         return fp
     cv2 = _cv2()
     h, w = img.shape[:2]
