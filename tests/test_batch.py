@@ -403,3 +403,13 @@ def test_each_image_from_its_own_generator(op):
     assert_close(got, want, exact=True)
     with pytest.raises(AugkitValueError, match="rngs"):
         apply_batch_items(op, BATCH, [item_rng(7, 1, 0)])
+
+
+@pytest.mark.parametrize("op", [Seq((PadCrop(padding=4), HFlip())),
+                                Seq((PadCrop(padding=3), HFlip(), VFlip())),
+                                Seq((PadCrop(padding=2, fill=(5, 6, 7)), VFlip(p=0.7)))],
+                         ids=["hflip", "both", "vflip"])
+@pytest.mark.parametrize("images", [BATCH, _photos(80, 72, 4)], ids=["small", "large"])
+def test_mirrored_pad_crops_take_the_copy_path_exactly(op, images):
+    """A fused flip and integer shift is a mirror and a shifted copy in the batch too."""
+    assert_close(batched(op, images, 4), per_image(op, images, 4), exact=True)

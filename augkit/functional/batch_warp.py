@@ -54,7 +54,8 @@ def warp_batch(x: np.ndarray, ms: np.ndarray, out_size, interpolation: str = "li
     vflip = unit & (sx == 1) & (sy == -1) & (tx == 0) & (ty == h) & same
     both = unit & (sx == -1) & (sy == -1) & (tx == w) & (ty == h) & same
     shift = unit & (sx == 1) & (sy == 1)
-    rest = ~(hflip | vflip | both | shift)
+    mirror_shift = unit & ~(hflip | vflip | both | shift)  # a fused flip and pad-crop
+    rest = ~(hflip | vflip | both | shift | mirror_shift)
     mat = _mat_view(c)
     for code, sel in ((1, hflip), (0, vflip), (-1, both)):
         if sel.all():
@@ -65,6 +66,14 @@ def warp_batch(x: np.ndarray, ms: np.ndarray, out_size, interpolation: str = "li
     if shift.any():
         _shift_batch(x, out, np.flatnonzero(shift), tx.astype(np.int64), ty.astype(np.int64),
                      fill)
+    if mirror_shift.any():  # mirror, then shift what is left (as `geometry._fast_path`)
+        idx = np.flatnonzero(mirror_shift)
+        mirrored = np.empty_like(x)
+        codes = np.where(sy[idx] > 0, 1, np.where(sx[idx] > 0, 0, -1))
+        for j, code in zip(idx.tolist(), codes.tolist()):
+            cv2.flip(mat(x[j]), code, dst=mat(mirrored[j]))
+        _shift_batch(mirrored, out, idx, (tx - np.where(sx < 0, w, 0)).astype(np.int64),
+                     (ty - np.where(sy < 0, h, 0)).astype(np.int64), fill)
     if rest.any():
         _general(x, out, ms, np.flatnonzero(rest), affine, axis, interpolation, fill)
     return out
