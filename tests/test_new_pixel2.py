@@ -176,8 +176,9 @@ def test_planckian_matches_albumentations(photos, mode):
             ours = _apply(op, img, {"temperature": k})
             assert _diff(ours, t.apply(img, temperature=k)) <= 1  # albumentations truncates
             r, b = AP.planckian_coeffs(k, mode)
-            want = img.astype(np.float64) * [r, 1.0, b]
-            assert _diff(ours, np.clip(np.rint(want), 0, 255)) == 0  # rounded to the nearest
+            want = np.clip(np.rint(img.astype(np.float64) * [r, 1.0, b]), 0, 255)
+            assert _diff(ours, want) <= 1  # rounded to the nearest (OpenCV's float32 product:
+            assert (ours != want).mean() < 1e-4  # a tie now and then goes the other way)
             assert _diff(_apply(op, f, {"temperature": k}), t.apply(f, temperature=k)) <= 1e-6
     # the table is albumentations' own
     assert {first + 500 * i: list(c) for i, c in enumerate(AP.PLANCKIAN[mode][1])} == \

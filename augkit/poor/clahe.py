@@ -21,7 +21,8 @@ def _pair(v):
 @dataclass(frozen=True)
 class CLAHE(PixelOp):
     """OpenCV's CLAHE with a clip limit drawn uniformly from `clip_limit` (a number fixes
-    it), with probability `p` (albumentations' default, 0.5): on the L channel of OpenCV's
+    it; limits in [1, 1000], as albumentations), with probability `p` (albumentations'
+    default, 0.5): on the L channel of OpenCV's
     LAB for RGB, directly on grey, as albumentations; RGBA keeps its alpha, other channel
     counts are a typed error. The default (1, 4) is albumentations' default ``clip_limit=4``,
     which albumentations reads as (1, 4): here a number is the limit itself.
@@ -36,7 +37,7 @@ class CLAHE(PixelOp):
     p: float = 0.5
 
     def validate(self):
-        check_range(self, "clip_limit", _pair(self.clip_limit), 0.0, MAX_CLIP)
+        check_range(self, "clip_limit", _pair(self.clip_limit), 1.0, MAX_CLIP)
         g = self.tile_grid_size
         if not (isinstance(g, tuple) and len(g) == 2 and all(
                 isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_TILES
