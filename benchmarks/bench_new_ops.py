@@ -15,6 +15,7 @@ NEW_NOTES = {
     "RandomRotate90": "augkit returns a C-contiguous copy; albumentations a np.rot90 view",
     "Transpose": "augkit returns a C-contiguous copy; albumentations a transposed view",
     "D4": "augkit returns a C-contiguous copy; albumentations views for most elements",
+    "JpegCompression": "quality 50 in each library; torchvision: JPEG (libjpeg via torch)",
 }
 
 
@@ -74,4 +75,17 @@ def specs(s: int) -> dict[str, dict[str, Callable]]:
                       "albumentations": lambda: A.Normalize(p=1.0),
                       "torchvision": lambda: T.Compose([T.ToDtype(torch.float32, scale=True),
                                                         T.Normalize(*imagenet)])},
+        "HueSaturationValue": {
+            "augkit": lambda: op("HueSaturationValue")(20, 30, 20, p=1.0),
+            "albumentations": lambda: A.HueSaturationValue(20, 30, 20, p=1.0)},
+        "CLAHE": {"augkit": lambda: op("CLAHE")(clip_limit=(1, 4), tile_grid_size=(8, 8),
+                                                p=1.0),
+                  "albumentations": lambda: A.CLAHE(clip_limit=(1, 4), tile_grid_size=(8, 8),
+                                                    p=1.0)},
+        "JpegCompression": {"augkit": lambda: op("JpegCompression")(quality=50, p=1.0),
+                            "albumentations": lambda: A.ImageCompression(
+                                quality_range=(50, 50), p=1.0),
+                            "torchvision": lambda: T.JPEG(quality=50)},
+        "PlanckianJitter": {"augkit": lambda: op("PlanckianJitter")(p=1.0),
+                            "albumentations": lambda: A.PlanckianJitter(p=1.0)},
     }

@@ -24,7 +24,11 @@ OPS = [load("CenterCrop")(size=(20, 30), pad_if_needed=True, fill=3, mask_fill=1
        load("GaussianNoise")(std=(0.1, 0.2), mean=(-0.1, 0.0), per_channel=False),
        load("SaltAndPepper")(amount=(0.1, 0.2), salt_vs_pepper=0.3),
        load("MedianBlur")(kernel=(3, 9), p=0.6), load("Sharpen")(alpha=0.3, lightness=(1, 2)),
-       load("Normalize")(mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.3))]
+       load("Normalize")(mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.3)),
+       load("HueSaturationValue")(hue_shift_limit=10, sat_shift_limit=(-5, 40), p=0.3),
+       load("CLAHE")(clip_limit=(2, 6), tile_grid_size=(4, 6), p=0.8),
+       load("JpegCompression")(quality=(30, 70)),
+       load("PlanckianJitter")(temperature=(4500, 12000), mode="cied", p=0.6)]
 
 
 def test_every_new_op_has_a_twin():
@@ -61,7 +65,33 @@ def test_a_pipeline_of_twins_converts_to_native_ops_and_gives_the_same_pixels():
     A.LongestMaxSize(max_size_hw=(30, None)), A.ToGray(method="average"),
     A.GaussNoise(noise_scale_factor=0.5), A.Sharpen(method="gaussian"),
     A.Normalize(normalization="image"), A.Normalize(p=0.5), A.Blur(),
-    A.Compose([A.D4(), A.Blur()]), A.CenterCrop(10, 10, fill_mask=0.5)])
+    A.Compose([A.D4(), A.Blur()]), A.CenterCrop(10, 10, fill_mask=0.5),
+    A.ImageCompression(compression_type="webp"), A.PlanckianJitter(sampling_method="gaussian")])
 def test_transforms_without_an_exact_twin_stay_wrapped(t):
     op = from_albu(t, native=True)
     assert isinstance(op, Albu) or type(op).__name__ == "_AlbuObject"
+
+
+def test_the_colour_twins_give_albumentations_pixels():
+    """HueSaturationValue, CLAHE and JpegCompression converted from albumentations, with the
+    draws pinned by one-point ranges, give albumentations' pixels; PlanckianJitter within 1
+    level (albumentations truncates)."""
+    img = np.random.default_rng(3).integers(0, 256, (41, 57, 3), dtype=np.uint8)
+    pinned = [A.HueSaturationValue((12, 12), (-20, -20), (9, 9), p=1.0),
+              A.CLAHE(clip_limit=(3, 3), tile_grid_size=(4, 4), p=1.0),
+              A.ImageCompression(quality_range=(55, 55), p=1.0)]
+    for t in pinned:
+        op = from_albu(t, native=True)
+        assert not isinstance(op, Albu)
+        np.testing.assert_array_equal(op(img, np.random.default_rng(0)), t(image=img)["image"])
+    t = A.PlanckianJitter(temperature_limit=(6000, 6000), p=1.0)
+    ours = from_albu(t, native=True)(img, np.random.default_rng(0))
+    assert np.abs(ours.astype(int) - t(image=img)["image"]).max() <= 1
+
+
+def test_planckian_ranges_albumentations_cannot_take_have_no_twin():
+    from augkit.errors import AugkitValueError
+
+    for temp in ((7000, 8000), (3000.5, 9000)):
+        with pytest.raises(AugkitValueError, match="PlanckianJitter: temperature is .*6000 K"):
+            to_albu(load("PlanckianJitter")(temperature=temp))

@@ -427,7 +427,25 @@ TWINS.update({
                                        method="kernel", p=op.p),
     "Normalize": lambda A, op: A.Normalize(mean=op.mean, std=op.std, max_pixel_value=255.0,
                                            p=1.0),
+    "HueSaturationValue": lambda A, op: A.HueSaturationValue(
+        hue_shift_limit=_sym(op.hue_shift_limit), sat_shift_limit=_sym(op.sat_shift_limit),
+        val_shift_limit=_sym(op.val_shift_limit), p=op.p),
+    "CLAHE": lambda A, op: A.CLAHE(clip_limit=_pair(op.clip_limit),
+                                   tile_grid_size=tuple(op.tile_grid_size), p=op.p),
+    "JpegCompression": lambda A, op: A.ImageCompression(
+        compression_type="jpeg", quality_range=_pair(op.quality), p=op.p),
+    "PlanckianJitter": lambda A, op: A.PlanckianJitter(
+        mode=op.mode, temperature_limit=_kelvins(op), sampling_method="uniform", p=op.p),
 })
+
+
+def _kelvins(op) -> tuple[int, int]:
+    """PlanckianJitter's range as albumentations takes it: whole kelvins around 6000 K."""
+    lo, hi = op._range()
+    if not (lo <= 6000 <= hi and float(lo).is_integer() and float(hi).is_integer()):
+        raise value_error(op, "temperature", f"is {op.temperature!r}; albumentations' twin "
+                          "needs whole kelvins with 6000 K inside the range")
+    return (int(lo), int(hi))
 
 def to_albu(op: Op):
     """The albumentations twin of `op` (combinators included); raises for ops without one."""

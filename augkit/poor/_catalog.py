@@ -17,6 +17,8 @@ MODULES = {
     "ChannelDropout": "channel_dropout", "RandomGamma": "random_gamma",
     "GaussianNoise": "gaussian_noise", "SaltAndPepper": "salt_and_pepper",
     "MedianBlur": "median_blur", "Sharpen": "sharpen", "Normalize": "normalize",
+    "HueSaturationValue": "hue_saturation_value", "CLAHE": "clahe",
+    "JpegCompression": "jpeg_compression", "PlanckianJitter": "planckian_jitter",
 }
 
 
@@ -79,6 +81,16 @@ NATIVE: dict = {
         "Sharpen", alpha=tuple(t.alpha), lightness=tuple(t.lightness), p=t.p),
     "Normalize": lambda t: None if (t.normalization != "standard" or t.max_pixel_value != 255
                                     or t.p != 1) else _new("Normalize", mean=t.mean, std=t.std),
+    "HueSaturationValue": lambda t: _new(
+        "HueSaturationValue", hue_shift_limit=tuple(t.hue_shift_limit),
+        sat_shift_limit=tuple(t.sat_shift_limit), val_shift_limit=tuple(t.val_shift_limit),
+        p=t.p),
+    "CLAHE": lambda t: _new("CLAHE", clip_limit=tuple(t.clip_limit),
+                            tile_grid_size=tuple(t.tile_grid_size), p=t.p),
+    "ImageCompression": lambda t: None if t.compression_type != "jpeg" else _new(
+        "JpegCompression", quality=tuple(t.quality_range), p=t.p),
+    "PlanckianJitter": lambda t: None if t.sampling_method != "uniform" else _new(
+        "PlanckianJitter", temperature=tuple(t.temperature_limit), mode=t.mode, p=t.p),
 }
 
 
