@@ -95,3 +95,5 @@ def test_planckian_ranges_albumentations_cannot_take_have_no_twin():
     for temp in ((7000, 8000), (3000.5, 9000)):
         with pytest.raises(AugkitValueError, match="PlanckianJitter: temperature is .*6000 K"):
             to_albu(load("PlanckianJitter")(temperature=temp))
+    with pytest.raises(AugkitValueError, match="JpegCompression: rgb is True"):
+        to_albu(load("JpegCompression")(rgb=True))

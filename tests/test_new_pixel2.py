@@ -33,7 +33,7 @@ INSTANCES = [op for cls in CLASSES for op in example_instances(cls)] + [
     HueSaturationValue(hue_shift_limit=(-90, 90), sat_shift_limit=255, val_shift_limit=(0, 80),
                        p=1.0),
     CLAHE(clip_limit=(1.0, 40.0), tile_grid_size=(3, 5), p=1.0), CLAHE(clip_limit=2, p=1.0),
-    JpegCompression(quality=(1, 100), p=1.0), JpegCompression(quality=5, p=1.0),
+    JpegCompression(quality=(1, 100), p=1.0), JpegCompression(quality=5, rgb=True, p=1.0),
     PlanckianJitter(p=1.0), PlanckianJitter(temperature=(4000, 9000), mode="cied", p=1.0)]
 IDS = [f"{type(op).__name__}-{i}" for i, op in enumerate(INSTANCES)]
 
@@ -161,6 +161,20 @@ def test_jpeg_is_opencvs_codec_and_degrades_with_quality(photos):
     assert err[0] > err[1] > err[2] > 0
 
 
+@pytest.mark.parametrize("q", [20, 75, 95])
+def test_jpeg_rgb_matches_torchvision(photos, q):
+    import torch
+    import torchvision.transforms.v2.functional as TF
+
+    for img in photos:
+        rgba = np.dstack([img, img[:, :, 1]])
+        ours = _apply(JpegCompression(rgb=True), rgba, {"quality": q})
+        tv = TF.jpeg(torch.from_numpy(img).permute(2, 0, 1), q).permute(1, 2, 0).numpy()
+        np.testing.assert_array_equal(ours[:, :, :3], tv)
+        np.testing.assert_array_equal(ours[:, :, 3], _apply(JpegCompression(), rgba,
+                                                            {"quality": q})[:, :, 3])
+
+
 @pytest.mark.parametrize("mode", ["blackbody", "cied"])
 def test_planckian_matches_albumentations(photos, mode):
     import albumentations as A
@@ -249,6 +263,7 @@ def test_refused_layouts_are_typed_errors(op, img, match):
     (lambda: JpegCompression(quality=(50, 101)), r"JpegCompression: quality is \(50, 101\)"),
     (lambda: JpegCompression(quality=(90, 80)), "JpegCompression: quality is"),
     (lambda: JpegCompression(quality=75.5), "JpegCompression: quality is 75.5"),
+    (lambda: JpegCompression(rgb=1), "JpegCompression: rgb is 1"),
     (lambda: PlanckianJitter(mode="warm"), "PlanckianJitter: mode is 'warm'"),
     (lambda: PlanckianJitter(temperature=(2000, 9000)), "PlanckianJitter: temperature is"),
     (lambda: PlanckianJitter(temperature=(3000, 9000), mode="cied"),

@@ -122,12 +122,13 @@ def _codec(img: np.ndarray, quality: int, flag: int) -> np.ndarray:
     return cv2.imdecode(buf, flag)
 
 
-def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+def jpeg(img: np.ndarray, quality: int, rgb: bool = False) -> np.ndarray:
     """A JPEG round trip at `quality` (1-100) through OpenCV's codec, channel by channel as
     albumentations' ``image_compression``: one channel as a grey JPEG; 2 channels padded
     with a zero third; 3 channels encoded as they are (OpenCV reads them as BGR, so the
     chroma planes are those of the swapped order, exactly as albumentations); the channels
-    after the third each as a grey JPEG."""
+    after the third each as a grey JPEG. ``rgb=True`` encodes the first three as RGB (the
+    JPEG colour transform of the true order: libjpeg's, as torchvision's ``JPEG``)."""
     import cv2
 
     c = channels(img)
@@ -137,9 +138,12 @@ def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     if c == 2:
         padded = np.concatenate([img, np.zeros(img.shape[:2] + (1,), np.uint8)], axis=2)
         return np.ascontiguousarray(_codec(padded, quality, cv2.IMREAD_UNCHANGED)[:, :, :2])
-    out = _codec(img[:, :, :3], quality, cv2.IMREAD_UNCHANGED)
+    if rgb:
+        out = _codec(img[:, :, 2::-1], quality, cv2.IMREAD_UNCHANGED)[:, :, ::-1]
+    else:
+        out = _codec(img[:, :, :3], quality, cv2.IMREAD_UNCHANGED)
     if c == 3:
-        return out
+        return np.ascontiguousarray(out)
     extra = [_codec(img[:, :, i], quality, cv2.IMREAD_GRAYSCALE) for i in range(3, c)]
     return np.dstack([out, *extra])
 

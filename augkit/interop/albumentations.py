@@ -432,11 +432,15 @@ TWINS.update({
         val_shift_limit=_sym(op.val_shift_limit), p=op.p),
     "CLAHE": lambda A, op: A.CLAHE(clip_limit=_pair(op.clip_limit),
                                    tile_grid_size=tuple(op.tile_grid_size), p=op.p),
-    "JpegCompression": lambda A, op: A.ImageCompression(
+    "JpegCompression": lambda A, op: _no_twin(op, "rgb") if op.rgb else A.ImageCompression(
         compression_type="jpeg", quality_range=_pair(op.quality), p=op.p),
     "PlanckianJitter": lambda A, op: A.PlanckianJitter(
         mode=op.mode, temperature_limit=_kelvins(op), sampling_method="uniform", p=op.p),
 })
+
+
+def _no_twin(op, field: str):
+    raise value_error(op, field, f"is {getattr(op, field)!r}; albumentations has no twin")
 
 
 def _kelvins(op) -> tuple[int, int]:
