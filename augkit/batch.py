@@ -133,6 +133,8 @@ def _static_plan(op, size) -> list | None:
         if not _single(o):
             return None
         if not o.is_matrix_warp():
+            if o.geometric:  # its own apply may change the size: the general path plans it
+                return None
             plan.append(("leaf", [(o, size)], None))
             continue
         out = o.batch_out_size(size)
@@ -221,6 +223,12 @@ def _to_bhwc(images, op):
         return _from_torch(images, op)
     elif isinstance(images, (list, tuple)) and images and all(
             isinstance(i, np.ndarray) for i in images):
+        first = images[0]
+        for i, img in enumerate(images):
+            if img.shape != first.shape or img.dtype != first.dtype:
+                raise value_error(op, "images", f"[{i}] is {img.shape} {img.dtype}; a batch "
+                                  f"needs one shape and dtype ({first.shape} {first.dtype} "
+                                  "like images[0])")
         arr, back = np.stack(images), None
     else:
         raise type_error(op, "images", f"is {type(images).__name__}; expected a numpy "
@@ -232,7 +240,7 @@ def _to_bhwc(images, op):
     if arr.ndim != 4:
         raise value_error(op, "images", f"have shape {arr.shape}; expected (B, H, W, C) or "
                           "(B, H, W)")
-    if arr.shape[1] <= 4 and arr.shape[3] > 4:
+    if arr.shape[1] <= 4 and arr.shape[3] > 4 and arr.shape[2] > 4:
         raise value_error(op, "images", f"look like (B, C, H, W) {arr.shape}; numpy batches are "
                           "(B, H, W, C): use images.transpose(0, 2, 3, 1)")
     _check_batch(arr, op, arr.shape)

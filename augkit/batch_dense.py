@@ -60,9 +60,13 @@ def apply_dense(op, batch, rng, params: list | None = None):
     """`op` over a batch with targets; returns ``batch.replace(...)`` with every field moved."""
     x = _dense(batch, op)
     n, c, h, w = x.images.shape
-    if params is None:
+    if params is None and _reads_targets(op):
+        # its draws read boxes, keypoints or masks: each image is drawn (through the op's
+        # sample_apply) from its own sample, targets included, in per-image order
+        params = [p for _, p in _per_image(op, x, None, rng)]
+    elif params is None:
         proxy = np.broadcast_to(np.zeros((), _NP[x.images.dtype]), (n, h, w, c))
-        params = sample_batch(op, rng, proxy)
+        params = sample_batch(op, rng, proxy, lambda: _samples(x))
     out = run_plans(op, x, plans_of(op, params, (h, w)), DenseBackend)
     return batch.replace(images=out.images, **{f: getattr(out, f) for f in _FIELDS
                                                if getattr(out, f) is not None})
@@ -160,9 +164,9 @@ class DenseBackend:
         return out
 
     @staticmethod
-    def leaf(op, x, params):
+    def leaf(op, x, params, size=None):
         if not op.geometric and not getattr(op, "changes_targets", False):
-            return Dense(TorchBackend.leaf(op, x.images, params), x.masks, x.boxes,
+            return Dense(TorchBackend.leaf(op, x.images, params, size), x.masks, x.boxes,
                          x.box_labels, x.keypoints)
         return _per_image(op, x, params)
 
@@ -178,17 +182,34 @@ def _remap(out: Dense, groups, size) -> None:
                 out.keypoints[j] = _back(moved.keypoints, out.keypoints[j])
 
 
-def _per_image(op, x: Dense, params) -> Dense:
-    """An op the batch cannot vectorise, with its targets: `op.apply` image by image."""
+def _reads_targets(op) -> bool:
+    """Whether `op` or a child declares that its draws read the targets
+    (``samples_targets``: e.g. `BBoxSafeCrop` draws its window around the boxes)."""
+    return getattr(op, "samples_targets", False) is True or any(
+        _reads_targets(c) for c in op.children())
+
+
+def _samples(x: Dense) -> list:
     imgs = np.ascontiguousarray(_np(x.images).transpose(0, 2, 3, 1))
-    outs = []
-    for j, p in enumerate(params):
-        s = Sample(imgs[j] if imgs.shape[-1] != 1 else imgs[j, :, :, 0],
+    return [Sample(imgs[j] if imgs.shape[-1] != 1 else imgs[j, :, :, 0],
                    mask=None if x.masks is None else _np(x.masks[j]),
                    boxes=None if x.boxes is None else _np(x.boxes[j]),
                    box_labels=None if x.box_labels is None else _np(x.box_labels[j]),
                    keypoints=None if x.keypoints is None else _np(x.keypoints[j]))
-        outs.append(op.apply(s, p))
+            for j in range(len(imgs))]
+
+
+def _per_image(op, x: Dense, params, rng=None):
+    """An op the batch cannot vectorise, with its targets: `op.apply` image by image; with
+    `rng` instead of `params`, the (out, params) pairs of `op.sample_apply`."""
+    if params is None:
+        return [op.sample_apply(rng, s) for s in _samples(x)]
+    outs = [op.apply(s, p) for s, p in zip(_samples(x), params)]
+    sizes = {o.image.shape[:2] for o in outs}
+    if len(sizes) > 1:
+        raise value_error(op, "images", f"came out in sizes {sorted(sizes)}; a batch needs "
+                          "one output size (crop or resize to one size, or use the "
+                          "per-sample path)")
     img = np.stack([o.image.reshape(o.image.shape[:2] + (-1,)) for o in outs])
     out = Dense(_back(img.transpose(0, 3, 1, 2), x.images))
     if x.masks is not None:

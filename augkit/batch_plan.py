@@ -10,22 +10,50 @@ import numpy as np
 
 from .errors import value_error
 from .functional.batch_warp import warp_batch
-from .sample import stand_in
+from .sample import Sample, stand_in
 
 
-def sample_batch(op, rng: np.random.Generator, images) -> list:
+class NeedsPixels(Exception):
+    """Raised by `Op.draw_for_batch` for an op that draws inside its own `sample_apply` (its
+    `sample` does not say its params): the batch then draws image by image through
+    `sample_apply` (`sample_batch`, `sample_items`), from the same generator state."""
+
+
+def _image(images, j):
+    img = images[j]
+    return img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
+
+
+def sample_batch(op, rng: np.random.Generator, images, samples=None) -> list:
     """Per-image parameters, drawn in the order ``[op(img, rng) for img in images]`` draws.
 
-    ``images`` is a (B, H, W[, C]) array (only its shape and dtype are read)."""
+    ``images`` is a (B, H, W[, C]) array: only its shape and dtype are read, unless the op
+    draws in its own `sample_apply` (then each image, or ``samples()[j]`` when given: the
+    images with their targets, is run through it for its params)."""
     view = stand_in(tuple(images.shape[1:]), images.dtype)
-    return [op.draw_for_batch(rng, view)[0] for _ in range(images.shape[0])]
+    state = rng.bit_generator.state
+    try:
+        return [op.draw_for_batch(rng, view)[0] for _ in range(images.shape[0])]
+    except NeedsPixels:
+        rng.bit_generator.state = state
+        whole = samples() if samples is not None else [
+            Sample(_image(images, j)) for j in range(images.shape[0])]
+        return [op.sample_apply(rng, s)[1] for s in whole]
 
 
 def sample_items(op, rngs, images) -> list:
     """Image j's parameters drawn from its own generator ``rngs[j]`` (per-item streams: what
     ``op(images[j], rngs[j])`` draws), with one pixel-less view for the whole batch."""
     view = stand_in(tuple(images.shape[1:]), images.dtype)
-    return [op.draw_for_batch(r, view)[0] for r in rngs]
+    out = []
+    for j, r in enumerate(rngs):
+        state = r.bit_generator.state
+        try:
+            out.append(op.draw_for_batch(r, view)[0])
+        except NeedsPixels:
+            r.bit_generator.state = state
+            out.append(op.sample_apply(r, Sample(_image(images, j)))[1])
+    return out
 
 
 def rows_of(cols: dict, n: int) -> list[dict]:
@@ -56,7 +84,8 @@ def stack_outputs(outs: list, x: np.ndarray, op) -> np.ndarray:
 # --- the general path: per-image plans, grouped step by step --------------------------------
 
 def plans_of(op, params: list, size) -> list[list]:
-    """Each image's steps (("warp", matrix, out_size, style, op) / ("leaf", op, params)),
+    """Each image's steps (("warp", matrix, out_size, style, op, group) / ("leaf", op,
+    params, out_size)),
     planned by the op itself (`Op.plan_batch`; combinators and runners plan their parts)."""
     plans = []
     for p in params:
@@ -82,8 +111,8 @@ def _sizes_agree(plans, size) -> bool:
     for steps in plans:
         seq, cur = [], tuple(size)
         for k in range(longest):
-            if k < len(steps) and steps[k][0] == "warp":
-                cur = steps[k][2]
+            if k < len(steps):
+                cur = tuple(steps[k][2] if steps[k][0] == "warp" else steps[k][3])
             seq.append(cur)
         if first is None:
             first = seq
@@ -96,7 +125,7 @@ def _run_step(be, step, x, group):
     if step[0] == "warp":
         return be.warp(x, np.stack([st[1] for st in group]), step[2], step[3], step[4],
                        [st[5] for st in group])
-    return be.leaf(step[1], x, [st[2] for st in group])
+    return be.leaf(step[1], x, [st[2] for st in group], step[3])
 
 
 def run_plans(op, x, plans: list, be):
@@ -113,15 +142,22 @@ def run_plans(op, x, plans: list, be):
             for i, steps in enumerate(plans):
                 if k < len(steps):
                     groups.setdefault(_step_key(steps[k]), []).append(i)
+            resized = None  # the batch at its new size, when this position changes it
             for idx in groups.values():
                 group = [plans[i][k] for i in idx]
                 if len(idx) == n:
                     out, owned = _run_step(be, group[0], out, group), True
                     continue
                 y = _run_step(be, group[0], be.take(out, idx), group)
+                if be.size(y) != be.size(out):  # (sizes agree: every group changes alike)
+                    resized = be.empty(n, y) if resized is None else resized
+                    be.put(resized, idx, y)
+                    continue
                 if not owned:
                     out, owned = be.copy(out), True
                 be.put(out, idx, y)
+            if resized is not None:
+                out, owned = resized, True
         return out if owned and out is not x else be.copy(x)
     groups = {}
     for i, steps in enumerate(plans):
@@ -150,8 +186,8 @@ class NumpyBackend:
         return warp_batch(x, ms, out_size, style[0], style[1], op)
 
     @staticmethod
-    def leaf(op, x, params):
-        return _leaf_batch(op, x, params)
+    def leaf(op, x, params, size=None):
+        return _leaf_batch(op, x, params, size)
 
     @staticmethod
     def size(x):
@@ -174,10 +210,12 @@ class NumpyBackend:
         return np.empty((n,) + like.shape[1:], like.dtype)
 
 
-def _leaf_batch(op, x: np.ndarray, params: list) -> np.ndarray:
+def _leaf_batch(op, x: np.ndarray, params: list, size=None) -> np.ndarray:
     out = op.image_batch(x, params)
-    if out.shape[1:3] != x.shape[1:3]:  # later draws assumed the size was kept
-        raise value_error(op, "images", f"changed size {x.shape[1:3]} -> {out.shape[1:3]}; "
-                          "the batched path resizes only through geometric ops (use the "
-                          "per-image path for this op)")
+    want = tuple(x.shape[1:3]) if size is None else tuple(size)
+    if tuple(out.shape[1:3]) != want:  # later draws assumed the planned size
+        raise value_error(op, "images", f"changed size {tuple(x.shape[1:3])} -> "
+                          f"{tuple(out.shape[1:3])}, not the planned {want}; the batched path "
+                          "resizes only as an op's out_size says (use the per-image path "
+                          "for this op)")
     return out

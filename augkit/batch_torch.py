@@ -110,13 +110,14 @@ class TorchBackend:
         return TW.warp_images(x, ms, out_size, interp, f if isinstance(f, tuple) else (f,) * c)
 
     @staticmethod
-    def leaf(op, x, params):
+    def leaf(op, x, params, size=None):
         out = op.image_batch_torch(x, params)
         if out is None:
             _say_host_once(op, "its image")
-            out = _host(op, x, lambda a: NumpyBackend.leaf(op, a, params))
-        if tuple(out.shape[2:]) != tuple(x.shape[2:]):
+            out = _host(op, x, lambda a: NumpyBackend.leaf(op, a, params, size))
+        want = tuple(x.shape[2:]) if size is None else tuple(size)
+        if tuple(out.shape[2:]) != want:
             raise value_error(op, "images", f"changed size {tuple(x.shape[2:])} -> "
-                              f"{tuple(out.shape[2:])}; the batched path resizes only "
-                              "through geometric ops")
+                              f"{tuple(out.shape[2:])}, not the planned {want}; the batched "
+                              "path resizes only as an op's out_size says")
         return out

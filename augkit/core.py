@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .batch import apply_batch
-from .batch_plan import rows_of, stack_outputs
+from .batch_plan import NeedsPixels, rows_of, stack_outputs
 from .boundary import standardizes_output, to_sample  # noqa: F401 (re-exported)
 from .checks import (  # noqa: F401 (re-exported: ops import their field checks from core)
     check_bool,
@@ -278,13 +278,18 @@ class Op:
 
     def draw_for_batch(self, rng: np.random.Generator, view: Sample) -> tuple[dict, tuple]:
         """One image's params, drawn as `sample_apply` draws them, and the size they lead
-        to (`view` holds no pixels; combinators draw their children through this)."""
+        to (`view` holds no pixels; combinators draw their children through this). An op
+        that draws in its own `sample_apply` raises `NeedsPixels`: the batch then draws
+        image by image through it."""
+        if type(self).sample_apply is not Op.sample_apply:
+            raise NeedsPixels(self)
         return self.sample(rng, view), view.size
 
     def plan_batch(self, params: dict, size: tuple, steps: list) -> tuple:
-        """Append one image's steps to `steps` (("leaf", op, params), or ("warp", matrix,
-        out_size, style, op, ((op, params), ...))) and return the size they lead to."""
-        steps.append(("leaf", self, params))
+        """Append one image's steps to `steps` (("leaf", op, params, out_size), or ("warp",
+        matrix, out_size, style, op, ((op, params), ...))) and return the size they lead
+        to."""
+        steps.append(("leaf", self, params, tuple(size)))
         return size
 
     def batch_key(self):
@@ -394,14 +399,16 @@ class GeometricOp(Op):
         return type(self).apply is GeometricOp.apply
 
     def draw_for_batch(self, rng, view):
+        if type(self).sample_apply is not Op.sample_apply:
+            raise NeedsPixels(self)
         p = self.sample(rng, view)
         return p, tuple(int(v) for v in self.out_size(p, view.size))
 
     def plan_batch(self, params, size, steps):
-        if not self.is_matrix_warp():
-            steps.append(("leaf", self, params))
-            return size
         osize = tuple(int(v) for v in self.out_size(params, size))
+        if not self.is_matrix_warp():  # its own apply (an exact copy, ...): one leaf step
+            steps.append(("leaf", self, params, osize))
+            return osize
         steps.append(("warp", np.asarray(self.matrix(params, size), np.float64), osize,
                       self.warp_style(), self, ((self, params),)))
         return osize

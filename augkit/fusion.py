@@ -52,12 +52,12 @@ def fuse_groups(run):
 def warp_steps(run, steps: list) -> None:
     """The batched path's steps for a run: ("warp", matrix, out_size, style, op, group) per
     fused group (op: the group's first, named by fill errors; group: its (op, params) pairs,
-    whose `remap_targets` a batch with keypoints applies), or ("leaf", op, params) for a lone
-    op that is not a pure matrix warp."""
+    whose `remap_targets` a batch with keypoints applies), or ("leaf", op, params, out_size)
+    for a lone op that is not a pure matrix warp."""
     for group, m, osize, style in fuse_groups(run):
         op, p = group[0]
         if len(group) == 1 and not op.is_matrix_warp():
-            steps.append(("leaf", op, p))
+            steps.append(("leaf", op, p, (int(osize[0]), int(osize[1]))))
         else:
             steps.append(("warp", np.asarray(m, np.float64), (int(osize[0]), int(osize[1])),
                           style, op, tuple(group)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -29,6 +30,8 @@ class BBoxSafeCrop(GeometricOp):
     side]`` at a random position (albumentations' rule). Masks and keypoints follow; the
     image is resized with `interpolation`.
     """
+
+    samples_targets: ClassVar[bool] = True  # its draws read the boxes
 
     size: int | tuple | None = None
     erosion_rate: float = 0.0

@@ -31,6 +31,11 @@ class AugMix(_Steps, Op):
     Bounds: width and depth up to 64.
     """
 
+    # drawn in its own sample_apply (chains, weights): the batch draws and applies it image
+    # by image (`batch_plan.NeedsPixels`), not through _Steps' step planning
+    draw_for_batch = Op.draw_for_batch
+    plan_batch = Op.plan_batch
+
     tier: ClassVar[str] = "rich"
 
     severity: float = 3

@@ -125,6 +125,8 @@ class _Steps:
     # it names, so images that drew the same op share a call (`augkit.batch`) -------------
     def draw_for_batch(self, rng, view):
         def run(rng, s, name, m):
+            if _fills(name):  # as _run: a fill that misfits names the runner
+                check_fills(self, s)
             p, size = self._op(name, m).draw_for_batch(rng, s)
             return stand_in_of(s, size), {"op": name, "magnitude": m, "params": p}
 
@@ -220,6 +222,7 @@ class AutoAugment(Op):
         return self._tree.sample_apply(rng, s)
 
     def draw_for_batch(self, rng, view):
+        check_fills(self, view)  # as sample_apply
         return self._tree.draw_for_batch(rng, view)
 
     def plan_batch(self, params, size, steps):
