@@ -39,7 +39,10 @@ def test_mirror_and_integer_shift_equal_the_opencv_warp(seed, h, w, c, sx, sy, t
     m = np.array([[sx, 0.0, float(tx)], [0.0, sy, float(ty)], [0.0, 0.0, 1.0]])
     got = G.warp_checked(img, m, (oh, ow), interp, fill)
     want = _opencv(img, m, (oh, ow), interp, fill)
-    np.testing.assert_array_equal(got, want)
+    if dtype == "u8":
+        np.testing.assert_array_equal(got, want)
+    else:  # OpenCV's float weights at whole-pixel positions can be 1 - 4e-9: the copy is exact
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("code,m", [(1, [[-1, 0, 36], [0, 1, -2]]),
