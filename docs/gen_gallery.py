@@ -109,6 +109,13 @@ LADDERS: dict[str, list[tuple[str, dict]]] = {
     "MedianBlur": [(f"{k} px", {"kernel": (k, k), "p": 1.0}) for k in (3, 7, 15)],
     "Sharpen": [(f"alpha {a}", {"alpha": (a, a), "p": 1.0}) for a in (0.3, 0.6, 1.0)],
     "Normalize": [("ImageNet", {})],
+    "HueSaturationValue": [(f"hue {h}", {"hue_shift_limit": (h, h), "sat_shift_limit": 0,
+                                         "val_shift_limit": 0, "p": 1.0})
+                           for h in (-20, 10, 30)],
+    "CLAHE": [(f"clip {c}", {"clip_limit": c, "p": 1.0}) for c in (2, 4, 8)],
+    "JpegCompression": [(f"q {q}", {"quality": (q, q), "p": 1.0}) for q in (50, 20, 5)],
+    "PlanckianJitter": [(f"{t} K", {"temperature": (t, t), "p": 1.0})
+                        for t in (3000, 6000, 12000)],
     "Whiten": [("standardize", {})],
 }
 # ops without a magnitude drawn with these fields (instead of their defaults), three seeds
