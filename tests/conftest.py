@@ -29,3 +29,15 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f"real data folder {root} is absent (set AUGKIT_DATA)")
     return root
+
+
+def coco_photos(shared_data: Path, start: int, stop: int) -> list:
+    """COCO128 train photos ``start:stop`` (sorted by name) as writable RGB arrays: the
+    reference tests' inputs (each test file takes its own slice)."""
+    import numpy as np
+    from PIL import Image
+
+    root = shared_data / "coco128" / "images" / "train2017"
+    if not root.is_dir():
+        pytest.skip(f"{root} is absent")
+    return [np.array(Image.open(p).convert("RGB")) for p in sorted(root.glob("*.jpg"))[start:stop]]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import coco_photos
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,13 +42,7 @@ N_PHOTOS = 4
 
 @pytest.fixture(scope="module")
 def photos(shared_data):
-    from PIL import Image
-
-    root = shared_data / "coco128" / "images" / "train2017"
-    if not root.is_dir():
-        pytest.skip(f"{root} is absent")
-    paths = sorted(root.glob("*.jpg"))[:N_PHOTOS]
-    return [np.array(Image.open(p).convert("RGB")) for p in paths]  # writable, for torch
+    return coco_photos(shared_data, 0, N_PHOTOS)  # writable, for torch
 
 
 def _op_on(op, img, params):

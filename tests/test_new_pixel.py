@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import coco_photos
 from hypothesis import given, settings
 
 from augkit.errors import AugkitError, AugkitValueError
@@ -44,12 +45,7 @@ IDS = [f"{type(op).__name__}-{i}" for i, op in enumerate(INSTANCES)]
 
 @pytest.fixture(scope="module")
 def photos(shared_data):
-    from PIL import Image
-
-    root = shared_data / "coco128" / "images" / "train2017"
-    if not root.is_dir():
-        pytest.skip(f"{root} is absent")
-    return [np.array(Image.open(p).convert("RGB")) for p in sorted(root.glob("*.jpg"))[4:8]]
+    return coco_photos(shared_data, 4, 8)
 
 
 def _apply(op, img, params):

@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import coco_photos
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,12 +41,7 @@ IDS = [f"{type(op).__name__}-{i}" for i, op in enumerate(INSTANCES)]
 
 @pytest.fixture(scope="module")
 def photos(shared_data):
-    from PIL import Image
-
-    root = shared_data / "coco128" / "images" / "train2017"
-    if not root.is_dir():
-        pytest.skip(f"{root} is absent")
-    return [np.array(Image.open(p).convert("RGB")) for p in sorted(root.glob("*.jpg"))[8:12]]
+    return coco_photos(shared_data, 8, 12)
 
 
 def _apply(op, img, params):
