@@ -28,6 +28,7 @@ import numpy as np
 from .batch_plan import (  # noqa: F401 (public here: the batched path's API)
     NumpyBackend,
     columns_of,
+    one_by_one,
     plans_of,
     rows_of,
     run_plans,
@@ -59,6 +60,8 @@ def apply_batch(op, images, rng: np.random.Generator | None = None):
         return apply_dense(op, images, resolve_rng(rng, op))
     arr, back = _to_bhwc(images, op)
     rng = resolve_rng(rng, op)
+    if op.batch_needs_pixels():  # it draws inside its own sample_apply: image by image
+        return back(one_by_one(op, arr, [rng] * arr.shape[0]))
     plan = _static_plan(op, tuple(arr.shape[1:3]))
     if plan is not None:
         return back(_run_static(plan, arr, rng))
@@ -71,11 +74,18 @@ def apply_batch_items(op, images, rngs: list):
     its own generator (per-item streams, e.g. `rng.item_rng`). A fixed chain whose steps draw
     only doubles takes each image's doubles in one ``rngs[j].random(k)`` (the very doubles
     its steps would draw one by one) and the vectorised static plan; any other op draws
-    per item (`sample_items`) and applies the params (`apply_batch_params`)."""
+    per item (`sample_items`) and applies the params (`apply_batch_params`). A torch batch
+    stays on its device."""
+    if _is_torch(images):
+        from .batch_torch import apply_torch_items
+
+        return apply_torch_items(op, images, rngs)
     arr, back = _to_bhwc(images, op)
     if len(rngs) != arr.shape[0]:
         raise value_error(op, "rngs", f"has {len(rngs)} generators for a batch of "
                           f"{arr.shape[0]} images")
+    if op.batch_needs_pixels():
+        return back(one_by_one(op, arr, rngs))
     plan = _static_plan(op, tuple(arr.shape[1:3]))
     if plan is not None:
         ks = [o.batch_draw_count() for stage in plan for o, _ in stage[1]]
@@ -216,11 +226,11 @@ def _apply(op, arr: np.ndarray, params: list) -> np.ndarray:
 # --- the boundary ----------------------------------------------------------------------------
 
 def _to_bhwc(images, op):
-    """(array (B, H, W, C), function back to the caller's kind); validates once per batch."""
+    """(array (B, H, W, C), function back to the caller's kind) for a numpy batch or a list
+    of images (torch tensors and SampleBatches have their own executors); validates once
+    per batch."""
     if isinstance(images, np.ndarray):
-        arr, back = images, None
-    elif type(images).__module__.startswith("torch") and hasattr(images, "permute"):
-        return _from_torch(images, op)
+        arr = images
     elif isinstance(images, (list, tuple)) and images and all(
             isinstance(i, np.ndarray) for i in images):
         first = images[0]
@@ -229,7 +239,7 @@ def _to_bhwc(images, op):
                 raise value_error(op, "images", f"[{i}] is {img.shape} {img.dtype}; a batch "
                                   f"needs one shape and dtype ({first.shape} {first.dtype} "
                                   "like images[0])")
-        arr, back = np.stack(images), None
+        arr = np.stack(images)
     else:
         raise type_error(op, "images", f"is {type(images).__name__}; expected a numpy "
                          "(B, H, W, C) array or a torch (B, C, H, W) tensor")
@@ -244,7 +254,7 @@ def _to_bhwc(images, op):
         raise value_error(op, "images", f"look like (B, C, H, W) {arr.shape}; numpy batches are "
                           "(B, H, W, C): use images.transpose(0, 2, 3, 1)")
     _check_batch(arr, op, arr.shape)
-    return arr, back or (lambda out: out)
+    return arr, (lambda out: out)
 
 
 def _check_batch(arr, op, shape):
@@ -261,25 +271,3 @@ def _check_batch(arr, op, shape):
     if lo < 0.0 or hi > 1.0:
         raise value_error(op, "images", f"float32 values span [{lo:.4g}, {hi:.4g}]; expected "
                           "[0, 1]")
-
-
-def _from_torch(t, op):
-    import torch
-
-    if t.ndim != 4:
-        raise value_error(op, "images", f"tensor has shape {tuple(t.shape)}; expected "
-                          "(B, C, H, W)")
-    if t.dtype not in (torch.uint8, torch.float32):
-        raise type_error(op, "images", f"tensor has dtype {t.dtype} {tuple(t.shape)}; expected "
-                         "torch.uint8, or torch.float32 in [0, 1]")
-    from .boundary import check_tensor_storage
-
-    check_tensor_storage(t, op, "images")
-    device = t.device
-    arr = np.ascontiguousarray(t.detach().cpu().permute(0, 2, 3, 1).numpy())
-    _check_batch(arr, op, tuple(t.shape))
-
-    def back(out):
-        return torch.from_numpy(np.ascontiguousarray(out.transpose(0, 3, 1, 2))).to(device)
-
-    return arr, back

@@ -60,14 +60,15 @@ def apply_dense(op, batch, rng, params: list | None = None):
     """`op` over a batch with targets; returns ``batch.replace(...)`` with every field moved."""
     x = _dense(batch, op)
     n, c, h, w = x.images.shape
-    if params is None and _reads_targets(op):
-        # its draws read boxes, keypoints or masks: each image is drawn (through the op's
-        # sample_apply) from its own sample, targets included, in per-image order
-        params = [p for _, p in _per_image(op, x, None, rng)]
-    elif params is None:
-        proxy = np.broadcast_to(np.zeros((), _NP[x.images.dtype]), (n, h, w, c))
-        params = sample_batch(op, rng, proxy, lambda: _samples(x))
-    out = run_plans(op, x, plans_of(op, params, (h, w)), DenseBackend)
+    if params is None and (_reads_targets(op) or op.batch_needs_pixels()):
+        # its draws read boxes, keypoints or masks, or happen inside its sample_apply:
+        # the per-image path itself, on the host, each sample with its targets
+        out = _per_image(op, x, None, rng)
+    else:
+        if params is None:
+            proxy = np.broadcast_to(np.zeros((), _NP[x.images.dtype]), (n, h, w, c))
+            params = sample_batch(op, rng, proxy)
+        out = run_plans(op, x, plans_of(op, params, (h, w)), DenseBackend)
     return batch.replace(images=out.images, **{f: getattr(out, f) for f in _FIELDS
                                                if getattr(out, f) is not None})
 
@@ -199,12 +200,13 @@ def _samples(x: Dense) -> list:
             for j in range(len(imgs))]
 
 
-def _per_image(op, x: Dense, params, rng=None):
-    """An op the batch cannot vectorise, with its targets: `op.apply` image by image; with
-    `rng` instead of `params`, the (out, params) pairs of `op.sample_apply`."""
+def _per_image(op, x: Dense, params, rng=None) -> Dense:
+    """An op the batch cannot vectorise, with its targets, image by image on the host:
+    `op.apply` with `params`, or `op.sample_apply` drawing from `rng`."""
     if params is None:
-        return [op.sample_apply(rng, s) for s in _samples(x)]
-    outs = [op.apply(s, p) for s, p in zip(_samples(x), params)]
+        outs = [op.sample_apply(rng, s)[0] for s in _samples(x)]
+    else:
+        outs = [op.apply(s, p) for s, p in zip(_samples(x), params)]
     sizes = {o.image.shape[:2] for o in outs}
     if len(sizes) > 1:
         raise value_error(op, "images", f"came out in sizes {sorted(sizes)}; a batch needs "

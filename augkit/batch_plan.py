@@ -24,21 +24,20 @@ def _image(images, j):
     return img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
 
 
-def sample_batch(op, rng: np.random.Generator, images, samples=None) -> list:
+def sample_batch(op, rng: np.random.Generator, images) -> list:
     """Per-image parameters, drawn in the order ``[op(img, rng) for img in images]`` draws.
 
     ``images`` is a (B, H, W[, C]) array: only its shape and dtype are read, unless the op
-    draws in its own `sample_apply` (then each image, or ``samples()[j]`` when given: the
-    images with their targets, is run through it for its params)."""
+    draws inside its own `sample_apply` (then each image is run through it for its params;
+    the executors run such ops image by image instead: `Op.batch_needs_pixels`)."""
     view = stand_in(tuple(images.shape[1:]), images.dtype)
     state = rng.bit_generator.state
     try:
         return [op.draw_for_batch(rng, view)[0] for _ in range(images.shape[0])]
     except NeedsPixels:
         rng.bit_generator.state = state
-        whole = samples() if samples is not None else [
-            Sample(_image(images, j)) for j in range(images.shape[0])]
-        return [op.sample_apply(rng, s)[1] for s in whole]
+        return [op.sample_apply(rng, Sample(_image(images, j)))[1]
+                for j in range(images.shape[0])]
 
 
 def sample_items(op, rngs, images) -> list:
@@ -54,6 +53,13 @@ def sample_items(op, rngs, images) -> list:
             r.bit_generator.state = state
             out.append(op.sample_apply(r, Sample(_image(images, j)))[1])
     return out
+
+
+def one_by_one(op, images, rngs) -> np.ndarray:
+    """``op.sample_apply(rngs[j], Sample(images[j]))`` image by image, stacked: the per-image
+    path itself, for ops that draw inside their own `sample_apply` (`Op.batch_needs_pixels`)."""
+    outs = [op.sample_apply(r, Sample(_image(images, j)))[0].image for j, r in enumerate(rngs)]
+    return stack_outputs(outs, images, op)
 
 
 def rows_of(cols: dict, n: int) -> list[dict]:

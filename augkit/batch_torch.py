@@ -17,7 +17,14 @@ import warnings
 import numpy as np
 import torch
 
-from .batch_plan import NumpyBackend, plans_of, run_plans, sample_batch
+from .batch_plan import (
+    NumpyBackend,
+    one_by_one,
+    plans_of,
+    run_plans,
+    sample_batch,
+    sample_items,
+)
 from .boundary import check_tensor_storage
 from .errors import type_error, value_error
 from .functional import torch_warp as TW
@@ -32,12 +39,32 @@ def apply_torch(op, t, rng, params: list | None = None):
     `params` (recorded per-image parameters) nothing is drawn."""
     _check(t, op)
     n, c, h, w = t.shape
+    if params is None and op.batch_needs_pixels():  # it draws in its own sample_apply
+        _say_host_once(op, "its draws (they happen inside its sample_apply)")
+        return _host(op, t, lambda a: one_by_one(op, a, [rng] * n))
     if params is None:
-        proxy = np.broadcast_to(np.zeros((), _NP[t.dtype]), (n, h, w, c))
-        params = sample_batch(op, rng, proxy)
+        params = sample_batch(op, rng, _proxy(t))
     elif len(params) != n:
         raise value_error(op, "params", f"has {len(params)} entries for a batch of {n} images")
     return run_plans(op, t, plans_of(op, params, (h, w)), TorchBackend)
+
+
+def apply_torch_items(op, t, rngs):
+    """`apply_torch` with image j augmented from its own generator ``rngs[j]``."""
+    _check(t, op)
+    if len(rngs) != t.shape[0]:
+        raise value_error(op, "rngs", f"has {len(rngs)} generators for a batch of "
+                          f"{t.shape[0]} images")
+    if op.batch_needs_pixels():
+        _say_host_once(op, "its draws (they happen inside its sample_apply)")
+        return _host(op, t, lambda a: one_by_one(op, a, rngs))
+    return apply_torch(op, t, None, sample_items(op, rngs, _proxy(t)))
+
+
+def _proxy(t):
+    """A pixel-less (B, H, W, C) numpy stand-in of `t` (the draws read shape and dtype)."""
+    n, c, h, w = t.shape
+    return np.broadcast_to(np.zeros((), _NP[t.dtype]), (n, h, w, c))
 
 
 def _check(t, op) -> None:

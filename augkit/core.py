@@ -285,6 +285,15 @@ class Op:
             raise NeedsPixels(self)
         return self.sample(rng, view), view.size
 
+    def batch_needs_pixels(self) -> bool:
+        """Whether the op, or one inside it, draws inside its own `sample_apply` (its
+        `draw_for_batch` raises `NeedsPixels`): the executors then run it image by image
+        through `sample_apply`, the per-image path itself."""
+        cls = type(self)
+        if cls.sample_apply is not Op.sample_apply and cls.draw_for_batch in _BASE_DRAWS:
+            return True
+        return any(c.batch_needs_pixels() for c in self.children())
+
     def plan_batch(self, params: dict, size: tuple, steps: list) -> tuple:
         """Append one image's steps to `steps` (("leaf", op, params, out_size), or ("warp",
         matrix, out_size, style, op, ((op, params), ...))) and return the size they lead
@@ -440,6 +449,10 @@ class GeometricOp(Op):
         if cls.remap_targets is GeometricOp.remap_targets or cls.remaps_targets_only:
             return out  # an image has no targets to remap
         return self.remap_targets(Sample(out), params).image
+
+
+# the draws that cannot see an op's own sample_apply (see `Op.batch_needs_pixels`)
+_BASE_DRAWS = (Op.draw_for_batch, GeometricOp.draw_for_batch)
 
 
 def warp_sample(s: Sample, m: np.ndarray, out_size, style, op=None) -> Sample:

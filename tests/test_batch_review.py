@@ -203,3 +203,37 @@ def test_a_runner_fill_that_misfits_is_refused_naming_the_runner(seed, kind):
             _per_image(op, grey, seed)
         with pytest.raises(AugkitError, match=f"{name}: fill"):
             _quiet(op.batch, x, np.random.default_rng(seed))
+
+
+def test_such_an_op_runs_once_per_image_not_twice(monkeypatch):
+    """The executors run an op that draws in its own sample_apply image by image through
+    sample_apply (the per-image path itself): its kernel runs once per image, not a second
+    time in an apply pass after the draws."""
+    calls = []
+    real = _DimInOnePass.image
+    monkeypatch.setattr(_DimInOnePass, "image",
+                        lambda self, img, p: calls.append(1) or real(self, img, p))
+    op = Seq((Rotate(degrees=10), _DimInOnePass()))
+    x = _images((5, 8, 8, 3))
+    want = _per_image(op, x, 2)
+    calls.clear()
+    np.testing.assert_array_equal(op.batch(x, np.random.default_rng(2)), want)
+    assert len(calls) == 5
+    from augkit.batch import apply_batch_items
+
+    calls.clear()
+    got = apply_batch_items(op, x, [np.random.default_rng(j) for j in range(5)])
+    assert len(calls) == 5
+    for j in range(5):
+        np.testing.assert_array_equal(got[j], op(x[j], np.random.default_rng(j)))
+
+
+def test_per_item_generators_on_a_tensor_stay_on_the_tensor():
+    from augkit.batch import apply_batch_items
+
+    op = Seq((Rotate(degrees=10, interpolation="nearest"), Invert()))
+    x = _images((4, 9, 7, 3))
+    got = apply_batch_items(op, _torch(x), [np.random.default_rng(j) for j in range(4)])
+    assert isinstance(got, torch.Tensor) and got.shape == (4, 3, 9, 7)
+    for j in range(4):
+        np.testing.assert_array_equal(_from_torch(got)[j], op(x[j], np.random.default_rng(j)))
