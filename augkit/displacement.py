@@ -33,7 +33,7 @@ class DisplacementOp(Op):
     geometric: ClassVar[bool] = True
 
     def geometry(self, params: dict, size: tuple[int, int]):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}.geometry")
 
     def outline_spacing(self) -> float:
         """Distance (px) between the points sampled along box edges."""

@@ -34,6 +34,13 @@ from .errors import short_repr, type_error, value_error
 from .rng import default_rng, item_rng
 
 
+def _set_norm(obj) -> None:
+    """Check a frozen collate's `mean` / `std` and store them as float tuples."""
+    m, s = _check_norm(type(obj).__name__, obj.mean, obj.std)
+    object.__setattr__(obj, "mean", m)
+    object.__setattr__(obj, "std", s)
+
+
 def _check_norm(op: str, mean, std):
     """(mean, std) as float tuples, both or neither; std > 0."""
     if mean is None and std is None:
@@ -153,9 +160,7 @@ class ToTensors:
     std: tuple | None = None
 
     def __post_init__(self):
-        m, s = _check_norm("ToTensors", self.mean, self.std)
-        object.__setattr__(self, "mean", m)
-        object.__setattr__(self, "std", s)
+        _set_norm(self)
 
     def __call__(self, items):
         images, rest, bare = _split("ToTensors", items)
@@ -197,9 +202,7 @@ class BatchAugment:
                 raise value_error("BatchAugment", "seed", f"is {short_repr(s)}; expected None "
                                   "or an int in [0, 2**128)")
             object.__setattr__(self, "seed", int(s))
-        m, s = _check_norm("BatchAugment", self.mean, self.std)
-        object.__setattr__(self, "mean", m)
-        object.__setattr__(self, "std", s)
+        _set_norm(self)
 
     def rngs(self, items) -> list | None:
         """Each item's own stream ``item_rng(seed, epoch, index)``, or None without a seed
@@ -256,9 +259,7 @@ class SampleCollate:
     std: tuple | None = None
 
     def __post_init__(self):
-        m, s = _check_norm("SampleCollate", self.mean, self.std)
-        object.__setattr__(self, "mean", m)
-        object.__setattr__(self, "std", s)
+        _set_norm(self)
 
     def __call__(self, items):
         import torch

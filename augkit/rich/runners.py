@@ -108,7 +108,7 @@ class _Steps:
 
     def _draw(self, rng, s, run):
         """Draw the steps, running each through ``run(rng, s, name, m) -> (s, step)``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}._draw")
 
     def sample_apply(self, rng, s):
         return self._draw(rng, s, self._run)
