@@ -18,21 +18,38 @@ def grey_keep_channels(img: np.ndarray) -> np.ndarray:
     c = 0 if img.ndim == 2 else img.shape[2]
     if c in (0, 1):
         return img.copy()
-    if c == 3:
-        return cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
-    out = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGBA2GRAY), cv2.COLOR_GRAY2RGBA)
-    out[:, :, 3] = img[:, :, 3]
-    return out
+    # grey once, then one merge writes the output (cheaper than COLOR_GRAY2RGB plus an alpha
+    # copy; RGBA2GRAY reads the colour channels only, the same values as RGB2GRAY)
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY if c == 3 else cv2.COLOR_RGBA2GRAY)
+    planes = [grey, grey, grey] if c == 3 else [grey, grey, grey, img[:, :, 3]]
+    return cv2.merge(planes)
+
+
+_SWAPS = {3: ([2, 1, 0], "COLOR_RGB2BGR"), 4: ([2, 1, 0, 3], "COLOR_RGBA2BGRA")}
 
 
 def shuffle_channels(img: np.ndarray, order) -> np.ndarray:
-    """``img[..., order]`` as a new C-contiguous array (an HW image is copied)."""
+    """``img[..., order]`` as a new C-contiguous array (an HW image is copied).
+
+    The fastest exact OpenCV pass per case: the identity is a copy, the red/blue swap
+    ``cvtColor`` (RGB2BGR, RGBA2BGRA), another uint8 RGB order ``cv2.transform`` with the
+    0/1 permutation matrix (exact: one coefficient 1, the others 0, measured equal on all
+    2^24 RGB triples; ~1.4x faster than ``mixChannels`` at 256^2), everything else up to
+    four channels ``mixChannels``; more channels numpy's fancy index."""
     if img.ndim == 2:
         return img.copy()
     order = [int(i) for i in order]
-    if img.shape[2] <= 4 and img.dtype in (np.uint8, np.float32):
+    c = img.shape[2]
+    if order == list(range(c)):
+        return img.copy()
+    if c <= 4 and img.dtype in (np.uint8, np.float32):
         import cv2
 
+        swap = _SWAPS.get(c)
+        if swap is not None and order == swap[0]:
+            return cv2.cvtColor(img, getattr(cv2, swap[1]))
+        if c == 3 and img.dtype == np.uint8:  # float32 keeps mixChannels: 0 * x + -0.0 is +0.0
+            return cv2.transform(img, np.eye(3, dtype=np.float32)[order])
         out = np.empty(img.shape, img.dtype)
         # one pass: source channel order[i] -> destination channel i
         pairs = [v for i, src in enumerate(order) for v in (src, i)]
