@@ -8,9 +8,7 @@ find it.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -29,8 +27,19 @@ from .checks import (  # noqa: F401 (re-exported: ops import their field checks 
     symmetric,
 )
 from .discovery import import_defining
-from .errors import AugkitError, short_repr, type_error, value_error
+from .errors import AugkitError, type_error, value_error
+from .fields import (
+    ANY_ARGS,
+    FLOAT_MAX,
+    INIT_NAMES,
+    check_arguments,
+    field_names,
+    freeze_value,
+    init_names,
+    scan_value,
+)
 from .functional import geometry as G
+from .probability import add_p_field, full_op, guard_methods, is_skipped, p_of, skipped_params
 from .rng import resolve_rng
 from .sample import Sample, check_image
 
@@ -41,100 +50,6 @@ REGISTRY: dict[str, type] = {}
 # The largest image side an op may produce or be configured with: OpenCV's remap (which
 # augkit's warps use) needs sides below SHRT_MAX = 32767.
 MAX_SIDE = 32766
-_WALK = 256  # tuples up to this length are frozen and scanned entry by entry
-_REAL = (int, float, np.integer, np.floating)
-_FLOAT_MAX = sys.float_info.max
-_INIT_NAMES: dict[type, tuple[str, ...]] = {}  # per class: its __init__'s argument names
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # per class: its dataclass fields
-
-
-def _freeze(v):
-    """Lists (e.g. from YAML) become tuples so ops stay hashable; numpy scalars (np.float32,
-    np.int64, np.bool_, ...) become the Python numbers they hold, so every check, draw and
-    serialisation sees plain int / float / bool; small numeric arrays become tuples. Tuples
-    and arrays longer than 256 (fitted data such as a whitening matrix) are left as they
-    are: their op checks them as a whole."""
-    if isinstance(v, list) or (isinstance(v, tuple) and len(v) <= _WALK):
-        out = tuple(_freeze(x) for x in v)
-        return v if type(v) is tuple and all(a is b for a, b in zip(out, v)) else out
-    if isinstance(v, np.generic) and isinstance(v, (np.number, np.bool_)):
-        return v.item()
-    if isinstance(v, np.ndarray) and v.ndim and v.size <= _WALK and v.dtype.kind in "biuf":
-        return _freeze(v.tolist())  # e.g. fill=np.array([124, 116, 104])
-    return v
-
-
-def _scan(op, field: str, v, inf_ok: bool, depth: int = 0) -> None:
-    """Refuse non-finite floats, ints too large for a float and unhashable values anywhere
-    in a field (tuples searched 4 levels deep, up to 256 entries each: large fitted data such
-    as a whitening matrix is left to the op's own `validate`)."""
-    t = type(v)
-    if t is float:
-        if not math.isfinite(v) and not (inf_ok and v == math.inf):
-            raise value_error(op, field, f"is {short_repr(getattr(op, field))}; expected "
-                              "finite numbers (NaN and inf are refused)")
-    elif t is int:
-        if not -_FLOAT_MAX <= v <= _FLOAT_MAX:
-            raise value_error(op, field, f"is {short_repr(getattr(op, field))}; expected "
-                              "numbers within the float range")
-    elif t is tuple:
-        if depth < 4 and len(v) <= _WALK:
-            for x in v:
-                _scan(op, field, x, inf_ok, depth + 1)
-    elif t is str or t is bool or v is None or isinstance(v, (Op, np.ndarray)):
-        pass  # large arrays (a fitted whitening matrix) are the op's own to check
-    else:
-        try:
-            hash(v)
-        except TypeError:
-            raise type_error(op, field, f"is {short_repr(getattr(op, field))}, which holds an "
-                             f"unhashable {t.__name__}; ops are frozen: use numbers, strings "
-                             "and lists / tuples of them") from None
-
-
-def _field_names(cls) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-_ANY = ("*",)  # an __init__ taking *args or **kwargs: nothing to check here
-
-
-def _init_names(cls) -> tuple[str, ...]:
-    """The argument names of the class's __init__ (dataclass fields, InitVars, or a
-    plug-in's own __init__), read once per class."""
-    names = _INIT_NAMES.get(cls)
-    if names is None:
-        import inspect
-
-        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-            names = _ANY
-        else:
-            names = tuple(p.name for p in params if p.kind != p.POSITIONAL_ONLY)
-        _INIT_NAMES[cls] = names
-    return names
-
-
-def _check_arguments(cls, args, kwargs) -> None:
-    """Unknown keywords and surplus positionals as one typed error naming the op's fields
-    (a plain dataclass raises a bare TypeError)."""
-    names = _init_names(cls)
-    if names is _ANY:
-        return
-    listed = ", ".join(names) if names else "none"
-    for k in kwargs:
-        if k not in names:
-            raise type_error(cls.__name__, k, f"is not an argument of {cls.__name__}; its "
-                             f"fields are: {listed}")
-    if len(args) > len(names):
-        raise type_error(cls.__name__, "arguments", f"are {len(args)} positional values; "
-                         f"{cls.__name__} takes at most {len(names)} ({listed})")
-    for k in names[:len(args)]:
-        if k in kwargs:
-            raise type_error(cls.__name__, k, "is given twice (positionally and by keyword)")
 
 
 @dataclass(frozen=True)
@@ -152,6 +67,9 @@ class Op:
         super().__init_subclass__(**kw)
         if cls.__name__.startswith("_") or not cls.__dict__.get("register", True):
             return
+        cls.contract_p = add_p_field(cls)  # `p` on every op (augkit.probability)
+        if cls.contract_p:
+            guard_methods(cls, _BASE_HOOKS)
         old = REGISTRY.get(cls.__name__)
         # the same qualified name again (a module reload, a page re-run) replaces the old
         # class; another class under a registered name would silently shadow it
@@ -166,30 +84,37 @@ class Op:
     register: ClassVar[bool] = False  # bases opt out of the registry; subclasses are in
     # fields that may hold +inf (e.g. RandAugment's mstd); every other number must be finite
     infinite_ok: ClassVar[tuple[str, ...]] = ()
+    # whether the class takes the contract's keyword-only `p` (set per class on registration)
+    contract_p: ClassVar[bool] = False
 
     def __new__(cls, *args, **kwargs):
         # checked here, before the dataclass __init__ can raise a bare TypeError (no metaclass:
         # __init_subclass__ runs before @dataclass writes __init__)
         if kwargs or args:
-            names = _INIT_NAMES.get(cls)
-            if names is None or names is not _ANY and (
-                    len(args) > len(names) or any(k not in names for k in kwargs)
-                    or (args and kwargs)):
-                _check_arguments(cls, args, kwargs)
+            names = INIT_NAMES.get(cls)
+            if names is None or names is not ANY_ARGS and (
+                    args or any(k not in names for k in kwargs)):
+                check_arguments(cls, args, kwargs)
         return super().__new__(cls)
 
     def __post_init__(self):
         inf_ok = self.infinite_ok
-        for name in _field_names(type(self)):
+        for name in field_names(type(self)):
             v = getattr(self, name)
             t = type(v)
             if t is str or t is bool or v is None or (t is float and math.isfinite(v)) or (
-                    t is int and -_FLOAT_MAX <= v <= _FLOAT_MAX):
+                    t is int and -FLOAT_MAX <= v <= FLOAT_MAX):
                 continue  # the common plain values: nothing to freeze or refuse
-            frozen = _freeze(v)
+            frozen = freeze_value(v)
             if frozen is not v:
                 object.__setattr__(self, name, frozen)
-            _scan(self, name, frozen, name in inf_ok)
+            scan_value(self, name, frozen, name in inf_ok)
+        if type(self).contract_p and "p" in self.__dict__:
+            check_prob(self, "p", self.p)
+            if self.p < 1.0 and standardizes_output(self):
+                raise value_error(self, "p", f"is {self.p}; an op that returns a float32 "
+                                  "standardised image takes p = 1 only (a skipped image "
+                                  "would keep its dtype and range)")
         try:
             self.validate()  # first: combinators derive `tier` from their (validated) children
         except AugkitError:
@@ -198,7 +123,7 @@ class Op:
             # a validator that tripped over a value it did not expect: still a typed error
             make = type_error if isinstance(e, TypeError) else value_error
             raise make(self, "fields", f"are invalid ({type(e).__name__}: {e}); fields: "
-                       f"{', '.join(_init_names(type(self)))}") from e
+                       f"{', '.join(init_names(type(self)))}") from e
         if self.tier not in TIERS:
             raise value_error(self, "tier", f"is {self.tier!r}; expected one of {TIERS}")
 
@@ -208,7 +133,10 @@ class Op:
     # -- the contract -------------------------------------------------------------------
     def sample(self, rng: np.random.Generator, s: Sample) -> dict:
         """Draw this call's parameters: plain JSON-able values. Reads only the geometry of
-        `s` (shapes, dtype, targets), never its pixel values."""
+        `s` (shapes, dtype, targets), never its pixel values. (The base draws the skip of
+        the contract's ``p``; `augkit.probability`.)"""
+        if p_of(self) < 1.0 and rng.random() >= self.p:
+            return skipped_params()
         return {}
 
     def apply(self, s: Sample, params: dict) -> Sample:
@@ -272,7 +200,7 @@ class Op:
     def batch_chain(self) -> tuple[tuple, bool] | None:
         """(ops, fuse): the fixed chain of steps every image takes, or None when images may
         take different steps (choices, skips) or the op draws in its own way."""
-        if self.children() or type(self).sample_apply is not Op.sample_apply:
+        if self.children() or type(self).sample_apply is not Op.sample_apply or p_of(self) < 1:
             return None
         return (self,), False
 
@@ -298,6 +226,8 @@ class Op:
         """Append one image's steps to `steps` (("leaf", op, params, out_size), or ("warp",
         matrix, out_size, style, op, ((op, params), ...))) and return the size they lead
         to."""
+        if is_skipped(params):
+            return tuple(size)
         steps.append(("leaf", self, params, tuple(size)))
         return size
 
@@ -343,11 +273,14 @@ class PixelOp(Op):
         raise NotImplementedError(f"{type(self).__name__}.image")
 
     def apply(self, s: Sample, params: dict) -> Sample:
+        if is_skipped(params):
+            return s
         return s.replace(image=self.image(s.image, params))
 
     def _call_array(self, rng, img):
         cls = type(self)
-        if cls.apply is not PixelOp.apply or cls.sample_apply is not Op.sample_apply:
+        if cls.apply is not PixelOp.apply or cls.sample_apply is not Op.sample_apply or \
+                p_of(self) < 1.0:
             return Op._call_array(self, rng, img)
         # a bare image: draw, then the kernel (one Sample for `sample`, no replace)
         return self.image(img, self.sample(rng, Sample(img)))
@@ -405,7 +338,8 @@ class GeometricOp(Op):
         return tuple(size)
 
     def is_matrix_warp(self):
-        return type(self).apply is GeometricOp.apply
+        # p < 1: some images skip it, so it is not one warp for all (no fusion, no static plan)
+        return type(self).apply is GeometricOp.apply and p_of(self) >= 1.0
 
     def draw_for_batch(self, rng, view):
         if type(self).sample_apply is not Op.sample_apply:
@@ -414,8 +348,10 @@ class GeometricOp(Op):
         return p, tuple(int(v) for v in self.out_size(p, view.size))
 
     def plan_batch(self, params, size, steps):
+        if is_skipped(params):
+            return tuple(size)
         osize = tuple(int(v) for v in self.out_size(params, size))
-        if not self.is_matrix_warp():  # its own apply (an exact copy, ...): one leaf step
+        if not full_op(self).is_matrix_warp():  # its own apply (an exact copy, ...): one leaf step
             steps.append(("leaf", self, params, osize))
             return osize
         steps.append(("warp", np.asarray(self.matrix(params, size), np.float64), osize,
@@ -423,6 +359,8 @@ class GeometricOp(Op):
         return osize
 
     def apply(self, s: Sample, params: dict) -> Sample:
+        if is_skipped(params):
+            return s
         if s.mask is None and s.boxes is None and s.keypoints is None:  # image only: no dicts
             return self.remap_targets(Sample(self._warp_only(s.image, params)), params)
         size = s.size
@@ -441,7 +379,8 @@ class GeometricOp(Op):
 
     def _call_array(self, rng, img):
         cls = type(self)
-        if cls.apply is not GeometricOp.apply or cls.sample_apply is not Op.sample_apply:
+        if cls.apply is not GeometricOp.apply or cls.sample_apply is not Op.sample_apply or \
+                p_of(self) < 1.0:
             return Op._call_array(self, rng, img)
         s = Sample(img)
         params = self.sample(rng, s)
@@ -450,6 +389,10 @@ class GeometricOp(Op):
             return out  # an image has no targets to remap
         return self.remap_targets(Sample(out), params).image
 
+
+# the base classes' own hooks, which check the contract's skip themselves
+_BASE_HOOKS = frozenset(f for c in (Op, PixelOp, GeometricOp) for f in vars(c).values()
+                        if callable(f))
 
 # the draws that cannot see an op's own sample_apply (see `Op.batch_needs_pixels`)
 _BASE_DRAWS = (Op.draw_for_batch, GeometricOp.draw_for_batch)

@@ -91,9 +91,13 @@ def to_dict(op) -> dict:
     if kind is None:
         raise type_error("to_dict", "op", f"is {type(op).__name__}; expected an augkit op")
     d = {"type": kind.prefix + type(op).__name__}
+    contract_p = getattr(type(op), "contract_p", False)
     for f in dataclasses.fields(op):
         if f.init:
-            d[f.name] = _plain(getattr(op, f.name), op, f.name)
+            v = getattr(op, f.name)
+            if contract_p and f.name == "p" and v == 1.0:
+                continue  # the contract's default: files stay as they were before `p`
+            d[f.name] = _plain(v, op, f.name)
     return d
 
 

@@ -123,9 +123,9 @@ def test_named_bad_arguments_raise_typed_errors(make, field):
 
 def test_unknown_keyword_is_a_typed_type_error_listing_the_fields():
     with pytest.raises(AugkitTypeError) as info:
-        A.ColorShift(p=0.8)
+        A.ColorShift(q=0.8)
     msg = str(info.value)
-    assert msg.startswith("ColorShift: p ")
+    assert msg.startswith("ColorShift: q ")
     for f in ("brightness", "contrast", "saturation", "hue", "random_order"):
         assert f in msg
     with pytest.raises(TypeError, match=r"^Rotate: limit .*degrees, interpolation, fill"):

@@ -459,7 +459,10 @@ def to_albu(op: Op):
     if build is None:
         raise value_error(op, "op", f"{type(op).__name__} has no albumentations twin; ops "
                           f"that have one: {sorted(k for k in TWINS if not k.startswith('_'))}")
-    return build(_albu(), op)
+    twin = build(_albu(), op)
+    if type(op).contract_p and op.p != 1.0:
+        twin.p = float(op.p)  # the contract's p: every albumentations transform has one
+    return twin
 
 
 def to_albu_dict(op: Op) -> dict:

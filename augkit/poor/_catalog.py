@@ -5,6 +5,7 @@ benchmarks, which need them before the registry imports these modules by itself;
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 
 from ..core import Op
@@ -104,16 +105,17 @@ def native_op(t) -> Op | None:
     """The native augkit op for `t`, or None when it (or a child) has no exact twin."""
     name = type(t).__name__
     if name in ("Compose", "Sequential"):
-        if getattr(t, "p", 1.0) != 1.0:
-            return None
         ops = [native_op(c) for c in t.transforms]
         if not ops or any(o is None for o in ops):
             return None
         from ..compose import Seq
 
-        return Seq(tuple(ops))
+        return Seq(tuple(ops), p=float(getattr(t, "p", 1.0)))
     build = NATIVE.get(name)
     try:
-        return None if build is None else build(t)
+        op = None if build is None else build(t)
     except (AttributeError, TypeError, ValueError):  # an unexpected field value: wrap it
         return None
+    if op is not None and type(op).contract_p and float(t.p) != op.p:
+        op = dataclasses.replace(op, p=float(t.p))  # the contract's p (builders may omit it)
+    return op

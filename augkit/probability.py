@@ -1,0 +1,141 @@
+"""`p` on every op, implemented once: the probability of applying it, as in albumentations
+(every transform's ``p``) and torchvision's ``Random*`` transforms.
+
+Every registered op class that does not declare a field ``p`` of its own gets a keyword-only
+``p: float = 1.0`` (`add_p_field`, called by ``Op.__init_subclass__`` before ``@dataclass``
+builds the class). A call with ``p < 1`` first draws one double from the op's generator: at or
+above `p` the call is skipped, the sample comes back untouched and the params are
+``{"skipped": True}``; below it the op draws and applies as it does at ``p = 1``. At the
+default ``p = 1`` nothing is drawn, so every random stream is what it was before `p` existed.
+
+The skip lives in the hooks (`guard_methods` wraps the ones a class defines; the base
+classes' own hooks check `is_skipped` themselves): drawing hooks (`sample`, `sample_apply`,
+`draw_for_batch`) draw the skip and then delegate to the op at ``p = 1`` (`full_op`), so a
+hook that calls another drawing hook never draws twice; hooks that take params (`apply`,
+`image`, `matrix`, ...) pass a skipped call through; the batched path's shortcuts (a fixed
+chain, a static draw count, fusion) are off for ``p < 1``, so images that skip and images
+that do not take their own steps.
+
+Ops that declare ``p`` themselves (flips, `Maybe`, the albumentations ports, RandAugment,
+whose ``p`` is timm's per-layer probability) keep their own meaning and draws: the contract
+leaves them alone (``contract_p`` is False on them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+
+SKIPPED = "skipped"  # the params key of a skipped call
+
+
+def skipped_params() -> dict:
+    """The params of a skipped call (a new dict each time: params belong to the caller)."""
+    return {SKIPPED: True}
+
+
+def is_skipped(params) -> bool:
+    """Whether `params` record a skipped call."""
+    return type(params) is dict and params.get(SKIPPED) is True
+
+
+def add_p_field(cls) -> bool:
+    """Give `cls` a keyword-only ``p: float = 1.0`` unless it or a base declares ``p``;
+    returns whether `cls` follows the contract's ``p`` (its own or inherited)."""
+    own = cls.__dict__.get("__annotations__", {})
+    if "p" in own:
+        return False  # its own p, its own meaning
+    for base in cls.__mro__[1:]:
+        fields = getattr(base, "__dataclass_fields__", None)
+        if fields is not None and "p" in fields:
+            return bool(getattr(base, "contract_p", False))
+        if "p" in base.__dict__.get("__annotations__", {}):
+            return False  # a base (or mixin) declares p itself
+    if "__annotations__" not in cls.__dict__:
+        cls.__annotations__ = {}
+    cls.__annotations__["p"] = "float"
+    cls.p = dataclasses.field(default=1.0, kw_only=True)
+    return True
+
+
+def full_op(op):
+    """`op` at ``p = 1`` (built once per op and kept on it)."""
+    full = op.__dict__.get("_p_full")
+    if full is None:
+        full = dataclasses.replace(op, p=1.0)
+        object.__setattr__(op, "_p_full", full)
+    return full
+
+
+def p_of(op) -> float:
+    """The contract's p of `op`: 1 where the class keeps its own ``p`` (a subclass may
+    declare one under guarded hooks it inherits) and for a plug-in subclass without
+    @dataclass (no instance p)."""
+    return op.__dict__.get("p", 1.0) if type(op).contract_p else 1.0
+
+
+def _draw_guard(name, skip):
+    def wrap(f):
+        @functools.wraps(f)
+        def guarded(self, rng, x):
+            p = p_of(self)
+            if p >= 1.0:
+                return f(self, rng, x)
+            if rng.random() >= p:
+                return skip(x)
+            return getattr(full_op(self), name)(rng, x)
+        return guarded
+    return wrap
+
+
+def _params_guard(at, skip):
+    def wrap(f):
+        @functools.wraps(f)
+        def guarded(self, *args):
+            if is_skipped(args[at]):
+                return skip(*args)
+            return f(self, *args)
+        return guarded
+    return wrap
+
+
+def _fixed_guard(value):
+    def wrap(f):
+        @functools.wraps(f)
+        def guarded(self, *args):
+            return value if p_of(self) < 1.0 else f(self, *args)
+        return guarded
+    return wrap
+
+
+_GUARDS = {
+    "sample": _draw_guard("sample", lambda s: skipped_params()),
+    "sample_apply": _draw_guard("sample_apply", lambda s: (s, skipped_params())),
+    "draw_for_batch": _draw_guard("draw_for_batch", lambda v: (skipped_params(), v.size)),
+    "apply": _params_guard(1, lambda s, params: s),
+    "image": _params_guard(1, lambda img, params: img),
+    "_warp_only": _params_guard(1, lambda img, params: img),
+    "remap_targets": _params_guard(1, lambda s, params: s),
+    "matrix": _params_guard(0, lambda params, size: np.eye(3)),
+    "out_size": _params_guard(0, lambda params, size: tuple(size)),
+    "plan_batch": _params_guard(0, lambda params, size, steps: tuple(size)),
+    # shortcuts that assume every image takes the same steps
+    "batch_draw_count": _fixed_guard(None),
+    "batch_chain": _fixed_guard(None),
+    "batch_out_size": _fixed_guard(None),
+    "is_matrix_warp": _fixed_guard(False),
+}
+
+
+def guard_methods(cls, base_functions: frozenset) -> None:
+    """Wrap the hooks `cls` resolves to a function of its own or of an intermediate base
+    (the base classes' own hooks, `base_functions`, check the skip themselves)."""
+    for name, guard in _GUARDS.items():
+        f = getattr(cls, name, None)
+        if f is None or f in base_functions or getattr(f, "_p_guarded", False):
+            continue
+        g = guard(f)
+        g._p_guarded = True
+        setattr(cls, name, g)
