@@ -37,8 +37,28 @@ def _thetas(ms: np.ndarray, in_size, out_size) -> np.ndarray:
     return (to_in_norm @ np.linalg.inv(ms) @ to_out_edges)[:, :2, :]
 
 
+def _projective_grid(ms, in_size, out_size) -> np.ndarray:
+    """grid_sample's (B, OH, OW, 2) grid for any 3x3 matrices (affine_grid takes only their
+    first two rows): each output pixel centre through the inverse, divided by its third
+    coordinate; centres beyond the horizon (w <= 0) sample far outside (the fill)."""
+    (h, w), (oh, ow) = in_size, out_size
+    inv = np.linalg.inv(ms)[:, :, :, None, None]
+    xs = (np.arange(ow, dtype=np.float64) + 0.5)[None, :]
+    ys = (np.arange(oh, dtype=np.float64) + 0.5)[:, None]
+    den = inv[:, 2, 0] * xs + inv[:, 2, 1] * ys + inv[:, 2, 2]
+    ok = den > 0
+    den = np.where(ok, den, 1.0)
+    sx = np.where(ok, (inv[:, 0, 0] * xs + inv[:, 0, 1] * ys + inv[:, 0, 2]) / den, -1e6)
+    sy = np.where(ok, (inv[:, 1, 0] * xs + inv[:, 1, 1] * ys + inv[:, 1, 2]) / den, -1e6)
+    return np.stack([sx * (2.0 / w) - 1.0, sy * (2.0 / h) - 1.0], -1)
+
+
 def _grid(ms, in_size, out_size, n, device) -> torch.Tensor:
-    theta = torch.from_numpy(_thetas(np.asarray(ms, np.float64), in_size, out_size))
+    ms = np.asarray(ms, np.float64)
+    if not ((ms[:, 2, 0] == 0) & (ms[:, 2, 1] == 0) & (ms[:, 2, 2] == 1)).all():
+        grid = torch.from_numpy(_projective_grid(ms, in_size, tuple(out_size)))
+        return grid.to(device=device, dtype=torch.float32)
+    theta = torch.from_numpy(_thetas(ms, in_size, out_size))
     # built in float64 (exact integer shifts and flips stay exact), sampled in float32
     grid = F.affine_grid(theta, (n, 1, int(out_size[0]), int(out_size[1])),
                          align_corners=False)
