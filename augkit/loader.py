@@ -15,8 +15,9 @@
 * `SampleCollate(mean=None, std=None)`: the dense-task collate. Items are samples (or
   (Sample, label, ...) tuples) as `AugmentedDataset` returns them for segmentation,
   detection and keypoint data; the batch is an `augkit.mix.SampleBatch`: images (B, C, H, W)
-  (normalised like `ToTensors` when asked), masks (B, H, W) or (B, K, H, W), and boxes,
-  box labels and keypoints as lists of per-image tensors, ready for a mixer or a model.
+  (normalised like `ToTensors` when asked), masks (B, H, W) label maps or (B, K, H, W)
+  instance masks padded with empty planes (with ``instance_counts``), and boxes, box labels
+  and keypoints as lists of per-image tensors, ready for a mixer or a model.
 
 All are plain frozen dataclasses (they pickle into DataLoader workers).
 """
@@ -249,7 +250,11 @@ class SampleCollate:
 
     Every sample of a batch must carry the same targets (a field present in one and absent
     in another is a typed error naming it) and one image size and dtype. Masks keep their
-    dtype: (H, W) label maps stack to (B, H, W), (H, W, K) instance masks to (B, K, H, W).
+    dtype: (H, W) label maps stack to (B, H, W); instance masks, (H, W, K_i) (augkit's
+    layout, one channel per box) or (K_i, H, W) (torchvision's; read so when the first two
+    dims are not the image's (H, W)), become (B, K, H, W) with K = max K_i, each image's
+    planes first and empty planes after them, and ``instance_counts`` = [K_i] (see
+    `augkit.mix.SampleBatch`): the layout the mixer moves instance by instance.
     Boxes become float32 tensors (N_i, 4), box labels and keypoints keep their dtype. With
     (Sample, label, ...) items the labels go through `default_collate` into
     ``SampleBatch.labels`` (the first extra field) and any further fields are dropped.
@@ -284,12 +289,7 @@ class SampleCollate:
                 fields[f] = [np.asarray(getattr(s, f)) for s in samples]
         out = {"images": _to_tensor("SampleCollate", images, self.mean, self.std)}
         if "mask" in fields:
-            m = fields["mask"]
-            if any(x.shape != m[0].shape for x in m):
-                raise value_error("SampleCollate", "mask", f"shapes differ ({m[0].shape} vs "
-                                  "others); one batch, one size")
-            t = torch.from_numpy(np.stack(m))
-            out["masks"] = t.permute(0, 3, 1, 2).contiguous() if t.ndim == 4 else t
+            out.update(_collate_masks(fields["mask"], images[0].shape[:2]))
         if "boxes" in fields:
             out["boxes"] = [torch.from_numpy(b.astype(np.float32).reshape(-1, 4))
                             for b in fields["boxes"]]
@@ -301,3 +301,34 @@ class SampleCollate:
 
             out["labels"] = default_collate(rest[0])
         return SampleBatch(**out)
+
+
+def _collate_masks(masks: list, size) -> dict:
+    """SampleBatch fields from per-sample masks: label maps -> masks (B, H, W); instance
+    masks (H, W, K_i) / (K_i, H, W) -> masks (B, K, H, W) padded with empty planes and
+    instance_counts [K_i] (see `SampleCollate`)."""
+    import torch
+
+    op = "SampleCollate"
+    h, w = size
+    if masks[0].ndim == 2:
+        if any(x.shape != masks[0].shape for x in masks):
+            raise value_error(op, "mask", f"shapes differ ({masks[0].shape} vs others); one "
+                              "batch, one size")
+        return {"masks": torch.from_numpy(np.stack(masks))}
+    planes = []
+    for i, x in enumerate(masks):
+        if x.ndim == 3 and x.shape[:2] == (h, w):
+            planes.append(x.transpose(2, 0, 1))
+        elif x.ndim == 3 and x.shape[1:] == (h, w):
+            planes.append(x)
+        else:
+            raise value_error(op, f"mask[{i}]", f"has shape {x.shape}; expected ({h}, {w}, K) "
+                              f"or (K, {h}, {w}) instance masks like mask[0] {masks[0].shape} "
+                              f"for ({h}, {w}) images")
+    counts = [int(p.shape[0]) for p in planes]
+    dtype = np.result_type(*planes)
+    out = np.zeros((len(planes), max(counts), h, w), dtype)
+    for i, p in enumerate(planes):
+        out[i, :counts[i]] = p
+    return {"masks": torch.from_numpy(out), "instance_counts": counts}

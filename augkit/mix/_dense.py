@@ -56,40 +56,65 @@ def _area(b):
     return (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0)
 
 
-def move_boxes(boxes, box_labels, pieces, n: int, min_visible: float):
-    """Boxes of every piece; a box is kept when its visible fraction is > 0 and
-    >= `min_visible` (fraction of its own area; a zero-area box counts as visible when it
-    lies inside the kept part)."""
-    out_b, out_l, imgs, keeps = [], [], [], []
-    for piece in pieces:
-        mode, src, region, shift = piece[:4]
-        b, img = _gather(boxes, src)
-        skip = _skip_rows(piece, img)
-        b = b.float()
-        y1, x1, y2, x2 = region
-        lo = b.new_tensor([x1, y1, x1, y1])
-        hi = b.new_tensor([x2, y2, x2, y2])
-        c = torch.minimum(torch.maximum(b, lo), hi)
-        a, ca = _area(b), _area(c)
-        point_inside = (b[:, 0] >= x1) & (b[:, 2] <= x2) & (b[:, 1] >= y1) & (b[:, 3] <= y2)
-        if mode == "clip":
-            frac = torch.where(a > 0, ca / a.clamp(min=1e-12), point_inside.float())
-            moved = c + b.new_tensor([shift[1], shift[0], shift[1], shift[0]])
-        else:
-            frac = torch.where(a > 0, 1.0 - ca / a.clamp(min=1e-12),
-                               1.0 - point_inside.float())
-            moved = b
-        keep = (frac > 0) & (frac >= min_visible)
-        if skip is not None:
-            keep = keep | skip if mode == "occlude" else keep & ~skip
+def box_piece(boxes, piece, min_visible: float):
+    """One piece's boxes, in source order: (moved boxes, keep, output image of each row). A
+    box is kept when its visible fraction is > 0 and >= `min_visible` (fraction of its own
+    area; a zero-area box counts as visible when it lies inside the kept part)."""
+    mode, src, region, shift = piece[:4]
+    b, img = _gather(boxes, src)
+    skip = _skip_rows(piece, img)
+    b = b.float()
+    y1, x1, y2, x2 = region
+    lo = b.new_tensor([x1, y1, x1, y1])
+    hi = b.new_tensor([x2, y2, x2, y2])
+    c = torch.minimum(torch.maximum(b, lo), hi)
+    a, ca = _area(b), _area(c)
+    point_inside = (b[:, 0] >= x1) & (b[:, 2] <= x2) & (b[:, 1] >= y1) & (b[:, 3] <= y2)
+    if mode == "clip":
+        frac = torch.where(a > 0, ca / a.clamp(min=1e-12), point_inside.float())
+        moved = c + b.new_tensor([shift[1], shift[0], shift[1], shift[0]])
+    else:
+        frac = torch.where(a > 0, 1.0 - ca / a.clamp(min=1e-12),
+                           1.0 - point_inside.float())
+        moved = b
+    keep = (frac > 0) & (frac >= min_visible)
+    if skip is not None:
+        keep = keep | skip if mode == "occlude" else keep & ~skip
+    return (moved.to(boxes[0].dtype) if boxes[0].is_floating_point() else moved), keep, img
+
+
+def row_weights(weights, piece, piece_w, img, n_rows: int, device):
+    """Per-instance weights of one piece's rows: the source's (1 where there are none) times
+    the piece's weight for each output image (`piece_w`: None, or one float per image)."""
+    w = (_gather(weights, piece[1])[0].float() if weights is not None
+         else torch.ones(n_rows, dtype=torch.float32, device=device))
+    if piece_w is not None:
+        w = w * torch.as_tensor(piece_w, dtype=torch.float32, device=device)[img]
+    return w
+
+
+def move_boxes(boxes, box_labels, pieces, n: int, min_visible: float, weights=None,
+               piece_weights=None):
+    """Boxes of every piece (`box_piece`), box labels and per-instance weights in step.
+    Returns (boxes, labels or None, weights or None); weights come out when the batch has
+    them or `piece_weights` (one entry per piece: None or a float per output image) is
+    given."""
+    out_b, out_l, out_w, imgs, keeps = [], [], [], [], []
+    with_w = weights is not None or piece_weights is not None
+    for p, piece in enumerate(pieces):
+        moved, keep, img = box_piece(boxes, piece, min_visible)
         keeps.append(keep)
-        out_b.append(moved.to(boxes[0].dtype) if boxes[0].is_floating_point() else moved)
+        out_b.append(moved)
         imgs.append(img)
         if box_labels is not None:
-            out_l.append(_gather(box_labels, src)[0])
+            out_l.append(_gather(box_labels, piece[1])[0])
+        if with_w:
+            out_w.append(row_weights(weights, piece, None if piece_weights is None
+                                     else piece_weights[p], img, len(img), img.device))
     new_boxes = _split(out_b, imgs, keeps, n)
     new_labels = _split(out_l, imgs, keeps, n) if box_labels is not None else None
-    return new_boxes, new_labels
+    new_w = _split(out_w, imgs, keeps, n) if with_w else None
+    return new_boxes, new_labels, new_w
 
 
 def _instances(op, kps):
@@ -153,14 +178,25 @@ def move_keypoints(op, kps, pieces, n: int):
     return [o.reshape(r) for o, r in zip(out, restore)]
 
 
-def move_targets(op, b, pieces, min_visible: float) -> dict:
-    """Changes for `SampleBatch.replace`: boxes, box_labels and keypoints through `pieces`."""
+def move_targets(op, b, pieces, min_visible: float, from_masks: bool = True,
+                 piece_weights=None) -> dict:
+    """Changes for `SampleBatch.replace`: boxes, box_labels, instance weights, instance masks
+    and keypoints through `pieces`. `piece_weights` (MixUp): each piece's weight per output
+    image, multiplied into the instances' weights (which then come out even when the batch
+    had none)."""
     n = len(b)
     changes: dict = {}
-    if b.boxes is not None:
-        changes["boxes"], labels = move_boxes(b.boxes, b.box_labels, pieces, n, min_visible)
+    if b.masks is not None and b.masks.ndim == 4:  # instance masks: planes, boxes, labels
+        from ._instances import move_instances
+
+        changes.update(move_instances(op, b, pieces, min_visible, from_masks, piece_weights))
+    elif b.boxes is not None:
+        changes["boxes"], labels, weights = move_boxes(
+            b.boxes, b.box_labels, pieces, n, min_visible, b.instance_weights, piece_weights)
         if labels is not None:
             changes["box_labels"] = labels
+        if weights is not None:
+            changes["instance_weights"] = weights
     if b.keypoints is not None:
         changes["keypoints"] = move_keypoints(op, b.keypoints, pieces, n)
     return changes

@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ..core import _freeze
 from ..discovery import import_defining
 from ..errors import type_error, value_error
+from ..fields import freeze_value
 from ..rng import resolve_rng
 from ..serial import Kind, from_dict, to_dict
 from ._checks import (
@@ -33,6 +33,7 @@ from ._checks import (
     keypoint_values,
     soft_label_values,
 )
+from ._instances import check_instances, check_weights
 
 MIXERS: dict[str, type] = {}
 PREFIX = "mix."
@@ -45,10 +46,20 @@ class SampleBatch:
 
     images: (B, C, H, W) uint8 or floating tensor, any device.
     labels: (B,) class indices (int) or (B, K) soft labels (float); None when absent.
-    masks: (B, H, W) integer label maps, or (B, K, H, W) float soft masks after MixUp.
-    boxes: list of B tensors (N_i, 4) xyxy in pixel-edge coordinates.
+    masks: (B, H, W) integer label maps; or (B, K, H, W) integer / bool instance masks:
+        plane k of image i is instance k's mask (its nonzero pixels), the planes from
+        ``instance_counts[i]`` on are empty padding; or (B, K, H, W) float soft masks (the
+        output of MixUp's ``mask_mode="soft"`` on label maps; not mixed again).
+    boxes: list of B tensors (N_i, 4) xyxy in pixel-edge coordinates. With instance masks,
+        box k is instance k's box (N_i == instance_counts[i]).
     box_labels: list of B tensors (N_i,), kept in step with boxes.
     keypoints: list of B tensors (..., 2) xy or (..., 3) xy + visibility, e.g. (people, K, 3).
+    instance_counts: with instance masks, the number of planes each image uses: B ints (a
+        list, numpy array or tensor; the mixers return a list). None: ``len(boxes[i])`` with
+        boxes, else K for every image. `augkit.loader.SampleCollate` fills it in.
+    instance_weights: list of B float tensors (N_i,), one weight per instance (box / plane),
+        e.g. for a weighted detection loss; None means 1. MixUp sets them (an image's own
+        instances lam, its partner's 1 - lam); the other mixers keep them in step.
     """
 
     images: Any
@@ -57,6 +68,8 @@ class SampleBatch:
     boxes: Any = None
     box_labels: Any = None
     keypoints: Any = None
+    instance_counts: Any = None
+    instance_weights: Any = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -110,11 +123,13 @@ def check_batch(op, b: SampleBatch, num_classes: int | None) -> SampleBatch:
         if m.device != x.device:
             raise value_error(op, "masks", f"are on {m.device} {tuple(m.shape)}; expected "
                               f"{x.device} like the images")
-        if m.ndim != 3 or tuple(m.shape) != (n, h, w):
-            raise value_error(op, "masks", f"have shape {tuple(m.shape)}; expected "
-                              f"({n}, {h}, {w}) to match images {tuple(x.shape)}")
-        if m.is_floating_point() or m.is_complex():
-            raise type_error(op, "masks", f"have dtype {m.dtype}; expected integer labels")
+        if m.ndim != 4:
+            if m.ndim != 3 or tuple(m.shape) != (n, h, w):
+                raise value_error(op, "masks", f"have shape {tuple(m.shape)}; expected "
+                                  f"({n}, {h}, {w}) to match images {tuple(x.shape)} (or "
+                                  f"({n}, K, {h}, {w}) instance masks)")
+            if m.is_floating_point() or m.is_complex():
+                raise type_error(op, "masks", f"have dtype {m.dtype}; expected integer labels")
     for name in ("boxes", "box_labels", "keypoints"):
         v = getattr(b, name)
         if v is None:
@@ -143,8 +158,25 @@ def check_batch(op, b: SampleBatch, num_classes: int | None) -> SampleBatch:
                 raise value_error(op, "keypoints", f"[{i}] has shape {tuple(t.shape)}; "
                                   "expected (..., 2) xy or (..., 3) xy + visibility")
         keypoint_values(pending, op, changes["keypoints"])
+    _check_instance_fields(op, b, changes, n, h, w, pending)
     pending.check()
     return b.replace(**changes) if changes else b
+
+
+def _check_instance_fields(op, b: SampleBatch, changes: dict, n, h, w, pending) -> None:
+    """Instance masks, `instance_counts` and `instance_weights` (see `SampleBatch`)."""
+    inst = b.masks is not None and b.masks.ndim == 4
+    if inst:
+        changes.update(check_instances(op, b, changes, n, h, w, pending))
+        return
+    if b.instance_counts is not None:
+        raise value_error(op, "instance_counts", "given without (B, K, H, W) instance masks")
+    if b.instance_weights is not None:
+        if b.boxes is None:
+            raise value_error(op, "instance_weights", "given without boxes or instance masks")
+        counts = [int(t.shape[0]) for t in changes["boxes"]]
+        changes["instance_weights"] = check_weights(op, b.instance_weights, counts, n,
+                                                    b.images.device, pending)
 
 
 def soft_labels(op, y, n: int, num_classes: int | None, device,
@@ -242,7 +274,7 @@ class BatchMixer:
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             if isinstance(v, list):  # e.g. from YAML: tuples keep mixers hashable
-                object.__setattr__(self, f.name, _freeze(v))
+                object.__setattr__(self, f.name, freeze_value(v))
         self.validate()
 
     def validate(self) -> None:

@@ -12,6 +12,7 @@ from ..errors import value_error
 from ..functional.fill import check_fill, check_mask_fill
 from ..middle.cutout import check_hole_size, check_label_fits, hole_extent
 from ._dense import move_targets
+from ._instances import clear_instances
 from ._kernels import blend, fill_holes, paste
 from .base import (
     MIXERS,
@@ -46,6 +47,16 @@ def check_min_visible(op):
         raise value_error(op, "min_visible", f"is {v!r}; expected a fraction in [0, 1]")
 
 
+def check_boxes_from_masks(op):
+    if not isinstance(op.boxes_from_masks, bool):
+        raise value_error(op, "boxes_from_masks", f"is {op.boxes_from_masks!r}; expected a bool")
+
+
+def has_instances(b) -> bool:
+    """Whether the (checked) batch carries instance masks (B, K, H, W)."""
+    return b.masks is not None and b.masks.ndim == 4
+
+
 def check_region(op, params, h, w, key="box"):
     r = params[key]
     if not (len(r) == 4 and 0 <= r[0] <= r[2] <= h and 0 <= r[1] <= r[3] <= w):
@@ -72,6 +83,14 @@ class CutMix(BatchMixer):
     pasted boxes are clipped to the patch and kept when at least `min_visible` of their area
     came along (box labels stay in step); keypoints under the patch get visibility 0, pasted
     ones keep theirs (people with no visible point in the patch are dropped).
+
+    Instance masks (B, K, H, W) (see `SampleBatch`): the image's own instances are cleared
+    under the patch, the partner's instances are cut to the patch and appended after them
+    (each keeps its box label and weight). An instance stays when at least `min_visible` of
+    its pixels (and at least one) remain; with `boxes_from_masks` (default) this pixel rule
+    replaces the box-area rule and an instance that lost pixels gets the tight box of what
+    is left (`boxes_from_masks=False`: the box rules above decide and move the boxes, the
+    planes follow them).
     """
 
     alpha: float = 1.0
@@ -79,11 +98,13 @@ class CutMix(BatchMixer):
     num_classes: int | None = None
     label_smoothing: float = 0.0
     pairing: str = "roll"
+    boxes_from_masks: bool = True
 
     def validate(self):
         check_positive(self, "alpha", self.alpha)
         check_pairing(self)
         check_min_visible(self)
+        check_boxes_from_masks(self)
         check_common(self)
 
     def sample(self, rng, batch):
@@ -110,13 +131,14 @@ class CutMix(BatchMixer):
         if b.labels is not None:
             y = b.labels.float()
             changes["labels"] = blend(y, perm, lam)
-        if b.masks is not None:
+        if b.masks is not None and b.masks.ndim == 3:
             changes["masks"] = paste(b.masks, perm, region)
-        if b.boxes is not None or b.keypoints is not None:
+        if b.boxes is not None or b.keypoints is not None or has_instances(b):
             self_paired = [j == i for i, j in enumerate(perm_l)]
             pieces = [("occlude", list(range(n)), region, (0, 0), self_paired),
                       ("clip", perm_l, region, (0, 0), self_paired)]
-            changes.update(move_targets(self, b, pieces, self.min_visible))
+            changes.update(move_targets(self, b, pieces, self.min_visible,
+                                        self.boxes_from_masks))
         return b.replace(**changes)
 
 
@@ -127,18 +149,26 @@ class BatchCutOut(BatchMixer):
     accepted; dicts of type ``mix.CutOut`` still load). Same reference rule (centre uniform
     over the image, hole clipped) and same options: `fill` (image units, number or per channel),
     `mask_fill=None` leaves masks unchanged, keypoints in the hole get visibility 0. Labels
-    and boxes are unchanged (as in DeVries & Taylor)."""
+    and boxes are unchanged (as in DeVries & Taylor).
+
+    Instance masks (B, K, H, W): `mask_fill=None` leaves them (and boxes) unchanged;
+    ``mask_fill=0`` clears the hole in every plane, and then, with `boxes_from_masks`
+    (default), instances that lose every pixel are dropped (box, label and weight with
+    them) and those that lose some get the tight box of what is left. Another `mask_fill`
+    is a typed error (a label has no meaning in an instance plane)."""
 
     size: int | float | tuple = 16
     fill: float | tuple = 0.0
     mask_fill: int | None = None
     num_classes: int | None = None
     label_smoothing: float = 0.0
+    boxes_from_masks: bool = True
 
     def validate(self):
         check_hole_size(self, self.size)
         check_fill(self, self.fill)
         check_mask_fill(self, self.mask_fill, optional=True)
+        check_boxes_from_masks(self)
         check_common(self)
 
     def sample(self, rng, batch):
@@ -165,7 +195,14 @@ class BatchCutOut(BatchMixer):
         changes: dict = {"images": fill_holes(x, holes, batch_fill(self, self.fill, x))}
         if b.labels is not None:
             changes["labels"] = b.labels.float()
-        if b.masks is not None and self.mask_fill is not None:
+        if has_instances(b):
+            if self.mask_fill is not None:
+                if self.mask_fill != 0:
+                    raise value_error(self, "mask_fill", f"is {self.mask_fill}; instance masks "
+                                      f"{tuple(b.masks.shape)} are cleared (0) in the holes: "
+                                      "use mask_fill=0, or None to leave them")
+                changes.update(clear_instances(self, b, holes, self.boxes_from_masks))
+        elif b.masks is not None and self.mask_fill is not None:
             check_label_fits(self, self.mask_fill,
                              torch.empty((), dtype=b.masks.dtype).numpy().dtype)
             changes["masks"] = fill_holes(b.masks, holes, self.mask_fill)

@@ -38,6 +38,12 @@ class MixUp(BatchMixer):
       ``mask_classes``); ``"dominant"`` keeps the label map of the image with weight >= 0.5.
       Boxes, box labels and keypoints of both images are kept (both objects are in the
       picture), the image's own first; an image paired with itself keeps its own once.
+      Their `instance_weights` (`SampleBatch`) are multiplied by the mixing weight: lam for
+      the image's own, 1 - lam for its partner's (1 for an image paired with itself), the
+      per-object loss weights of Zhang et al. 2019 ("Bag of Freebies" for detection).
+    * Instance masks (B, K, H, W): the union of both images' instances, own planes first,
+      each with its box, label and weight (as above), as detection mixup does (YOLOX,
+      mmdetection's MixUp); `mask_mode` and `mask_classes` are for label maps only.
     """
 
     alpha: float = 1.0
@@ -82,14 +88,18 @@ class MixUp(BatchMixer):
         if b.labels is not None:
             y = b.labels.float()
             changes["labels"] = blend(y, perm, lam)
-        if b.masks is not None:
+        inst = b.masks is not None and b.masks.ndim == 4
+        if b.masks is not None and not inst:
             changes["masks"] = self._masks(b.masks, perm, lam)
-        if b.boxes is not None or b.keypoints is not None:
+        if b.boxes is not None or b.keypoints is not None or inst:
             whole = (0, 0, *b.size)
             self_paired = [j == i for i, j in enumerate(perm_l)]  # no duplicate targets
             pieces = [("clip", list(range(n)), whole, (0, 0)),
                       ("clip", perm_l, whole, (0, 0), self_paired)]
-            changes.update(move_targets(self, b, pieces, 0.0))
+            lams = params["lam"] if isinstance(params["lam"], list) else [params["lam"]] * n
+            own = [1.0 if same else float(v) for same, v in zip(self_paired, lams)]
+            weights = (own, [1.0 - float(v) for v in lams])
+            changes.update(move_targets(self, b, pieces, 0.0, piece_weights=weights))
         return b.replace(**changes)
 
     def _masks(self, m, perm, lam):

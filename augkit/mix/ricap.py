@@ -8,7 +8,7 @@ from ..errors import value_error
 from ._dense import move_targets
 from ._kernels import tile4
 from .base import BatchMixer, check_common, check_positive, perm_tensor
-from .cutmix import check_min_visible
+from .cutmix import check_boxes_from_masks, check_min_visible
 
 
 @dataclass(frozen=True)
@@ -29,16 +29,24 @@ class RICAP(BatchMixer):
     shifted into their tile and kept when at least `min_visible` of their area came along;
     keypoints are shifted, those outside their crop get visibility 0, and people with no
     visible point left are dropped.
+
+    Instance masks (B, K, H, W): each tile brings its source's instances cut to the crop and
+    shifted into the tile (tile by tile, in order; each keeps its box label and weight). An
+    instance stays when at least `min_visible` of its pixels (and at least one) came along;
+    with `boxes_from_masks` (default) that pixel rule replaces the box-area rule and an
+    instance cut by its crop gets the tight box of its pixels in the tile.
     """
 
     beta: float = 0.3
     min_visible: float = 0.25
     num_classes: int | None = None
     label_smoothing: float = 0.0
+    boxes_from_masks: bool = True
 
     def validate(self):
         check_positive(self, "beta", self.beta)
         check_min_visible(self)
+        check_boxes_from_masks(self)
         check_common(self)
 
     def sample(self, rng, batch):
@@ -92,9 +100,9 @@ class RICAP(BatchMixer):
                 part = y.index_select(0, perm) * (ch * cw / (h_img * w_img))
                 mixed = part if mixed is None else mixed + part
             changes["labels"] = mixed
-        if b.masks is not None:
+        if b.masks is not None and b.masks.ndim == 3:
             changes["masks"] = tile4(b.masks, perms, crops, w, h)
         pieces = [("clip", p, (cy, cx, cy + ch, cx + cw), (oy - cy, ox - cx))
                   for p, ((cy, cx, ch, cw), (oy, ox)) in zip(perms_l, tiles)]
-        changes.update(move_targets(self, b, pieces, self.min_visible))
+        changes.update(move_targets(self, b, pieces, self.min_visible, self.boxes_from_masks))
         return b.replace(**changes)
