@@ -6,13 +6,25 @@ import operator
 
 import numpy as np
 
-from .core import Op
+from .boundary import to_sample
+from .core import Op, integer
 from .errors import AugkitError, short_repr, type_error, value_error
 from .rng import default_rng, item_rng
 
 
 class AugkitIndexError(AugkitError, IndexError):
     """An item index outside the dataset (an `IndexError`, so iteration stops on it)."""
+
+
+def extras_needed(op: Op | None) -> int:
+    """How many other samples a call of `op` may take from ``Sample.extras``: the
+    ``extra_samples`` of every multi-image op in it (`augkit.middle.Mosaic`: 3, `CopyPaste`:
+    1), summed over the whole tree. An upper bound: a `OneOf` of Mosaic and CopyPaste counts
+    4, though a call takes 3 or 1 (each op takes its own from the front of the tuple)."""
+    if op is None:
+        return 0
+    own = getattr(op, "extra_samples", 0)
+    return (own if isinstance(own, int) else 0) + sum(extras_needed(c) for c in op.children())
 
 
 class Items(list):
@@ -43,6 +55,15 @@ class AugmentedDataset:
     any other item is augmented whole. Negative indices count from the end, like a list:
     ``ds[-1]`` is ``ds[len(ds) - 1]``, with the same stream.
 
+    Multi-image ops (`augkit.middle.Mosaic`, `CopyPaste`: see docs/multi-image.md): when `op`
+    holds some (`extras_needed`), item i's stream first draws the indices of the k other
+    items it takes, uniformly over the dataset with replacement (YOLO's rule: the item itself
+    may come up), one double each (``integer``); those items are read raw (un-augmented,
+    their first element for tuples) and handed to `op` as ``Sample.extras``; then `op` draws
+    from the same stream. So the other items, like every pixel, depend on (seed, epoch, i)
+    only. The item goes to `op` as a `Sample` (an image item comes back an image) and comes
+    back without extras.
+
     A DataLoader fetches a batch through `__getitems__`: the same items as ``[ds[i] for i in
     indices]`` (all of one epoch), in an `Items` list that also carries the seed, the epoch
     and the indices, from which `augkit.mix.collate` derives the batch's mixing stream.
@@ -62,6 +83,7 @@ class AugmentedDataset:
                                   "expected None or an int in [0, 2**128)")
             seed = s
         self.dataset, self.op, self.seed = dataset, op, seed
+        self.extras = extras_needed(op)
         self._epoch = np.zeros(1, np.int64)
         try:  # shared across forked/spawned workers when torch is around
             import torch
@@ -129,9 +151,28 @@ class AugmentedDataset:
         if op is None:
             return item
         rng = default_rng() if self.seed is None else item_rng(self.seed, epoch, index)
+        aug = op if not self.extras else self._with_extras(rng)
         if isinstance(item, (tuple, list)):
-            return type(item)([op(item[0], rng), *item[1:]])
-        return op(item, rng)
+            return type(item)([aug(item[0], rng), *item[1:]])
+        return aug(item, rng)
+
+    def _with_extras(self, rng):
+        """`op` as a function of (x, rng) that first draws the other items from `rng`."""
+        n = len(self.dataset)
+        idx = [integer(rng, 0, n) for _ in range(self.extras)]
+        extras = []
+        for j in idx:
+            e = self.dataset[j]
+            e = e[0] if isinstance(e, (tuple, list)) else e
+            extras.append(to_sample(e, "AugmentedDataset")[0])
+        extras = tuple(extras)
+
+        def aug(x, rng):
+            s, back = to_sample(x, "AugmentedDataset")
+            out = self.op(s.replace(extras=extras), rng)
+            return back(out if out.extras is None else out.replace(extras=None))
+
+        return aug
 
     def __getitem__(self, index: int):
         return self._get(self._index(index), self.epoch)

@@ -23,6 +23,9 @@ class Sample:
     mask: (H, W) or (H, W, K) integer (or bool) labels.
     boxes: (N, 4) float xyxy, pixel-edge coordinates; box_labels: (N,) travel with them.
     keypoints: (..., 2) xy or (..., 3) xy + visibility (0 = not visible), e.g. (people, 17, 3).
+    extras: other samples for a multi-image op (`augkit.middle.Mosaic`, `CopyPaste`), which
+    takes them from the front (`AugmentedDataset` fills them; see docs/multi-image.md). Not a
+    target: every other op passes it on untouched.
     """
 
     image: np.ndarray
@@ -30,6 +33,7 @@ class Sample:
     boxes: np.ndarray | None = None
     box_labels: np.ndarray | None = None
     keypoints: np.ndarray | None = None
+    extras: tuple | None = None
 
     @property
     def size(self) -> tuple[int, int]:

@@ -132,6 +132,8 @@ SKIP = {
     "BoxesFromMasks": "only recomputes boxes from the mask; the pixels stay",
     "Lambda": "runs a function of yours (its default is the identity)",
     "Albu": "wraps an albumentations transform (see the interop page)",
+    "Mosaic": "combines four samples (see the multi-image page)",
+    "CopyPaste": "pastes another sample's instances (see the multi-image page)",
 }
 RUNNERS = {"AutoAugment", "RandAugment", "TrivialAugment", "UniformAugment", "AugMix"}
 TIER_TITLES = {"poor": "Poor man's tier", "middle": "Middle-class tier", "rich": "Rich man's tier"}
