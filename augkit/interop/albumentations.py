@@ -436,6 +436,10 @@ TWINS.update({
         compression_type="jpeg", quality_range=_pair(op.quality), p=op.p),
     "PlanckianJitter": lambda A, op: A.PlanckianJitter(
         mode=op.mode, temperature_limit=_kelvins(op), sampling_method="uniform", p=op.p),
+    "Illumination": lambda A, op: A.Illumination(
+        mode=op.mode, intensity_range=_within(op, "intensity", 0.01, 0.2),
+        effect_type=op.effect, angle_range=tuple(op.angle), center_range=tuple(op.center),
+        sigma_range=_within(op, "sigma", 0.2, 1.0), p=op.p),
 })
 
 
@@ -450,6 +454,16 @@ def _kelvins(op) -> tuple[int, int]:
         raise value_error(op, "temperature", f"is {op.temperature!r}; albumentations' twin "
                           "needs whole kelvins with 6000 K inside the range")
     return (int(lo), int(hi))
+
+
+def _within(op, field: str, lo: float, hi: float) -> tuple[float, float]:
+    """A range field albumentations bounds more tightly than augkit (Illumination)."""
+    r = tuple(float(v) for v in getattr(op, field))
+    if not (lo <= r[0] and r[1] <= hi):
+        raise value_error(op, field, f"is {getattr(op, field)!r}; albumentations' twin takes "
+                          f"ranges within [{lo:g}, {hi:g}]")
+    return r
+
 
 def to_albu(op: Op):
     """The albumentations twin of `op` (combinators included); raises for ops without one."""

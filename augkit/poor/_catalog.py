@@ -20,6 +20,7 @@ MODULES = {
     "MedianBlur": "median_blur", "Sharpen": "sharpen", "Normalize": "normalize",
     "HueSaturationValue": "hue_saturation_value", "CLAHE": "clahe",
     "JpegCompression": "jpeg_compression", "PlanckianJitter": "planckian_jitter",
+    "PhotoMetricDistort": "photometric_distort", "Illumination": "illumination",
 }
 
 
@@ -92,6 +93,9 @@ NATIVE: dict = {
         "JpegCompression", quality=tuple(t.quality_range), p=t.p),
     "PlanckianJitter": lambda t: None if t.sampling_method != "uniform" else _new(
         "PlanckianJitter", temperature=tuple(t.temperature_limit), mode=t.mode, p=t.p),
+    "Illumination": lambda t: _new(
+        "Illumination", mode=t.mode, intensity=tuple(t.intensity_range), effect=t.effect_type,
+        angle=tuple(t.angle_range), center=tuple(t.center_range), sigma=tuple(t.sigma_range)),
 }
 
 
