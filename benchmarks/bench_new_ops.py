@@ -16,6 +16,8 @@ NEW_NOTES = {
     "Transpose": "augkit returns a C-contiguous copy; albumentations a transposed view",
     "D4": "augkit returns a C-contiguous copy; albumentations views for most elements",
     "JpegCompression": "quality 50 in each library; torchvision: JPEG (libjpeg via torch)",
+    "PhotoMetricDistort": "defaults: each of its five steps at p = 0.5 (torchvision's own)",
+    "Illumination": "defaults: mode linear, intensity (0.01, 0.2), both effects",
 }
 
 
@@ -88,4 +90,8 @@ def specs(s: int) -> dict[str, dict[str, Callable]]:
                             "torchvision": lambda: T.JPEG(quality=50)},
         "PlanckianJitter": {"augkit": lambda: op("PlanckianJitter")(p=1.0),
                             "albumentations": lambda: A.PlanckianJitter(p=1.0)},
+        "PhotoMetricDistort": {"augkit": lambda: op("PhotoMetricDistort")(),
+                               "torchvision": lambda: T.RandomPhotometricDistort()},
+        "Illumination": {"augkit": lambda: op("Illumination")(),
+                         "albumentations": lambda: A.Illumination(p=1.0)},
     }
