@@ -198,7 +198,8 @@ def _run_static(plan, arr, rng, plist=None, doubles=None):
             ms = m if ms is None else matmul3s(m, ms)
             i += 1
         o, size = stage[-1]
-        x = warp_batch(x, ms, o.batch_out_size(size), style[0], style[1], stage[0][0])
+        x = warp_batch(x, ms, o.batch_out_size(size), style[0], style[1], stage[0][0],
+                       style[3])
     return x if x is not arr else arr.copy()
 
 

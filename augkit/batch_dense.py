@@ -152,7 +152,8 @@ class DenseBackend:
         if x.masks is not None:  # the per-image kernel: its nearest rule, exactly
             mf = 0 if style[2] is None else style[2]
             host = _np(x.masks)
-            out.masks = _back(np.stack([G.warp_mask(host[j], m, out_size, mf, op)
+            out.masks = _back(np.stack([G.warp_mask(host[j], m, out_size, mf, op,
+                                                    style[3] or "constant")
                                         for j, m in enumerate(ms)]), x.masks)
         out.boxes, out.box_labels, out.keypoints = x.boxes, x.box_labels, x.keypoints
         if x.boxes is not None:

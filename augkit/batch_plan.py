@@ -189,7 +189,7 @@ class NumpyBackend:
 
     @staticmethod
     def warp(x, ms, out_size, style, op, groups=None):
-        return warp_batch(x, ms, out_size, style[0], style[1], op)
+        return warp_batch(x, ms, out_size, style[0], style[1], op, style[3])
 
     @staticmethod
     def leaf(op, x, params, size=None):

@@ -126,15 +126,17 @@ class TorchBackend:
 
     @staticmethod
     def warp(x, ms, out_size, style, op, groups=None):
-        interp, fill = style[0], style[1]
+        interp, fill, border = style[0], style[1], style[3] or "constant"
         if interp not in TW.MODES or (interp == "nearest" and not TW.nearest_exact_ok(
                 ms, tuple(x.shape[2:]), tuple(out_size))):
             # area / lanczos, and nearest resizes: OpenCV's kernels on the host
             _say_host_once(op, f"{interp!r} interpolation")
             return _host(op, x, lambda a: NumpyBackend.warp(a, ms, out_size, style, op))
         n, c, h, w = x.shape
-        f = fill_for_layout(op, 0.0 if fill is None else fill, _NP[x.dtype], (h, w, c))
-        return TW.warp_images(x, ms, out_size, interp, f if isinstance(f, tuple) else (f,) * c)
+        f = 0.0 if border != "constant" else fill_for_layout(
+            op, 0.0 if fill is None else fill, _NP[x.dtype], (h, w, c))
+        return TW.warp_images(x, ms, out_size, interp, f if isinstance(f, tuple) else (f,) * c,
+                              border)
 
     @staticmethod
     def leaf(op, x, params, size=None):

@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import short_repr, value_error
 from .functional.fill import check_fill, check_mask_fill
-from .functional.geometry import INTERPOLATIONS
+from .functional.geometry import INTERPOLATIONS, check_border
 
 _REAL = (int, float, np.integer, np.floating)
 
@@ -86,7 +86,7 @@ def symmetric(v, op, field: str) -> tuple[float, float]:
 
 
 def check_warp_fields(op, mask_fill_optional: bool = False) -> None:
-    """interpolation, fill and mask_fill, for the ops that have them."""
+    """interpolation, fill, mask_fill and border, for the ops that have them."""
     interp = getattr(op, "interpolation", "linear")
     if interp not in INTERPOLATIONS:
         raise value_error(op, "interpolation", f"is {interp!r}; expected one of {INTERPOLATIONS}")
@@ -94,3 +94,5 @@ def check_warp_fields(op, mask_fill_optional: bool = False) -> None:
         check_fill(op, op.fill)
     if hasattr(op, "mask_fill"):
         check_mask_fill(op, op.mask_fill, mask_fill_optional)
+    if hasattr(op, "border"):
+        check_border(op, op.border)

@@ -3,8 +3,25 @@ batched path (`augkit.batch`), so the two fuse exactly alike.
 
 A run is a list of (op, params, size_before) for consecutive ops that are fully described by
 their matrix (``op.is_matrix_warp()``). Consecutive ops with compatible warp styles become one
-matrix; styles are (interpolation, fill, mask_fill) and a None fill matches any fill. Knows no
-op class: it calls ``matrix``, ``out_size`` and ``warp_style`` only.
+matrix; styles are (interpolation, fill, mask_fill, border) and a None fill matches any fill.
+Knows no op class: it calls ``matrix``, ``out_size`` and ``warp_style`` only.
+
+Borders. A border None is an op that uncovers nothing (flips, resizes, crops inside the
+image: no fill either). Two "constant" borders fuse as before (a fused warp may bring back
+pixels an intermediate step cut off; the fill paints the rest). A non-constant border
+(reflect, reflect101, replicate, wrap) extends the image *it is given*, so a sequence of two
+such warps differs from one fused warp: the second would extend the first's output (its
+reflected corners included), the fused one extends the original at other edges. The rule,
+chosen so that fusing never changes what a border mode shows:
+
+* a warp with a non-constant border fuses only with the warps *after* it that uncover
+  nothing (border None): those only read inside the frame the bordered warp filled, so the
+  sequence and the fused warp sample the same source point for every output pixel;
+* it never fuses with a warp before it (a crop or resize before a reflect would move the
+  edges the reflection is about), nor with any other bordered warp, constant or not.
+
+The rule reads styles only, so `Seq` and the batched static plan (which decides before any
+matrix is drawn) fuse alike.
 """
 
 from __future__ import annotations
@@ -15,9 +32,14 @@ from .functional.matrices import matmul3
 
 
 def style_compatible(a: tuple, b: tuple) -> tuple | None:
-    """Merge two warp styles, or None when they differ (None fills match anything)."""
+    """Merge the warp styles of a warp `a` and the warp `b` after it, or None when they may
+    not fuse: interpolations differ, fills differ (None fills match anything), or the
+    border rule of the module docstring refuses."""
     if a[0] != b[0]:
         return None
+    ba, bb = a[3], b[3]
+    if bb not in (None, "constant") or (ba not in (None, "constant") and bb is not None):
+        return None  # a non-constant border fuses only with what uncovers nothing after it
     merged = [a[0]]
     for x, y in zip(a[1:], b[1:]):
         if x is not None and y is not None and x != y:

@@ -22,17 +22,21 @@ _CV_DTYPES = (np.uint8, np.float32)
 
 
 def warp_batch(x: np.ndarray, ms: np.ndarray, out_size, interpolation: str = "linear",
-               fill=0.0, op=None) -> np.ndarray:
-    """Warp `x[j]` by edge-coordinate matrix `ms[j]` into one (B, oh, ow, C) array. `fill`
-    follows `fill.fill_for` for one image of the batch; errors name `op`."""
+               fill=0.0, op=None, border: str | None = "constant") -> np.ndarray:
+    """Warp `x[j]` by edge-coordinate matrix `ms[j]` into one (B, oh, ow, C) array. `border`
+    as `geometry.warp_checked` takes it (None: an op that uncovers nothing, "constant");
+    `fill` follows `fill.fill_for` for one image of the batch where the border is constant;
+    errors name `op`."""
     import cv2
 
     n, h, w, c = x.shape
     oh, ow = int(out_size[0]), int(out_size[1])
-    fill = fill_for_layout(op if op is not None else "warp_batch",
-                           0.0 if fill is None else fill, x.dtype, x.shape[1:])
+    border = "constant" if border is None else border
+    fill = 0.0 if border != "constant" else fill_for_layout(
+        op if op is not None else "warp_batch", 0.0 if fill is None else fill, x.dtype,
+        x.shape[1:])
     if c > 4 or x.dtype.type not in _CV_DTYPES:  # rare layouts: the per-image kernel
-        return np.stack([G.warp_checked(x[j], ms[j], (oh, ow), interpolation, fill)
+        return np.stack([G.warp_checked(x[j], ms[j], (oh, ow), interpolation, fill, border)
                          for j in range(n)]).reshape((n, oh, ow, c))
     out = np.empty((n, oh, ow, c), x.dtype)
     if n and (ms == ms[0]).all():  # one matrix for all (a flip, Resize): skip the sorting
@@ -65,7 +69,7 @@ def warp_batch(x: np.ndarray, ms: np.ndarray, out_size, interpolation: str = "li
             cv2.flip(mat(x[j]), code, dst=mat(out[j]))
     if shift.any():
         _shift_batch(x, out, np.flatnonzero(shift), tx.astype(np.int64), ty.astype(np.int64),
-                     fill)
+                     fill, border)
     if mirror_shift.any():  # mirror, then shift what is left (as `geometry._fast_path`)
         idx = np.flatnonzero(mirror_shift)
         mirrored = np.empty_like(x)
@@ -73,9 +77,9 @@ def warp_batch(x: np.ndarray, ms: np.ndarray, out_size, interpolation: str = "li
         for j, code in zip(idx.tolist(), codes.tolist()):
             cv2.flip(mat(x[j]), code, dst=mat(mirrored[j]))
         _shift_batch(mirrored, out, idx, (tx - np.where(sx < 0, w, 0)).astype(np.int64),
-                     (ty - np.where(sy < 0, h, 0)).astype(np.int64), fill)
+                     (ty - np.where(sy < 0, h, 0)).astype(np.int64), fill, border)
     if rest.any():
-        _general(x, out, ms, np.flatnonzero(rest), affine, axis, interpolation, fill)
+        _general(x, out, ms, np.flatnonzero(rest), affine, axis, interpolation, fill, border)
     return out
 
 
@@ -147,22 +151,29 @@ def _fill_array(f, dtype):
     return np.asarray(f, dtype)
 
 
-def _shift_batch(x, out, idx, tx, ty, fill):
-    """out[j, y, x] = x[j, y - ty, x - tx]: pad the batch once, then one slice per image."""
+def _shift_batch(x, out, idx, tx, ty, fill, border="constant"):
+    """out[j, y, x] = x[j, y - ty, x - tx]: pad the batch once, then one slice per image.
+    A non-constant `border` pads by gathering the folded rows and columns
+    (`geometry.fold_index`: the image extended about its own edges, as OpenCV extends it)."""
     n, h, w, c = x.shape
     oh, ow = out.shape[1:3]
     tys, txs = ty[idx], tx[idx]
-    if h * w < 4096 and len(idx) == n and (tys == tys[0]).all() and (txs == txs[0]).all():
+    if border == "constant" and h * w < 4096 and len(idx) == n and (tys == tys[0]).all() \
+            and (txs == txs[0]).all():
         _shift_uniform(x, out, int(txs[0]), int(tys[0]), fill)  # e.g. Pad: whole-batch slices
         return
     top, left = max(0, int(tys.max())), max(0, int(txs.max()))
     bottom = max(0, int((oh - tys).max()) - h)
     right = max(0, int((ow - txs).max()) - w)
     if h * w >= 4096 and x.dtype.type in _CV_DTYPES and c <= 4:
-        _shift_each(x, out, idx, txs, tys, fill)  # large images: one pass, no padded copy
+        _shift_each(x, out, idx, txs, tys, fill, border)  # large: one pass, no padded copy
         return
     src = x[idx] if len(idx) < n else x
-    if top or left or bottom or right:
+    if border != "constant":
+        rows = G.fold_index(np.arange(-top, h + bottom), h, border)
+        cols = G.fold_index(np.arange(-left, w + right), w, border)
+        padded = np.take(np.take(src, rows, axis=1), cols, axis=2)
+    elif top or left or bottom or right:
         padded = np.empty((len(idx), h + top + bottom, w + left + right, c), x.dtype)
         padded[...] = _fill_array(fill, x.dtype)
         padded[:, top:top + h, left:left + w] = src
@@ -191,7 +202,7 @@ def _shift_uniform(x, out, tx, ty, fill):
     out[:, y0:y1, x0:x1] = x[:, y0 - ty:y1 - ty, x0 - tx:x1 - tx]
 
 
-def _shift_each(x, out, idx, txs, tys, fill):
+def _shift_each(x, out, idx, txs, tys, fill, border="constant"):
     """Per image: copy the covered window and write the border in one OpenCV call."""
     import cv2
 
@@ -201,6 +212,9 @@ def _shift_each(x, out, idx, txs, tys, fill):
     mat = _mat_view(c)
     for k, j in enumerate(idx):
         tx, ty = int(txs[k]), int(tys[k])
+        if border != "constant":  # the image extended about its own edges
+            out[j] = G.shift_image(x[j], tx, ty, (oh, ow), 0.0, border)
+            continue
         y0, y1 = max(0, ty), min(oh, h + ty)
         x0, x1 = max(0, tx), min(ow, w + tx)
         if y1 <= y0 or x1 <= x0:
@@ -210,7 +224,7 @@ def _shift_each(x, out, idx, txs, tys, fill):
                            ow - x1, cv2.BORDER_CONSTANT, dst=mat(out[j]), value=val)
 
 
-def _general(x, out, ms, idx, affine, axis, interpolation, fill):
+def _general(x, out, ms, idx, affine, axis, interpolation, fill, mode_name="constant"):
     import cv2
 
     n, h, w, c = x.shape
@@ -223,8 +237,11 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
     resize = (axis[idx] & (ms[idx, 0, 2] == 0) & (ms[idx, 1, 2] == 0)
               & np.isclose(ms[idx, 0, 0], ow / w, rtol=1e-9, atol=0.0)
               & np.isclose(ms[idx, 1, 1], oh / h, rtol=1e-9, atol=0.0))
-    modes = np.where(_covered(ms[idx], (oh, ow), (h, w)), cv2.BORDER_REPLICATE,
-                     cv2.BORDER_CONSTANT).tolist()
+    if mode_name == "constant":  # as `geometry.warp_checked`: covered images replicate
+        modes = np.where(_covered(ms[idx], (oh, ow), (h, w)), cv2.BORDER_REPLICATE,
+                         cv2.BORDER_CONSTANT).tolist()
+    else:
+        modes = [G.CV_BORDERS[mode_name]] * len(idx)
     window = G._resize_window  # crop + resize as one slice and one resize
     xs, outs = (x, out) if c > 1 else (x[..., 0], out[..., 0])  # OpenCV wants (H, W) grey
     plain = (affine[idx].all() and not axis[idx].any() and warp_flag != cv2.INTER_NEAREST
@@ -237,7 +254,7 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
                           ms[idx].reshape(len(idx), 9).tolist())]
         if not any(special):
             _nearest_all(x, out, mc[:, :2], idx, np.asarray(modes) == cv2.BORDER_REPLICATE,
-                         fill)
+                         fill, mode_name)
             return
     if plain:
         # rotations, shears, ... of small images: no resize, crop window or RGBA route is
@@ -271,12 +288,16 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill):
 _GATHER_MAX = 64 * 64
 
 
-def _nearest_all(x, out, mcs, idx, replicate, fill) -> None:
+def _nearest_all(x, out, mcs, idx, replicate, fill, border="constant") -> None:
     """Nearest warps of images `idx` by their OpenCV matrices `mcs`, into `out`: the source
     indices of `nearest.source_indices`, the border as OpenCV's remap writes it (the edge
-    where `replicate`, else `fill`)."""
+    where `replicate`, else `fill`; a non-constant `border` folds the indices as OpenCV
+    folds its short ones)."""
     n, h, w, c = x.shape
     sx, sy = source_indices(mcs, out.shape[1:3])
+    if border != "constant":
+        sx = G.fold_index(np.clip(sx, -32768, 32767), w, border)
+        sy = G.fold_index(np.clip(sy, -32768, 32767), h, border)
     inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
     inside |= replicate[:, None, None]
     np.clip(sx, 0, w - 1, out=sx)

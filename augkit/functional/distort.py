@@ -264,19 +264,22 @@ def elastic_forward(dx: np.ndarray, dy: np.ndarray, pts: np.ndarray, iterations:
 # --- applying maps -----------------------------------------------------------------------
 
 def remap_image(img: np.ndarray, map_x: np.ndarray, map_y: np.ndarray,
-                interpolation: str = "linear", fill=0.0, op=None) -> np.ndarray:
-    """cv2.remap with a constant border; any channel count, dtype and shape kept. `fill`
-    follows `fill.fill_for` (image units, one value or one per channel); errors name `op`."""
-    f = fill_for(op if op is not None else "remap_image", fill, img)
+                interpolation: str = "linear", fill=0.0, op=None,
+                border: str = "constant") -> np.ndarray:
+    """cv2.remap; any channel count, dtype and shape kept. `border` (`geometry.BORDERS`) is
+    OpenCV's border type of that name; ``"constant"`` paints `fill`, which follows
+    `fill.fill_for` (image units, one value or one per channel; errors name `op`)."""
+    f = 0.0 if border != "constant" else fill_for(op if op is not None else "remap_image",
+                                                  fill, img)
     if interpolation == "area":
         interpolation = "linear"  # area is defined for resizes only
-    return _remap(img, map_x, map_y, interpolation, f)
+    return _remap(img, map_x, map_y, interpolation, f, border)
 
 
-def _remap(img, map_x, map_y, interpolation, f):
+def _remap(img, map_x, map_y, interpolation, f, border="constant"):
     import cv2
 
-    from .geometry import _border, _cv_interp
+    from .geometry import CV_BORDERS, _border, _cv_interp
 
     channels = 1 if img.ndim == 2 else img.shape[2]
     if channels > 4:  # OpenCV remaps at most 4 channels at once
@@ -284,29 +287,35 @@ def _remap(img, map_x, map_y, interpolation, f):
         for i in range(0, channels, 4):
             fi = f[i:i + 4] if isinstance(f, tuple) else f
             parts.append(_remap(img[:, :, i:i + 4], map_x, map_y, interpolation,
-                                fi[0] if isinstance(fi, tuple) and len(fi) == 1 else fi))
+                                fi[0] if isinstance(fi, tuple) and len(fi) == 1 else fi,
+                                border))
         return np.concatenate([p.reshape(img.shape[:2] + (-1,)) for p in parts], axis=2)
-    flag, border = _cv_interp(interpolation), _border(f)
+    flag, value, mode = _cv_interp(interpolation), _border(f), CV_BORDERS[border]
     if rgba_worth(img, flag == cv2.INTER_LINEAR, map_x.shape[0] * map_x.shape[1]):
         out = via_rgba(lambda s4, d4: cv2.remap(s4, map_x, map_y, flag, dst=d4,
-                                                borderMode=cv2.BORDER_CONSTANT,
-                                                borderValue=border), img, map_x.shape[:2])
+                                                borderMode=mode, borderValue=value),
+                       img, map_x.shape[:2])
     else:
-        out = cv2.remap(img, map_x, map_y, flag, borderMode=cv2.BORDER_CONSTANT,
-                        borderValue=border)
+        out = cv2.remap(img, map_x, map_y, flag, borderMode=mode, borderValue=value)
     if interpolation in ("cubic", "lanczos") and np.issubdtype(out.dtype, np.floating):
         np.clip(out, 0.0, 1.0, out=out)  # their overshoot must not leave [0, 1]
     return out.reshape(img.shape)
 
 
 def remap_mask(mask: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, fill=0,
-               op=None) -> np.ndarray:
+               op=None, border: str = "constant") -> np.ndarray:
     """Nearest-neighbour remap of a label mask in numpy: exact for every integer dtype.
-    `fill` must fit the mask's dtype (`fill.label_fill_for`); errors name `op`."""
-    fill = label_fill_for(op if op is not None else "remap_mask", fill, mask)
+    `fill` must fit the mask's dtype (`fill.label_fill_for`; errors name `op`) where
+    `border` is ``"constant"``; any other border extends the mask as OpenCV extends images
+    (`geometry.fold_index`)."""
     h, w = mask.shape[:2]
     ix = np.floor(map_x + 0.5).astype(np.int64)
     iy = np.floor(map_y + 0.5).astype(np.int64)
+    if border != "constant":
+        from .geometry import fold_index
+
+        return mask[fold_index(iy, h, border), fold_index(ix, w, border)]
+    fill = label_fill_for(op if op is not None else "remap_mask", fill, mask)
     ok = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
     out = np.full(map_x.shape + mask.shape[2:], fill, dtype=mask.dtype)
     out[ok] = mask[iy[ok], ix[ok]]

@@ -18,6 +18,13 @@ from .scratch import rgba_worth, via_rgba
 
 INTERPOLATIONS = ("nearest", "linear", "cubic", "area", "lanczos")
 
+# Border modes: what a warp, pad or remap reads where it samples outside the image. The
+# values are OpenCV's BORDER_* constants (cv2.BORDER_CONSTANT = 0, ... ; stable across
+# releases, written out so that importing this module never loads cv2), which are also
+# albumentations' ``border_mode`` ints.
+BORDERS = ("constant", "reflect", "reflect101", "replicate", "wrap")
+CV_BORDERS = {"constant": 0, "replicate": 1, "reflect": 2, "wrap": 3, "reflect101": 4}
+
 
 _CV_FLAGS: dict = {}  # filled on first use so that importing this module never loads cv2
 _CV2: list = []
@@ -46,6 +53,32 @@ def resize_flag(name: str) -> int:
     """The OpenCV flag a resize uses for `name`: plain INTER_NEAREST in `cv2.resize` is off
     by half a pixel against the warp's mapping, INTER_NEAREST_EXACT is not."""
     return _cv2().INTER_NEAREST_EXACT if name == "nearest" else _cv_interp(name)
+
+
+def check_border(op, border, field: str = "border") -> None:
+    """A border mode name (`BORDERS`); anything else is a typed error naming op and field."""
+    if not isinstance(border, str) or border not in CV_BORDERS:
+        from ..errors import short_repr, value_error
+
+        raise value_error(op, field, f"is {short_repr(border)}; expected one of {BORDERS} "
+                          "(constant paints `fill` / `mask_fill`; the others extend the image: "
+                          "reflect = OpenCV BORDER_REFLECT, reflect101 = BORDER_REFLECT_101, "
+                          "replicate = BORDER_REPLICATE, wrap = BORDER_WRAP)")
+
+
+def fold_index(i: np.ndarray, n: int, border: str) -> np.ndarray:
+    """Integer indices `i` (any range) folded into [0, n) as OpenCV's `borderInterpolate`
+    folds them for a non-constant `border`: the index each out-of-image tap reads."""
+    i = np.asarray(i, np.int64)
+    if border == "replicate":
+        return np.clip(i, 0, n - 1)
+    if border == "wrap":
+        return np.mod(i, n)
+    if n == 1:
+        return np.zeros_like(i)
+    period = 2 * n if border == "reflect" else 2 * n - 2  # reflect: the edge pixel repeats
+    j = np.mod(i, period)
+    return np.where(j >= n, period - 1 - j if border == "reflect" else period - j, j)
 
 
 # --- matrices ---------------------------------------------------------------------------
@@ -191,17 +224,37 @@ def _shift(img, tx, ty, out_size, fill):
     return out
 
 
-def shift_image(img, tx: int, ty: int, out_size: tuple[int, int], f):
+def shift_image(img, tx: int, ty: int, out_size: tuple[int, int], f,
+                border: str = "constant"):
     """out[y, x] = img[y - ty, x - tx] for integer tx, ty, out_size (H, W) and `f` from
     `fill.fill_for`: what `warp_checked` gives for a pure integer translation. An in-bounds
     window (a crop, or no move) is a view, as outputs may share unchanged pixels with the
     input (albumentations and torchvision crop the same way); otherwise a copy with `f` in
-    the uncovered border."""
+    the uncovered border, or the image extended by `border` (`f` unused then)."""
     oh, ow = out_size
     if tx <= 0 and ty <= 0 and oh - ty <= img.shape[0] and ow - tx <= img.shape[1]:
         return img[-ty:oh - ty, -tx:ow - tx]
+    if border != "constant":
+        return _shift_border(img, tx, ty, (oh, ow), border)
     return _shift(img, tx, ty, (oh, ow), f if not isinstance(f, tuple)
                   else np.asarray(f, img.dtype))
+
+
+def _shift_border(img, tx, ty, out_size, border):
+    """`_shift` with a non-constant border: out[y, x] = img[fold(y - ty), fold(x - tx)],
+    the image extended about its own edges (one `cv2.copyMakeBorder` of the whole image,
+    then the window; numpy's gather for dtypes and channel counts OpenCV does not pad)."""
+    oh, ow = out_size
+    h, w = img.shape[:2]
+    if img.dtype.char in _CV_FLIP_CHARS and (img.ndim == 2 or img.shape[2] <= 4):
+        top, left = max(0, ty), max(0, tx)
+        bottom, right = max(0, oh - ty - h), max(0, ow - tx - w)
+        padded = _cv2().copyMakeBorder(img, top, bottom, left, right, CV_BORDERS[border])
+        out = padded[top - ty:top - ty + oh, left - tx:left - tx + ow]
+        return np.ascontiguousarray(out).reshape((oh, ow) + img.shape[2:])
+    rows = fold_index(np.arange(oh) - ty, h, border)
+    cols = fold_index(np.arange(ow) - tx, w, border)
+    return np.take(np.take(img, rows, axis=0), cols, axis=1)
 
 
 def resize_window(img, win, out_size: tuple[int, int], interpolation: str):
@@ -219,11 +272,16 @@ def resize_window(img, win, out_size: tuple[int, int], interpolation: str):
 
 
 def warp_image(img: np.ndarray, m: np.ndarray, out_size: tuple[int, int],
-               interpolation: str = "linear", fill=0.0, op=None) -> np.ndarray:
+               interpolation: str = "linear", fill=0.0, op=None,
+               border: str = "constant") -> np.ndarray:
     """Warp `img` by edge-coordinate matrix `m` into an image of `out_size` (H, W).
 
-    `fill` (image units, one value or one per channel) is checked by `fill.fill_for`;
-    errors name `op`."""
+    `border` says what is read outside the image (`BORDERS`): ``"constant"`` paints `fill`
+    (image units, one value or one per channel, checked by `fill.fill_for`; errors name
+    `op`), the others extend the image as OpenCV's border types do (`fill` unused)."""
+    if border != "constant":
+        return warp_checked(img, m, (int(out_size[0]), int(out_size[1])), interpolation, 0.0,
+                            border)
     f = fill_for(op if op is not None else "warp_image", fill, img)
     return warp_checked(img, m, (int(out_size[0]), int(out_size[1])), interpolation, f)
 
@@ -233,9 +291,15 @@ def _border(f) -> tuple:
     return f + (0.0,) * (4 - len(f)) if isinstance(f, tuple) else (f, f, f, f)
 
 
-def warp_checked(img, m, out_size, interpolation, f):
+def warp_checked(img, m, out_size, interpolation, f, border="constant"):
     """`warp_image` with `f` already from `fill_for` (a float or one float per channel) and
-    `out_size` a pair of ints: no checks (masks and batches come through here)."""
+    `out_size` a pair of ints: no checks (masks and batches come through here).
+
+    Border: ``"constant"`` paints `f`, except that a warp whose output pixel centres all land
+    inside the input replicates the edge (no pixel is uncovered: no dark fringe); any other
+    mode is OpenCV's border type of that name, always. The exact fast paths (flips, integer
+    shifts, resizes of a window inside the image) read no pixel outside but the shifts'
+    border, which follows `border` too."""
     oh, ow = out_size
     channels = 1 if img.ndim == 2 else img.shape[2]
     vals = m.ravel().tolist()  # Python floats: cheap tests below
@@ -243,7 +307,7 @@ def warp_checked(img, m, out_size, interpolation, f):
     if fp is not None:
         if isinstance(fp, tuple):
             src = img if len(fp) == 3 else flip_image(img, fp[3])
-            return shift_image(src, fp[1], fp[2], (oh, ow), f)
+            return shift_image(src, fp[1], fp[2], (oh, ow), f, border)
         return fp
     cv2 = _cv2()
     h, w = img.shape[:2]
@@ -263,18 +327,22 @@ def warp_checked(img, m, out_size, interpolation, f):
     if channels > 4:  # OpenCV warps at most 4 channels at once
         parts = [warp_checked(img[:, :, i:i + 4], m, (oh, ow), interpolation,
                        (f[i:i + 4] if len(f[i:i + 4]) > 1 else f[i]) if isinstance(f, tuple)
-                       else f)
+                       else f, border)
                  for i in range(0, channels, 4)]
         return np.concatenate([p.reshape(oh, ow, -1) for p in parts], axis=2)
-    border = _border(f)
-    # When every output pixel centre lands inside the input, no pixel is uncovered: replicate
-    # the edge (as a resize does) instead of blending a dark fringe of `fill` into the border.
-    mode = cv2.BORDER_REPLICATE if _covered(vals, (oh, ow), (h, w)) else cv2.BORDER_CONSTANT
+    if border == "constant":
+        # When every output pixel centre lands inside the input, no pixel is uncovered:
+        # replicate the edge (as a resize does) instead of blending a dark fringe of `fill`
+        # into the border.
+        mode = (cv2.BORDER_REPLICATE if _covered(vals, (oh, ow), (h, w))
+                else cv2.BORDER_CONSTANT)
+    else:
+        mode = CV_BORDERS[border]
     if affine:  # to_cv written out: T(-0.5) @ M @ T(0.5) changes only the shift
         mc = np.array([[a, b, a * 0.5 + b * 0.5 + c - 0.5], [d, e, d * 0.5 + e * 0.5 + f_ - 0.5]])
     else:
         mc = to_cv(m)
-    out = warp_cv(img, mc, (oh, ow), flag, mode, border)
+    out = warp_cv(img, mc, (oh, ow), flag, mode, _border(f))
     return _clipped(out.reshape((oh, ow) + img.shape[2:]), clip)
 
 
@@ -351,24 +419,29 @@ def _covered(vals, out_size, size) -> bool:
 _CV_MASK_DTYPES = (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32)
 
 
-def warp_mask(mask: np.ndarray, m: np.ndarray, out_size, fill=0, op=None) -> np.ndarray:
+def warp_mask(mask: np.ndarray, m: np.ndarray, out_size, fill=0, op=None,
+              border: str = "constant") -> np.ndarray:
     """Warp an integer label mask with nearest-neighbour sampling; dtype is kept. `fill`
-    must fit the dtype (`fill.label_fill_for`); errors name `op`."""
-    fill = label_fill_for(op if op is not None else "warp_mask", fill, mask)
+    must fit the dtype (`fill.label_fill_for`; errors name `op`) where `border` is
+    ``"constant"``; any other border extends the mask as it extends the image."""
+    if border == "constant":
+        fill = label_fill_for(op if op is not None else "warp_mask", fill, mask)
+    else:
+        fill = 0
     out_size = (int(out_size[0]), int(out_size[1]))
     dt = mask.dtype
     if mask.size == 0:  # (H, W, 0): an instance mask of an image without instances
         return np.zeros((int(out_size[0]), int(out_size[1])) + mask.shape[2:], dt)
     if dt.type in _CV_MASK_DTYPES:
-        return warp_checked(mask, m, out_size, "nearest", float(fill))
+        return warp_checked(mask, m, out_size, "nearest", float(fill), border)
     if dt == np.bool_:
         return warp_checked(mask.view(np.uint8), m, out_size, "nearest",
-                            float(fill)).astype(bool)
+                            float(fill), border).astype(bool)
     # int64 & co: OpenCV cannot warp them; labels that fit int32 travel as int32.
     lo, hi = (int(mask.min()), int(mask.max())) if mask.size else (0, 0)
     if lo >= np.iinfo(np.int32).min and hi <= np.iinfo(np.int32).max:
         return warp_checked(mask.astype(np.int32), m, out_size, "nearest",
-                            float(fill)).astype(dt)
+                            float(fill), border).astype(dt)
     fp = _fast_path(mask, m, out_size)
     if fp is not None and not isinstance(fp, tuple):
         return fp
@@ -379,6 +452,10 @@ def warp_mask(mask: np.ndarray, m: np.ndarray, out_size, fill=0, op=None) -> np.
     pts = inv @ np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
     sx, sy = pts[0] / pts[2], pts[1] / pts[2]
     ix, iy = np.floor(sx).astype(np.int64), np.floor(sy).astype(np.int64)
+    if border != "constant":  # OpenCV's short source indices, folded as it folds them
+        ix = fold_index(np.clip(ix, -32768, 32767), mask.shape[1], border)
+        iy = fold_index(np.clip(iy, -32768, 32767), mask.shape[0], border)
+        return mask[iy, ix].reshape((oh, ow) + mask.shape[2:])
     ok = (ix >= 0) & (ix < mask.shape[1]) & (iy >= 0) & (iy < mask.shape[0])
     out = np.full((oh * ow,) + mask.shape[2:], fill, dtype=dt)
     out[ok] = mask[iy[ok], ix[ok]]
