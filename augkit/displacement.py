@@ -24,8 +24,10 @@ class DisplacementOp(Op):
     (float32, index coordinates: output pixel (y, x) samples the input at (map_y, map_x))
     and a function moving (M, 2) input points in edge coordinates to the output. The output
     keeps the input size. The image uses the ``interpolation`` field, masks nearest; pixels
-    that sample outside get ``fill`` / ``mask_fill`` (check them with `check_warp_fields` in
-    `validate`); boxes become the enclosing box of their moved outlines (sampled every
+    that sample outside get ``fill`` / ``mask_fill``, or the image and mask extended by the
+    ``border`` field where the op has one (`functional.geometry.BORDERS`; check them all
+    with `check_warp_fields` in `validate`); boxes become the enclosing box of their moved
+    outlines (sampled every
     `outline_spacing` px), keypoints move by `forward` and are hidden outside the image.
     """
 
@@ -45,10 +47,11 @@ class DisplacementOp(Op):
     def apply(self, s: Sample, params: dict) -> Sample:
         size = s.size
         map_x, map_y, forward = self.geometry(params, size)
+        border = getattr(self, "border", "constant")
         changes: dict = {"image": D.remap_image(s.image, map_x, map_y, self.interpolation,
-                                                self.fill, self)}
+                                                self.fill, self, border)}
         if s.mask is not None:
-            changes["mask"] = D.remap_mask(s.mask, map_x, map_y, self.mask_fill, self)
+            changes["mask"] = D.remap_mask(s.mask, map_x, map_y, self.mask_fill, self, border)
         if s.boxes is not None:
             b = np.asarray(s.boxes)
             if b.shape[0] == 0:
@@ -78,7 +81,8 @@ class DisplacementOp(Op):
 
         n, c, h, w = images.shape
         dt = np.float32 if images.dtype.is_floating_point else np.uint8
-        f = fill_for_layout(self, self.fill, dt, (h, w, c))
+        border = getattr(self, "border", "constant")
+        f = 0.0 if border != "constant" else fill_for_layout(self, self.fill, dt, (h, w, c))
         maps = [self.geometry(p, (h, w))[:2] for p in params]
         return TW.remap_images(images, maps, self.interpolation,
-                               f if isinstance(f, tuple) else (f,) * c)
+                               f if isinstance(f, tuple) else (f,) * c, border)

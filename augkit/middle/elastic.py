@@ -21,8 +21,10 @@ class ElasticDistortion(DisplacementOp):
 
     Params hold only a seed: the field is a pure function of (seed, size, alpha, sigma), so
     params stay tiny and JSON-able. Image: `interpolation` (linear by default); mask: nearest;
-    pixels that sample outside the image get `fill` / `mask_fill` (albumentations reflects at
-    the border instead; a constant border keeps boxes and keypoints honest). Keypoints move
+    pixels that sample outside the image get `fill` / `mask_fill` with the default
+    ``border="constant"`` (a constant border keeps boxes and keypoints honest), or the image
+    and mask extended by ``border`` ("reflect101" is albumentations' ElasticTransform
+    default, BORDER_REFLECT_101; "reflect", "replicate", "wrap"). Keypoints move
     with the field: the backward map is inverted by Newton's method (error < 0.01 px, tested),
     not approximated by subtracting the field. Boxes are the enclosing box of each moved box
     outline (sampled every max(1, sigma / 2) px), clipped to the image. Bounds: alpha in
@@ -36,6 +38,7 @@ class ElasticDistortion(DisplacementOp):
     interpolation: str = "linear"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     @classmethod
     def example(cls):

@@ -22,8 +22,9 @@ class GridDistortion(DisplacementOp):
     onto itself (albumentations' ``normalized=True``): nothing is pushed out of the frame.
 
     The map is separable and monotone, so keypoints and box outlines move by its exact
-    inverse. Image: `interpolation`; mask: nearest; `fill` / `mask_fill` are used only where
-    interpolation reaches past the border. `num_steps` goes up to 1024.
+    inverse. Image: `interpolation`; mask: nearest; `fill` / `mask_fill` (or the image
+    extended by ``border``, `functional.geometry.BORDERS`) are used only where interpolation
+    reaches past the border. `num_steps` goes up to 1024.
     """
 
     tier: ClassVar[str] = "middle"
@@ -33,6 +34,7 @@ class GridDistortion(DisplacementOp):
     interpolation: str = "linear"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         check_int(self, "num_steps", self.num_steps, 1, MAX_STEPS)

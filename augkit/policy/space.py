@@ -264,28 +264,30 @@ def _range(name: str, space: str) -> Range | None:
 
 def op_at(name: str, magnitude: float, space: str = "autoaugment", levels: int | None = None,
           *, interpolation: str = "nearest", fill: float | tuple = 0.0,
-          mask_fill: int = 0) -> Op:
+          mask_fill: int = 0, border: str = "constant") -> Op:
     """The augkit op for paper op `name` at `magnitude` (normalised to [0, 1], or a level
     0..`levels`) in magnitude space `space`. Signed ops draw their sign themselves.
 
-    `interpolation`, `fill` and `mask_fill` go to the geometric ops (nearest, black and label
-    0 by default, as torchvision); `fill` is in the image's own value scale, `mask_fill` a
-    mask label (255 for VOC-style "ignore").
+    `interpolation`, `fill`, `mask_fill` and `border` go to the geometric ops (nearest, black,
+    label 0 and a constant border by default, as torchvision); `fill` is in the image's own
+    value scale, `mask_fill` a mask label (255 for VOC-style "ignore").
     """
     m = normalise(magnitude, levels)
     _range(name, space)
     if isinstance(fill, list):
         fill = tuple(fill)
-    return build_cached(name, m, space, interpolation, fill, mask_fill)
+    return build_cached(name, m, space, interpolation, fill, mask_fill, border)
 
 
 def build(name: str, m: float, space: str, interpolation: str = "nearest",
-          fill: float | tuple = 0.0, mask_fill: int = 0) -> Op:
+          fill: float | tuple = 0.0, mask_fill: int = 0, border: str = "constant") -> Op:
     """`op_at` for a checked name and space and a normalised `m`, without checks or cache
     (runners draw continuous magnitudes, which a cache would only churn)."""
     r = TABLE[name].ranges[space]
     entry = TABLE[name]
     geo = {"interpolation": interpolation, "fill": fill, "mask_fill": mask_fill}
+    if border != "constant":  # (only then: a plug-in's build may not know the field)
+        geo["border"] = border
     if r is None:
         return entry.build(None, "", geo)
     v = round(r.low + m * (r.high - r.low), 12)

@@ -1,4 +1,10 @@
-"""Scale, translation, rotation and shear, each a single matrix about the image centre."""
+"""Scale, translation, rotation and shear, each a single matrix about the image centre.
+
+Every op here takes ``border`` (`functional.geometry.BORDERS`): "constant" (the default)
+paints `fill` / `mask_fill` where the warp uncovers pixels; "reflect", "reflect101",
+"replicate" and "wrap" extend the image and the mask as OpenCV's border types of those
+names do (docs/ops-poor.md, "Border modes"). Boxes and keypoints move with the matrix only.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ class Rotate(GeometricOp):
     interpolation: str = "linear"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         range_of(self, "degrees", symmetric(self.degrees, self, "degrees"))
@@ -58,6 +65,7 @@ class Scale(GeometricOp):
     interpolation: str = "linear"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         lo, _ = range_of(self, "scale", self.scale)
@@ -95,6 +103,7 @@ class Translate(GeometricOp):
     interpolation: str = "linear"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         range_of(self, "x", self.x)
@@ -132,6 +141,7 @@ class Shear(GeometricOp):
     interpolation: str = "linear"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         range_of(self, "x", symmetric(self.x, self, "x"), -89.0, 89.0)
@@ -172,6 +182,7 @@ class Affine(GeometricOp):
     interpolation: str = "linear"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         range_of(self, "degrees", symmetric(self.degrees, self, "degrees"))

@@ -21,7 +21,9 @@ class CenterCrop(GeometricOp):
     ``(H - h) / 2`` rounds up). A window larger than the image is padded (``pad_if_needed``,
     default True, as torchvision's CenterCrop and augkit's `Crop` do): the image is centred
     in the window, the smaller half of the padding before it (as both anchors pad), the
-    border painted with `fill` / `mask_fill` (constant border). ``pad_if_needed=False``
+    border painted with `fill` / `mask_fill` (``border="constant"``, the default) or the
+    image and mask extended by ``border`` ("reflect", "reflect101", "replicate", "wrap":
+    `cv2.copyMakeBorder`'s types, albumentations' ``border_mode``). ``pad_if_needed=False``
     (albumentations' default) refuses it with a typed error naming the shape instead.
     """
 
@@ -30,6 +32,7 @@ class CenterCrop(GeometricOp):
     fill: float | tuple = 0.0
     mask_fill: int = 0
     p: float = 1.0
+    border: str = "constant"
 
     def validate(self):
         check_size(self, "size", self.size)
@@ -67,5 +70,6 @@ class CenterCrop(GeometricOp):
     def _warp_only(self, img, params):
         if not params["apply"]:
             return img[:]
+        f = fill_for(self, self.fill, img) if self.border == "constant" else 0.0
         return G.shift_image(img, -int(params["left"]), -int(params["top"]), as_hw(self.size),
-                             fill_for(self, self.fill, img))
+                             f, self.border)

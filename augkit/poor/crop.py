@@ -1,7 +1,11 @@
 """Size-changing geometry: `Resize`, `Crop`, `Pad`, `PadCrop`, `RandomResizedCrop`.
 
 All are matrices too, so they fuse with neighbouring geometric ops; integer crops and pads
-take the exact copy path of `functional.geometry.warp_image`.
+take the exact copy path of `functional.geometry.warp_image`. `Crop`, `Pad` and `PadCrop`
+take ``border`` (`functional.geometry.BORDERS`): "constant" paints `fill` / `mask_fill`,
+the others pad image and mask as `cv2.copyMakeBorder` does with that border type
+(torchvision's ``padding_mode``: "replicate" = "edge", "reflect" = "symmetric",
+"reflect101" = "reflect").
 """
 
 from __future__ import annotations
@@ -15,6 +19,11 @@ from ..functional import geometry as G
 from ..functional import matrices as M
 from ..functional.fill import fill_for
 from ._common import MAX_SIDE, as_hw, check_size, check_warp_fields, range_of
+
+
+def _fill(op, img):
+    """The op's fill for `img` (`fill_for`), where its border paints it."""
+    return fill_for(op, op.fill, img) if op.border == "constant" else 0.0
 
 
 class _DrawsNothing:
@@ -67,6 +76,7 @@ class Crop(GeometricOp):
     position: str = "random"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         check_size(self, "size", self.size)
@@ -97,7 +107,8 @@ class Crop(GeometricOp):
     def _warp_only(self, img, params):
         t, left = params["top"], params["left"]
         if type(t) is int and type(left) is int:  # the matrix's integer shift, directly
-            return G.shift_image(img, -left, -t, as_hw(self.size), fill_for(self, self.fill, img))
+            return G.shift_image(img, -left, -t, as_hw(self.size), _fill(self, img),
+                                 self.border)
         return super()._warp_only(img, params)
 
 
@@ -108,6 +119,7 @@ class Pad(_DrawsNothing, GeometricOp):
     padding: int | tuple = 4
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def _ltrb(self):
         p = self.padding
@@ -142,17 +154,20 @@ class Pad(_DrawsNothing, GeometricOp):
     def _warp_only(self, img, params):
         l, t, _, _ = self._ltrb()
         return G.shift_image(img, l, t, self.out_size(params, img.shape[:2]),
-                             fill_for(self, self.fill, img))
+                             _fill(self, img), self.border)
 
 
 @dataclass(frozen=True)
 class PadCrop(GeometricOp):
     """Pad by `padding` then crop a random window of the original size: CIFAR's classic
-    pad-4-and-crop, done as one integer shift (no padded copy is ever made)."""
+    pad-4-and-crop, done as one integer shift (no padded copy is made for the constant
+    border). ``border="reflect101"`` is torchvision's ``RandomCrop(padding=4,
+    padding_mode="reflect")``."""
 
     padding: int = 4
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         check_int(self, "padding", self.padding, 0, MAX_SIDE)
@@ -179,7 +194,9 @@ class PadCrop(GeometricOp):
     def _warp_only(self, img, params):
         dx, dy = params["dx"], params["dy"]
         if type(dx) is int and type(dy) is int:  # the matrix's integer shift, directly
-            return G.shift_image(img, dx, dy, img.shape[:2], fill_for(self, self.fill, img))
+            border = self.border
+            return G.shift_image(img, dx, dy, img.shape[:2], fill_for(self, self.fill, img)
+                                 if border == "constant" else 0.0, border)
         return super()._warp_only(img, params)
 
 

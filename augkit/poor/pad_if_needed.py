@@ -30,8 +30,10 @@ class PadIfNeeded(GeometricOp):
 
     `position` places the image: "center" (the smaller half of the padding before it, as
     albumentations), a corner ("top_left", ...) or "random" (albumentations' inclusive draw
-    of the top and left padding). The border is constant: `fill` (image units, one value or
-    one per channel) and `mask_fill`; boxes and keypoints shift with the image.
+    of the top and left padding). ``border="constant"`` (the default) paints `fill` (image
+    units, one value or one per channel) and `mask_fill`; "reflect", "reflect101",
+    "replicate" and "wrap" pad image and mask as `cv2.copyMakeBorder` (albumentations'
+    ``border_mode``) does. Boxes and keypoints shift with the image.
     """
 
     min_height: int | None = 1024
@@ -42,6 +44,7 @@ class PadIfNeeded(GeometricOp):
     fill: float | tuple = 0.0
     mask_fill: int = 0
     p: float = 1.0
+    border: str = "constant"
 
     def validate(self):
         for axis in ("height", "width"):
@@ -96,5 +99,6 @@ class PadIfNeeded(GeometricOp):
         return G.translation(params["left"], params["top"])
 
     def _warp_only(self, img, params):
+        f = fill_for(self, self.fill, img) if self.border == "constant" else 0.0
         return G.shift_image(img, int(params["left"]), int(params["top"]),
-                             self.out_size(params, img.shape[:2]), fill_for(self, self.fill, img))
+                             self.out_size(params, img.shape[:2]), f, self.border)

@@ -26,8 +26,8 @@ class AugMix(_Steps, Op):
     Mixing differently warped copies cannot keep masks, boxes or keypoints aligned: with the
     default ``spatial=True`` a sample with such targets is refused with an AugkitValueError;
     ``spatial=False`` uses the photometric ops only and leaves targets untouched.
-    `fill` / `mask_fill` go to the geometric steps as in every runner (a mask only reaches
-    them with ``spatial=False``, which has none: the field is there for uniformity).
+    `fill` / `mask_fill` / `border` go to the geometric steps as in every runner (a mask only
+    reaches them with ``spatial=False``, which has none: the field is there for uniformity).
     Bounds: width and depth up to 64.
     """
 
@@ -48,6 +48,7 @@ class AugMix(_Steps, Op):
     interpolation: str = "nearest"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         check_number(self, "severity", self.severity, 0.1, 10.0)

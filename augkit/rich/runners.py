@@ -6,9 +6,11 @@ augkit ops, masks, boxes and keypoints move with the image (torchvision's AutoAu
 on those). AugMix is the exception: it mixes differently warped copies, so it refuses
 samples with targets unless its ops are photometric only (``spatial=False``).
 
-Every runner takes `interpolation`, `fill` (image units) and `mask_fill` (a mask label; 0 by
-default, 255 for VOC-style "ignore") and hands them to its geometric steps (rotate, shear,
-translate), so the pixels and mask labels they uncover are the caller's choice. The Cutout
+Every runner takes `interpolation`, `fill` (image units), `mask_fill` (a mask label; 0 by
+default, 255 for VOC-style "ignore") and `border` ("constant" by default; "reflect",
+"reflect101", "replicate", "wrap" extend image and mask instead of painting the fills) and
+hands them to its geometric steps (rotate, shear, translate), so the pixels and mask labels
+they uncover are the caller's choice. The Cutout
 step erases image pixels only and leaves the mask as it is, as albumentations'
 CoarseDropout does by default.
 """
@@ -71,7 +73,7 @@ def check_fills(op, s) -> None:
 
 
 def _check_geo(op):
-    """interpolation, fill and mask_fill of the runner's geometric steps."""
+    """interpolation, fill, mask_fill and border of the runner's geometric steps."""
     from ..poor._common import check_warp_fields
 
     check_warp_fields(op)
@@ -91,7 +93,8 @@ class _Steps:
         # The build cache only pays off for a few discrete magnitudes: continuous ones would
         # all miss and evict the cached discrete builds of other runners.
         build = S.build if self._continuous() else S.build_cached
-        return build(name, float(m), self.space, self.interpolation, self.fill, self.mask_fill)
+        return build(name, float(m), self.space, self.interpolation, self.fill, self.mask_fill,
+                     self.border)
 
     def _run(self, rng, s, name, m):
         if _fills(name):
@@ -168,6 +171,7 @@ class AutoAugment(Op):
     interpolation: str = "nearest"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         if isinstance(self.policy, Policy):
@@ -206,7 +210,7 @@ class AutoAugment(Op):
         for sp in pol.subpolicies:
             steps = tuple(Maybe(S.op_at(st.op, pol.normalised(st), pol.space, None,
                                         interpolation=self.interpolation, fill=self.fill,
-                                        mask_fill=self.mask_fill),
+                                        mask_fill=self.mask_fill, border=self.border),
                                 float(st.prob)) for st in sp)
             subs.append(Seq(steps, fuse=False))
         return OneOf(tuple(subs))
@@ -273,6 +277,7 @@ class RandAugment(_Steps, Op):
     interpolation: str = "nearest"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     infinite_ok: ClassVar[tuple[str, ...]] = ("mstd",)  # timm: mstd inf = uniform in [0, m]
 
@@ -338,6 +343,7 @@ class TrivialAugment(_Steps, Op):
     interpolation: str = "nearest"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         _check_space(self, self.space, self.ops)
@@ -379,6 +385,7 @@ class UniformAugment(_Steps, Op):
     interpolation: str = "nearest"
     fill: float | tuple = 0.0
     mask_fill: int = 0
+    border: str = "constant"
 
     def validate(self):
         from ..core import check_range
