@@ -241,7 +241,7 @@ def from_albu(t, native: bool = False) -> Op:
 
     ``native=True`` converts instead where augkit has the twin with the same parameters
     (``augkit.poor._catalog.NATIVE``: the flips, crops, max-size resizes, PadIfNeeded, the
-    D4 family and the pixel ops of issue 15, with a constant border where they have one);
+    D4 family and the pixel ops of issue 15; ``border_mode`` 0-4 maps to augkit's ``border``);
     a ``Compose`` /
     ``Sequential`` whose transforms all convert becomes a `Seq` (its bbox / keypoint params
     are not carried: augkit moves every target). Anything else is still wrapped whole.
@@ -282,8 +282,15 @@ def _hw(size) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else tuple(size)
 
 
+def _bm(op) -> int:
+    """albumentations' border_mode (a cv2.BORDER_* int) for the op's border."""
+    from ..functional.geometry import CV_BORDERS
+
+    return CV_BORDERS[getattr(op, "border", "constant")]
+
+
 def _warp_kw(op) -> dict:
-    kw = {"interpolation": _cv(getattr(op, "interpolation", "linear")), "border_mode": 0}
+    kw = {"interpolation": _cv(getattr(op, "interpolation", "linear")), "border_mode": _bm(op)}
     if hasattr(op, "fill"):
         kw["fill"] = op.fill
     if hasattr(op, "mask_fill"):
@@ -304,12 +311,12 @@ def _crop(A, op):
     h, w = _hw(op.size)
     cls = A.CenterCrop if op.position == "center" else A.RandomCrop
     return cls(height=h, width=w, pad_if_needed=True, fill=op.fill, fill_mask=op.mask_fill,
-               border_mode=0, p=1.0)
+               border_mode=_bm(op), p=1.0)
 
 
 def _pad(A, op):
     l, t, r, b = op._ltrb()
-    return A.Pad(padding=(l, t, r, b), fill=op.fill, fill_mask=op.mask_fill, border_mode=0,
+    return A.Pad(padding=(l, t, r, b), fill=op.fill, fill_mask=op.mask_fill, border_mode=_bm(op),
                  p=1.0)
 
 
@@ -376,11 +383,11 @@ TWINS: dict = {
     "Solarize": lambda A, op: A.Solarize(
         threshold_range=tuple(min(v / 255, 1.0) for v in _pair(op.threshold)), p=1.0),
     "ElasticDistortion": lambda A, op: A.ElasticTransform(
-        alpha=op.alpha, sigma=op.sigma, interpolation=_cv(op.interpolation), border_mode=0,
+        alpha=op.alpha, sigma=op.sigma, interpolation=_cv(op.interpolation), border_mode=_bm(op),
         fill=op.fill, fill_mask=op.mask_fill, p=1.0),
     "GridDistortion": lambda A, op: A.GridDistortion(
         num_steps=op.num_steps, distort_limit=_sym(op.distort_limit),
-        interpolation=_cv(op.interpolation), border_mode=0, fill=op.fill,
+        interpolation=_cv(op.interpolation), border_mode=_bm(op), fill=op.fill,
         fill_mask=op.mask_fill, p=1.0),
     "CutOut": _cutout,
     "Identity": lambda A, op: A.NoOp(p=1.0),
@@ -399,7 +406,7 @@ def _mx(v):  # augkit max_size (int or tuple) -> albumentations (int or list)
 
 TWINS.update({
     "CenterCrop": lambda A, op: A.CenterCrop(
-        *_hw(op.size), pad_if_needed=op.pad_if_needed, border_mode=0, fill=op.fill,
+        *_hw(op.size), pad_if_needed=op.pad_if_needed, border_mode=_bm(op), fill=op.fill,
         fill_mask=op.mask_fill, p=op.p),
     "LongestMaxSize": lambda A, op: A.LongestMaxSize(
         max_size=_mx(op.max_size), interpolation=_cv(op.interpolation), p=op.p),
@@ -407,7 +414,8 @@ TWINS.update({
         max_size=_mx(op.max_size), interpolation=_cv(op.interpolation), p=op.p),
     "PadIfNeeded": lambda A, op: A.PadIfNeeded(
         op.min_height, op.min_width, op.pad_height_divisor, op.pad_width_divisor,
-        position=op.position, border_mode=0, fill=op.fill, fill_mask=op.mask_fill, p=op.p),
+        position=op.position, border_mode=_bm(op), fill=op.fill, fill_mask=op.mask_fill,
+        p=op.p),
     "RandomRotate90": lambda A, op: A.RandomRotate90(p=op.p),
     "Transpose": lambda A, op: A.Transpose(p=op.p),
     "D4": lambda A, op: A.D4(p=op.p),

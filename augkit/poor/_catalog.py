@@ -44,22 +44,26 @@ def _max_size(name, t):
     return _new(name, max_size=ms, interpolation=_INTERP[t.interpolation], p=t.p)
 
 
+# cv2.BORDER_* (albumentations' border_mode) -> augkit's border (functional.geometry.BORDERS)
+_BORDERS = {0: "constant", 1: "replicate", 2: "reflect", 3: "wrap", 4: "reflect101"}
+
+
 def _fills(t) -> dict:  # a fractional fill_mask raises: the transform is wrapped instead
-    if float(t.fill_mask) != int(t.fill_mask):
-        raise ValueError("fill_mask")
-    return {"fill": t.fill, "mask_fill": int(t.fill_mask)}
+    if float(t.fill_mask) != int(t.fill_mask) or t.border_mode not in _BORDERS:
+        raise ValueError("fill_mask / border_mode")
+    return {"fill": t.fill, "mask_fill": int(t.fill_mask), "border": _BORDERS[t.border_mode]}
 
 
 # albumentations class name -> builder of the native augkit op (None: no exact twin)
 NATIVE: dict = {
     "HorizontalFlip": lambda t: _poor("HFlip", p=t.p),
     "VerticalFlip": lambda t: _poor("VFlip", p=t.p),
-    "CenterCrop": lambda t: None if t.border_mode != 0 or t.pad_position != "center" else
+    "CenterCrop": lambda t: None if t.pad_position != "center" else
     _new("CenterCrop", size=(t.height, t.width), pad_if_needed=t.pad_if_needed, p=t.p,
          **_fills(t)),
     "LongestMaxSize": lambda t: _max_size("LongestMaxSize", t),
     "SmallestMaxSize": lambda t: _max_size("SmallestMaxSize", t),
-    "PadIfNeeded": lambda t: None if t.border_mode != 0 else _new(
+    "PadIfNeeded": lambda t: _new(
         "PadIfNeeded", min_height=t.min_height, min_width=t.min_width,
         pad_height_divisor=t.pad_height_divisor, pad_width_divisor=t.pad_width_divisor,
         position=t.position, p=t.p, **_fills(t)),
