@@ -131,8 +131,8 @@ def test_unknown_keyword_is_a_typed_type_error_listing_the_fields():
         assert f in msg
     with pytest.raises(TypeError, match=r"^Rotate: limit .*degrees, interpolation, fill"):
         A.Rotate(limit=20)  # still a TypeError for `except TypeError` code
-    with pytest.raises(AugkitTypeError, match=r"^Rotate: arguments .*at most 4"):
-        A.Rotate(10, "linear", 0, 0, 5)
+    with pytest.raises(AugkitTypeError, match=r"^Rotate: arguments .*at most 5"):
+        A.Rotate(10, "linear", 0, 0, "constant", 5)
     with pytest.raises(AugkitTypeError, match=r"^Rotate: degrees is given twice"):
         A.Rotate(10, degrees=5)
     assert A.Rotate(10, "nearest") == A.Rotate(degrees=10, interpolation="nearest")
