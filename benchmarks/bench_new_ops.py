@@ -18,6 +18,7 @@ NEW_NOTES = {
     "JpegCompression": "quality 50 in each library; torchvision: JPEG (libjpeg via torch)",
     "PhotoMetricDistort": "defaults: each of its five steps at p = 0.5 (torchvision's own)",
     "Illumination": "defaults: mode linear, intensity (0.01, 0.2), both effects",
+    "Perspective": "torchvision: RandomPerspective(0.5), its own parametrisation",
 }
 
 
@@ -94,4 +95,12 @@ def specs(s: int) -> dict[str, dict[str, Callable]]:
                                "torchvision": lambda: T.RandomPhotometricDistort()},
         "Illumination": {"augkit": lambda: op("Illumination")(),
                          "albumentations": lambda: A.Illumination(p=1.0)},
+        "Perspective": {"augkit": lambda: op("Perspective")(scale=(0.05, 0.1)),
+                        "albumentations": lambda: A.Perspective(scale=(0.05, 0.1), p=1.0),
+                        "torchvision": lambda: T.RandomPerspective(p=1.0)},
+        "OpticalDistortion": {"augkit": lambda: op("OpticalDistortion")(distort_limit=0.5),
+                              "albumentations": lambda: A.OpticalDistortion(
+                                  distort_limit=0.5, p=1.0)},
+        "ThinPlateSpline": {"augkit": lambda: op("ThinPlateSpline")(),
+                            "albumentations": lambda: A.ThinPlateSpline(p=1.0)},
     }

@@ -116,6 +116,10 @@ LADDERS: dict[str, list[tuple[str, dict]]] = {
     "JpegCompression": [(f"q {q}", {"quality": (q, q), "p": 1.0}) for q in (50, 20, 5)],
     "PlanckianJitter": [(f"{t} K", {"temperature": (t, t), "p": 1.0})
                         for t in (3000, 6000, 12000)],
+    "Perspective": [(f"scale {v}", {"scale": (v, v)}) for v in (0.05, 0.1, 0.2)],
+    "OpticalDistortion": [(f"{m} k {k}", {"distort_limit": (k, k), "mode": m})
+                          for m, k in (("camera", 0.3), ("camera", -0.3), ("fisheye", 0.5))],
+    "ThinPlateSpline": [(f"scale {v}", {"scale_range": (v, v)}) for v in (0.05, 0.2, 0.4)],
     "Whiten": [("standardize", {})],
 }
 # ops without a magnitude drawn with these fields (instead of their defaults), three seeds

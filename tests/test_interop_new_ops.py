@@ -28,7 +28,12 @@ OPS = [load("CenterCrop")(size=(20, 30), pad_if_needed=True, fill=3, mask_fill=1
        load("HueSaturationValue")(hue_shift_limit=10, sat_shift_limit=(-5, 40), p=0.3),
        load("CLAHE")(clip_limit=(2, 6), tile_grid_size=(4, 6), p=0.8),
        load("JpegCompression")(quality=(30, 70)),
-       load("PlanckianJitter")(temperature=(4500, 12000), mode="cied", p=0.6)]
+       load("PlanckianJitter")(temperature=(4500, 12000), mode="cied", p=0.6),
+       load("Perspective")(scale=(0.02, 0.2), fit_output=True, interpolation="cubic",
+                           fill=(1, 2, 3), mask_fill=4),
+       load("OpticalDistortion")(distort_limit=0.3, mode="fisheye", border="reflect101"),
+       load("ThinPlateSpline")(scale_range=(0.1, 0.3), num_control_points=3,
+                               interpolation="nearest")]
 
 OPS += [load("Illumination")(mode="gaussian", intensity=(0.05, 0.15), effect="darken",
                              center=(0.2, 0.6), sigma=(0.3, 0.5))]

@@ -448,6 +448,14 @@ TWINS.update({
         mode=op.mode, intensity_range=_within(op, "intensity", 0.01, 0.2),
         effect_type=op.effect, angle_range=tuple(op.angle), center_range=tuple(op.center),
         sigma_range=_within(op, "sigma", 0.2, 1.0), p=op.p),
+    "Perspective": lambda A, op: A.Perspective(
+        scale=op._scale(), keep_size=op.keep_size, fit_output=op.fit_output, **_warp_kw(op),
+        p=op.p),
+    "OpticalDistortion": lambda A, op: A.OpticalDistortion(
+        distort_limit=_sym(op.distort_limit), mode=op.mode, **_warp_kw(op), p=op.p),
+    "ThinPlateSpline": lambda A, op: A.ThinPlateSpline(
+        scale_range=tuple(op.scale_range), num_control_points=op.num_control_points,
+        **_warp_kw(op), p=op.p),
 })
 
 

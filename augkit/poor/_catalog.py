@@ -21,6 +21,8 @@ MODULES = {
     "HueSaturationValue": "hue_saturation_value", "CLAHE": "clahe",
     "JpegCompression": "jpeg_compression", "PlanckianJitter": "planckian_jitter",
     "PhotoMetricDistort": "photometric_distort", "Illumination": "illumination",
+    "Perspective": "perspective", "OpticalDistortion": "optical_distortion",
+    "ThinPlateSpline": "thin_plate_spline",
 }
 
 
@@ -100,6 +102,17 @@ NATIVE: dict = {
     "Illumination": lambda t: _new(
         "Illumination", mode=t.mode, intensity=tuple(t.intensity_range), effect=t.effect_type,
         angle=tuple(t.angle_range), center=tuple(t.center_range), sigma=tuple(t.sigma_range)),
+    # the warps of issue 15 (masks nearest only; p is added by the lead for every twin)
+    "Perspective": lambda t: None if t.mask_interpolation != 0 else _new(
+        "Perspective", scale=tuple(t.scale), keep_size=t.keep_size, fit_output=t.fit_output,
+        interpolation=_INTERP[t.interpolation], **_fills(t)),
+    "OpticalDistortion": lambda t: None if t.mask_interpolation != 0 else _new(
+        "OpticalDistortion", distort_limit=tuple(t.distort_limit), mode=t.mode,
+        interpolation=_INTERP[t.interpolation], **_fills(t)),
+    "ThinPlateSpline": lambda t: None if t.mask_interpolation != 0 else _new(
+        "ThinPlateSpline", scale_range=tuple(t.scale_range),
+        num_control_points=t.num_control_points, interpolation=_INTERP[t.interpolation],
+        **_fills(t)),
 }
 
 

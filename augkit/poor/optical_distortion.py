@@ -91,7 +91,7 @@ def _radial_inverse(rho: np.ndarray, a: float, b: float) -> np.ndarray:
 class OpticalDistortion(DisplacementOp):
     """Radial lens distortion with coefficient k uniform in `distort_limit` (a number d
     means (-d, d); albumentations' default (-0.05, 0.05)), as albumentations 2.0.8's
-    ``OpticalDistortion``:
+    ``OpticalDistortion``, in one of two models.
 
     * ``mode="camera"``: OpenCV's camera model (`cv2.initUndistortRectifyMap`, camera
       matrix ``[[W, 0, W/2], [0, H, H/2]]``, k1 = k2 = k): output pixel u samples the input

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -42,13 +43,24 @@ def _stretch(a: np.ndarray, b: np.ndarray) -> np.float32:
 def perspective_geometry(corners, size, keep_size: bool, fit_output: bool):
     """(OpenCV pixel-index matrix, (out_h, out_w)) of albumentations 2.0.8's Perspective for
     the four drawn corners (tl, tr, br, bl; pixel coordinates) of an image of `size`."""
+    return _geometry(tuple(float(v) for c in corners for v in c), tuple(size), keep_size,
+                     fit_output)
+
+
+@lru_cache(maxsize=8)  # `matrix` and `out_size` of one call ask for the same corners
+def _geometry(corners: tuple, size: tuple, keep_size: bool, fit_output: bool):
     import cv2
 
     h, w = size
     pts = np.array(corners, np.float32).reshape(4, 2)
-    tl, tr, br, bl = pts  # views: `_stretch` moves the corners of short sides in `pts`
-    max_w = int(max(_stretch(tr, tl), _stretch(br, bl)))
-    max_h = int(max(_stretch(br, tr), _stretch(bl, tl)))
+    # the sides tr-tl, br-bl, br-tr, bl-tl (float32, as albumentations measures them)
+    sides = np.sqrt(((pts[[1, 2, 2, 3]] - pts[[0, 3, 1, 0]]) ** 2).sum(axis=1))
+    if sides.min() >= 2:
+        max_w, max_h = int(max(sides[0], sides[1])), int(max(sides[2], sides[3]))
+    else:  # a side under 2 px (an image of a few pixels): stretched in place, in order
+        tl, tr, br, bl = pts  # views into `pts`
+        max_w = int(max(_stretch(tr, tl), _stretch(br, bl)))
+        max_h = int(max(_stretch(br, tr), _stretch(bl, tl)))
     rect = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     m = cv2.getPerspectiveTransform(pts, rect)
     if fit_output:
@@ -60,9 +72,16 @@ def perspective_geometry(corners, size, keep_size: bool, fit_output: bool):
         # an image of a pixel or two can round the fitted quad flat: it is warped unfitted
         if fitted is not None and np.isfinite(fitted).all() and abs(np.linalg.det(fitted)) > 1e-12:
             m, max_w, max_h = fitted, fw, fh
-    if keep_size:
-        return np.diag([w / max_w, h / max_h, 1.0]) @ m, (h, w)
-    return m, (max_h, max_w)
+    if keep_size:  # diag(W / max_w, H / max_h, 1) @ m, written out
+        m[0] *= w / max_w
+        m[1] *= h / max_h
+        out = (h, w)
+    else:
+        out = (max_h, max_w)
+    edge = _half_shift(m)
+    m.flags.writeable = False
+    edge.flags.writeable = False
+    return m, out, edge
 
 
 @dataclass(frozen=True)
@@ -118,8 +137,9 @@ class Perspective(GeometricOp):
 
     def sample(self, rng, s):
         h, w = s.size
-        jitter = np.mod(np.abs(rng.normal(0.0, uniform(rng, *self._scale()), (4, 2))),
-                        JITTER_MAX)
+        v = self.scale  # validated: a number x, or (lo, hi)
+        lo, hi = (0.0, v) if isinstance(v, (int, float)) else v
+        jitter = np.mod(np.abs(rng.normal(0.0, uniform(rng, lo, hi), (4, 2))), JITTER_MAX)
         jitter[1, 0] = 1.0 - jitter[1, 0]  # tl, tr, br, bl as fractions of (W, H)
         jitter[2] = 1.0 - jitter[2]
         jitter[3, 1] = 1.0 - jitter[3, 1]
@@ -128,14 +148,15 @@ class Perspective(GeometricOp):
         return {"corners": corners.astype(np.float64).tolist()}
 
     def _geometry(self, params, size):
-        m, out = perspective_geometry(params["corners"], size, self.keep_size, self.fit_output)
-        if max(out) > MAX_SIDE:
-            raise value_error(self, "fit_output", f"makes the image {tuple(size)} into {out}, "
-                              f"beyond {MAX_SIDE} px a side")
-        return m, out
+        """(OpenCV matrix, output size, edge-coordinate matrix)."""
+        got = perspective_geometry(params["corners"], size, self.keep_size, self.fit_output)
+        if max(got[1]) > MAX_SIDE:
+            raise value_error(self, "fit_output", f"makes the image {tuple(size)} into "
+                              f"{got[1]}, beyond {MAX_SIDE} px a side")
+        return got
 
     def matrix(self, params, size):
-        return _half_shift(self._geometry(params, size)[0])
+        return self._geometry(params, size)[2].copy()
 
     def out_size(self, params, size):
         return self._geometry(params, size)[1]
