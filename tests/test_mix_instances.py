@@ -438,3 +438,30 @@ def test_cuda_matches_cpu(mixer):
     assert gpu.instance_counts == cpu.instance_counts
     for a, c in zip(gpu.boxes, cpu.boxes):
         assert a.is_cuda and torch.equal(a.cpu(), c)
+
+
+@pytest.mark.parametrize("mixer", MIXERS[:-1], ids=lambda m: type(m).__name__)
+@given(b=instance_batches(), seed=seeds)
+def test_the_device_kernels_equal_the_numpy_ones(monkeypatch_module, mixer, b, seed):
+    """CPU batches take numpy views; other devices the torch kernels: run those on the CPU
+    (no GPU needed) and compare."""
+    from augkit.mix import _instances
+
+    b = b.replace(labels=torch.arange(len(b)) % 2)
+    host = mixer(b, rng=np.random.default_rng(seed))
+    monkeypatch_module.setattr(_instances, "_host", lambda m: False)
+    try:
+        dev = mixer(b, rng=np.random.default_rng(seed))
+    finally:
+        monkeypatch_module.undo()
+    assert torch.equal(dev.masks, host.masks) and dev.instance_counts == host.instance_counts
+    for name in ("boxes", "box_labels", "instance_weights"):
+        for a, c in zip(getattr(dev, name) or [], getattr(host, name) or []):
+            assert torch.equal(a, c), name
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
