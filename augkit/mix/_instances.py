@@ -10,9 +10,10 @@ is recomputed from the pixels it kept when it lost some (`boxes_from_masks`), an
 instances of each image are written, in order (piece by piece, source order within a
 piece), into a fresh padded (B, K', H, W) tensor with new counts.
 
-Device work: pixel counts per plane and region, one read-back of the keep flags per batch,
-then one indexed copy per piece; the bookkeeping (which row goes to which plane) is host
-integers, as the boxes' per-image split is.
+Work: pixel counts per plane and region and the boxes' keep flags, read back once per batch
+(CPU batches: numpy views, no sync), decisions and bookkeeping (which row goes to which
+plane) in host integers, then one indexed copy per piece on a device, one plane copy per
+kept instance on the CPU.
 """
 
 from __future__ import annotations
