@@ -55,6 +55,12 @@ def _make(name, **kw):
         # a squeezed first cell: the border pixel samples half a pixel past the edge
         "GridDistortion": lambda: (cls(**kw), {"xsteps": [0.1, 1.9, 1.0, 1.0, 1.0],
                                                "ysteps": [0.1, 1.9, 1.0, 1.0, 1.0]}),
+        # issue 15's warps: a fitted frame around a skewed quad, a barrel lens, a zoom-out
+        "Perspective": lambda: (cls(fit_output=True, keep_size=False, **near, **kw),
+                                {"corners": [[3.0, 2.0], [14.0, 4.0], [12.0, 13.0], [1.0, 15.0]]}),
+        "OpticalDistortion": lambda: (cls(**near, **kw), {"k": 0.5}),
+        "ThinPlateSpline": lambda: (cls(num_control_points=3, **near, **kw), {"points": [
+            [2 * x - 0.5, 2 * y - 0.5] for y in (0, 0.5, 1) for x in (0, 0.5, 1)]}),
         "AutoAugment": lambda: (cls(policy=((("Rotate", 1.0, 9),),), space="torchvision",
                                     levels=10, **kw), None),
         "RandAugment": lambda: (cls(n=1, m=30, ops=("Rotate",), **kw), None),
