@@ -346,6 +346,25 @@ def test_weights_stay_in_step_and_semantic_masks_are_unchanged():
         is None
 
 
+def test_numpy_targets_and_counts_are_taken_like_tensors():
+    rng = np.random.default_rng(3)
+    m = torch.from_numpy(rng.random((3, 2, 9, 9)) < 0.4)
+    m[1, 1] = False
+    boxes = [np.array([tight(p) for p in m[i, :c].numpy()], np.float32).reshape(-1, 4)
+             for i, c in enumerate([2, 1, 2])]
+    labels = [np.arange(len(b)) + 5 * i for i, b in enumerate(boxes)]
+    ref = SampleBatch(torch.rand(3, 3, 9, 9), masks=m, boxes=[torch.from_numpy(b) for b in boxes],
+                      box_labels=[torch.from_numpy(v) for v in labels], instance_counts=[2, 1, 2])
+    params = {"perm": [2, 0, 1], "box": [2, 3, 7, 9]}
+    want = CutMix(min_visible=0.0).apply(ref, params)
+    for counts in (np.array([2, 1, 2]), torch.tensor([2, 1, 2]), None):
+        got = CutMix(min_visible=0.0).apply(ref.replace(boxes=boxes, box_labels=labels,
+                                                        instance_counts=counts), params)
+        assert torch.equal(got.masks, want.masks) and got.instance_counts == want.instance_counts
+        for a, c in zip(got.boxes + got.box_labels, want.boxes + want.box_labels):
+            assert torch.equal(a, c)
+
+
 # -- typed errors --------------------------------------------------------------------------
 def _b(**kw):
     base = dict(images=torch.zeros(2, 3, 8, 8), masks=torch.zeros(2, 2, 8, 8, dtype=torch.uint8))
