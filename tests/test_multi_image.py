@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from augkit import AugmentedDataset, Sample
-from augkit.compose import OneOf, Seq
+from augkit.compose import Maybe, OneOf, Seq
 from augkit.data import extras_needed
 from augkit.errors import AugkitError, AugkitTypeError, AugkitValueError
 from augkit.middle import CopyPaste, Mosaic
@@ -279,6 +279,30 @@ def test_multi_image_ops_refuse_the_batched_path():
 def test_mosaic_bad_fields_are_typed(field, value):
     with pytest.raises(AugkitError, match=rf"^Mosaic: {field} "):
         Mosaic(**{"target_size": 32, "cell_shape": 32, field: value})
+
+
+def test_p_on_multi_image_ops_matches_maybe():
+    """op(p=0.5) and Maybe(op, 0.5) draw alike and give the same samples; a skipped call
+    returns the sample untouched (its extras too: AugmentedDataset strips them)."""
+    rng = np.random.default_rng(5)
+    items = [_synthetic(rng, 20, 24) for _ in range(4)]
+    inst = np.zeros((20, 24, 3), np.uint8)
+    for i in range(3):
+        inst[2 + 5 * i:6 + 5 * i, 3:9 + 4 * i, i] = 1
+    cp_items = [it.replace(mask=inst, keypoints=None) for it in items]
+    for op, its in ((Mosaic(target_size=16, cell_shape=16), items), (CopyPaste(), cp_items)):
+        s = its[0].replace(extras=tuple(its[1:]))
+        seen = set()
+        for seed in range(12):
+            r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
+            out, params = dataclasses.replace(op, p=0.5).sample_apply(r1, s)
+            ref = Maybe(op, 0.5).sample_apply(r2, s)[0]
+            assert_same(out, ref, f"{op} p=0.5 vs Maybe")
+            assert r1.random() == r2.random()
+            seen.add(params.get("skipped", False))
+            if params.get("skipped"):
+                assert out is s or out.extras is s.extras
+        assert seen == {True, False}
 
 
 # --- AugmentedDataset: extras from the item's own stream ----------------------------------------

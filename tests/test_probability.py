@@ -26,7 +26,9 @@ from augkit.testing import assert_same, default_sample, example_instances, refus
 REGISTRY = registered_ops()
 CONTRACT = sorted(n for n, c in REGISTRY.items() if c.contract_p)
 # ops returning standardised float32 take p = 1 only (test_standardising_ops_refuse_p)
-SKIPPABLE = [n for n in CONTRACT if not REGISTRY[n].__dict__.get("standardizes", False)]
+# (multi-image ops need Sample.extras: their p is tested in tests/test_multi_image.py)
+SKIPPABLE = [n for n in CONTRACT if not REGISTRY[n].__dict__.get("standardizes", False)
+             and not getattr(REGISTRY[n], "extra_samples", 0)]
 OWN_P = sorted(n for n, c in REGISTRY.items()
                if not c.contract_p and "p" in {f.name for f in dataclasses.fields(c)})
 
