@@ -24,11 +24,11 @@ from augkit.serial import from_dict, to_dict
 from augkit.testing import assert_same, default_sample, example_instances, refuses_targets
 
 REGISTRY = registered_ops()
-CONTRACT = sorted(n for n, c in REGISTRY.items() if c.contract_p)
-# ops returning standardised float32 take p = 1 only (test_standardising_ops_refuse_p)
 # (multi-image ops need Sample.extras: their p is tested in tests/test_multi_image.py)
-SKIPPABLE = [n for n in CONTRACT if not REGISTRY[n].__dict__.get("standardizes", False)
-             and not getattr(REGISTRY[n], "extra_samples", 0)]
+CONTRACT = sorted(n for n, c in REGISTRY.items() if c.contract_p
+                  and not getattr(c, "extra_samples", 0))
+# ops returning standardised float32 take p = 1 only (test_standardising_ops_refuse_p)
+SKIPPABLE = [n for n in CONTRACT if not REGISTRY[n].__dict__.get("standardizes", False)]
 OWN_P = sorted(n for n, c in REGISTRY.items()
                if not c.contract_p and "p" in {f.name for f in dataclasses.fields(c)})
 
