@@ -39,7 +39,15 @@ from .fields import (
     scan_value,
 )
 from .functional import geometry as G
-from .probability import add_p_field, full_op, guard_methods, is_skipped, p_of, skipped_params
+from .probability import (
+    add_p_field,
+    full_op,
+    guard_methods,
+    is_skipped,
+    p_of,
+    refuse_unfit,
+    skipped_params,
+)
 from .rng import resolve_rng
 from .sample import Sample, check_image
 
@@ -86,6 +94,8 @@ class Op:
     infinite_ok: ClassVar[tuple[str, ...]] = ()
     # whether the class takes the contract's keyword-only `p` (set per class on registration)
     contract_p: ClassVar[bool] = False
+    # how many other samples the op combines with each sample (`Sample.extras`: Mosaic 3)
+    extra_samples: ClassVar[int] = 0
 
     def __new__(cls, *args, **kwargs):
         # checked here, before the dataclass __init__ can raise a bare TypeError (no metaclass:
@@ -136,6 +146,7 @@ class Op:
         `s` (shapes, dtype, targets), never its pixel values. (The base draws the skip of
         the contract's ``p``; `augkit.probability`.)"""
         if p_of(self) < 1.0 and rng.random() >= self.p:
+            refuse_unfit(self, s)
             return skipped_params()
         return {}
 
@@ -274,6 +285,7 @@ class PixelOp(Op):
 
     def apply(self, s: Sample, params: dict) -> Sample:
         if is_skipped(params):
+            refuse_unfit(self, s)
             return s
         return s.replace(image=self.image(s.image, params))
 
@@ -320,9 +332,13 @@ class GeometricOp(Op):
         return s
 
     def warp_style(self) -> tuple:
-        """(interpolation, fill, mask_fill); ops that uncover no pixels return None fills."""
-        return (getattr(self, "interpolation", "linear"), getattr(self, "fill", None),
-                getattr(self, "mask_fill", None))
+        """(interpolation, fill, mask_fill, border); ops that uncover no pixels return None
+        fills and a None border. The border is the ``border`` field (`G.BORDERS`), or
+        "constant" for an op with a fill and no border field."""
+        fill = getattr(self, "fill", None)
+        return (getattr(self, "interpolation", "linear"), fill,
+                getattr(self, "mask_fill", None),
+                getattr(self, "border", None if fill is None else "constant"))
 
     # -- batched hooks: one matrix per image by default; ops override `batch_matrices` to
     # build a batch's matrices at once, and ops whose output size depends on their fields
@@ -360,9 +376,12 @@ class GeometricOp(Op):
 
     def apply(self, s: Sample, params: dict) -> Sample:
         if is_skipped(params):
+            refuse_unfit(self, s)
             return s
         if s.mask is None and s.boxes is None and s.keypoints is None:  # image only: no dicts
-            return self.remap_targets(Sample(self._warp_only(s.image, params)), params)
+            img = self._warp_only(s.image, params)  # (extras, for a later Mosaic, ride along)
+            return self.remap_targets(Sample(img) if s.extras is None else s.replace(image=img),
+                                      params)
         size = s.size
         m = self.matrix(params, size)
         out = warp_sample(s, m, self.out_size(params, size), self.warp_style(), self)
@@ -372,9 +391,9 @@ class GeometricOp(Op):
         """The warped image of an image-only sample."""
         size = img.shape[0], img.shape[1]
         m = self.matrix(params, size)
-        interp, fill, _ = self.warp_style()
+        interp, fill, _, border = self.warp_style()
         osize = self.out_size(params, size)
-        return (G.warp_image(img, m, osize, interp, fill, self) if fill is not None
+        return (G.warp_image(img, m, osize, interp, fill, self, border) if fill is not None
                 else G.warp_checked(img, m, (int(osize[0]), int(osize[1])), interp, 0.0))
 
     def _call_array(self, rng, img):
@@ -400,15 +419,18 @@ _BASE_DRAWS = (Op.draw_for_batch, GeometricOp.draw_for_batch)
 
 def warp_sample(s: Sample, m: np.ndarray, out_size, style, op=None) -> Sample:
     """Move image, mask, boxes and keypoints by one matrix. `style` is (interpolation, fill,
-    mask_fill); fills are checked against the image and mask here (errors name `op`)."""
-    interp, fill, mask_fill = style
+    mask_fill, border); fills are checked against the image and mask here (errors name
+    `op`) where the border is constant; image and mask share the border (boxes and
+    keypoints move with the matrix only)."""
+    interp, fill, mask_fill, border = style
+    border = "constant" if border is None else border
     out_size = (int(out_size[0]), int(out_size[1]))
     changes: dict[str, Any] = {
         "image": G.warp_image(s.image, m, out_size, interp, 0.0 if fill is None else fill,
-                              op if op is not None else "warp_sample")}
+                              op if op is not None else "warp_sample", border)}
     if s.mask is not None:
         changes["mask"] = G.warp_mask(s.mask, m, out_size, 0 if mask_fill is None else mask_fill,
-                                      op if op is not None else "warp_sample")
+                                      op if op is not None else "warp_sample", border)
     if s.boxes is not None:
         changes["boxes"] = G.warp_boxes(np.asarray(s.boxes), m, out_size)
     if s.keypoints is not None:

@@ -84,7 +84,7 @@ def _draw_guard(name, skip):
             if p >= 1.0:
                 return f(self, rng, x)
             if rng.random() >= p:
-                return skip(x)
+                return skip(self, x)
             return getattr(full_op(self), name)(rng, x)
         return guarded
     return wrap
@@ -95,7 +95,7 @@ def _params_guard(at, skip):
         @functools.wraps(f)
         def guarded(self, *args):
             if is_skipped(args[at]):
-                return skip(*args)
+                return skip(self, *args)
             return f(self, *args)
         return guarded
     return wrap
@@ -110,17 +110,56 @@ def _fixed_guard(value):
     return wrap
 
 
+def _walk(op):
+    yield op
+    for c in op.children():
+        yield from _walk(c)
+
+
+def refuse_unfit(op, s) -> None:
+    """What `op` refuses whatever its draw, checked on a skipped call too (same input, same
+    error, at any p): targets where it (or a child) declares ``image_only``, a channel count
+    outside its declared ``accepts_channels``; for the op and every op inside it. Fills are
+    checked where they are used, as on an applied call that uncovers no pixel (a crop inside
+    the image, a runner whose steps did not warp): a skipped call uses none."""
+    from .errors import value_error
+
+    img = s.image
+    channels = 0 if img.ndim == 2 else img.shape[2]
+    targets = s.mask is not None or s.boxes is not None or s.keypoints is not None
+    for o in _walk(op):
+        if targets and getattr(o, "image_only", False) is True:
+            raise value_error(o, "sample", "has targets (mask, boxes or keypoints); this op "
+                              "takes images only")
+        accepted = getattr(o, "accepts_channels", None)
+        if accepted is not None and channels not in tuple(accepted):
+            raise value_error(o, "image", f"has shape {img.shape}; expected "
+                              f"{tuple(accepted)} channels (0: grey (H, W))")
+
+
+def _skip_sample(op, s):
+    refuse_unfit(op, s)
+    return skipped_params()
+
+
+def _skip_apply(op, s):
+    refuse_unfit(op, s)
+    return s
+
+
 _GUARDS = {
-    "sample": _draw_guard("sample", lambda s: skipped_params()),
-    "sample_apply": _draw_guard("sample_apply", lambda s: (s, skipped_params())),
-    "draw_for_batch": _draw_guard("draw_for_batch", lambda v: (skipped_params(), v.size)),
-    "apply": _params_guard(1, lambda s, params: s),
-    "image": _params_guard(1, lambda img, params: img),
-    "_warp_only": _params_guard(1, lambda img, params: img),
-    "remap_targets": _params_guard(1, lambda s, params: s),
-    "matrix": _params_guard(0, lambda params, size: np.eye(3)),
-    "out_size": _params_guard(0, lambda params, size: tuple(size)),
-    "plan_batch": _params_guard(0, lambda params, size, steps: tuple(size)),
+    "sample": _draw_guard("sample", _skip_sample),
+    "sample_apply": _draw_guard("sample_apply", lambda op, s: (_skip_apply(op, s),
+                                                               skipped_params())),
+    "draw_for_batch": _draw_guard("draw_for_batch",
+                                  lambda op, v: (_skip_sample(op, v), v.size)),
+    "apply": _params_guard(1, lambda op, s, params: _skip_apply(op, s)),
+    "image": _params_guard(1, lambda op, img, params: img),
+    "_warp_only": _params_guard(1, lambda op, img, params: img),
+    "remap_targets": _params_guard(1, lambda op, s, params: s),
+    "matrix": _params_guard(0, lambda op, params, size: np.eye(3)),
+    "out_size": _params_guard(0, lambda op, params, size: tuple(size)),
+    "plan_batch": _params_guard(0, lambda op, params, size, steps: tuple(size)),
     # shortcuts that assume every image takes the same steps
     "batch_draw_count": _fixed_guard(None),
     "batch_chain": _fixed_guard(None),

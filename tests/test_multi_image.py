@@ -373,3 +373,17 @@ def test_dataloader_workers_give_the_same_items():
     for (a, ia), (b, ib) in zip(*runs):
         assert ia == ib
         assert_same(a, b, "worker count changed an item")
+
+
+def test_extras_ride_through_earlier_ops_on_image_only_samples():
+    """A geometric op's image-only fast path keeps `extras` (it used to rebuild the Sample
+    from the image and drop them: 'extras is missing' at the Mosaic)."""
+    imgs = [np.full((20, 24, 3), 40 * i, np.uint8) for i in range(4)]
+    s = Sample(imgs[0], extras=tuple(Sample(x) for x in imgs[1:]))
+    op = Seq((HFlip(p=1.0), Rotate(degrees=10.0), Mosaic(target_size=(32, 32))))
+    out, params = op.sample_apply(np.random.default_rng(0), s)
+    ref = Seq((Mosaic(target_size=(32, 32)),)).apply(
+        Seq((HFlip(p=1.0), Rotate(degrees=10.0))).apply(s, {"steps": params["steps"][:2]}),
+        {"steps": params["steps"][2:]})
+    assert out.image.shape == (32, 32, 3)
+    assert_same(out, ref, "flip + rotate + mosaic on an image-only sample")
