@@ -70,7 +70,7 @@ def test_a_pipeline_of_twins_converts_to_native_ops_and_gives_the_same_pixels():
 
 
 @pytest.mark.parametrize("t", [
-    A.CenterCrop(10, 10, border_mode=1), A.PadIfNeeded(64, 64, border_mode=4),
+    A.CenterCrop(10, 10, pad_position="random"), A.PadIfNeeded(64, 64, fill_mask=0.5),
     A.LongestMaxSize(max_size_hw=(30, None)), A.ToGray(method="average"),
     A.GaussNoise(noise_scale_factor=0.5), A.Sharpen(method="gaussian"),
     A.Normalize(normalization="image"), A.Normalize(p=0.5), A.Blur(),
