@@ -47,6 +47,7 @@ from .probability import (
     p_of,
     refuse_unfit,
     skipped_params,
+    unguard_methods,
 )
 from .rng import resolve_rng
 from .sample import Sample, check_image
@@ -78,6 +79,8 @@ class Op:
         cls.contract_p = add_p_field(cls)  # `p` on every op (augkit.probability)
         if cls.contract_p:
             guard_methods(cls, _BASE_HOOKS)
+        else:
+            unguard_methods(cls)
         old = REGISTRY.get(cls.__name__)
         # the same qualified name again (a module reload, a page re-run) replaces the old
         # class; another class under a registered name would silently shadow it
@@ -119,7 +122,9 @@ class Op:
             if frozen is not v:
                 object.__setattr__(self, name, frozen)
             scan_value(self, name, frozen, name in inf_ok)
-        if type(self).contract_p and "p" in self.__dict__:
+        if type(self).contract_p:
+            if "p" not in self.__dict__:  # a plug-in subclass without @dataclass
+                object.__setattr__(self, "p", 1.0)
             check_prob(self, "p", self.p)
             if self.p < 1.0 and standardizes_output(self):
                 raise value_error(self, "p", f"is {self.p}; an op that returns a float32 "
@@ -291,8 +296,8 @@ class PixelOp(Op):
 
     def _call_array(self, rng, img):
         cls = type(self)
-        if cls.apply is not PixelOp.apply or cls.sample_apply is not Op.sample_apply or \
-                p_of(self) < 1.0:
+        if cls.apply is not PixelOp.apply or cls.sample_apply is not Op.sample_apply or (
+                cls.contract_p and self.p < 1.0):
             return Op._call_array(self, rng, img)
         # a bare image: draw, then the kernel (one Sample for `sample`, no replace)
         return self.image(img, self.sample(rng, Sample(img)))
@@ -361,6 +366,8 @@ class GeometricOp(Op):
         if type(self).sample_apply is not Op.sample_apply:
             raise NeedsPixels(self)
         p = self.sample(rng, view)
+        if is_skipped(p):
+            return p, view.size
         return p, tuple(int(v) for v in self.out_size(p, view.size))
 
     def plan_batch(self, params, size, steps):
@@ -398,8 +405,8 @@ class GeometricOp(Op):
 
     def _call_array(self, rng, img):
         cls = type(self)
-        if cls.apply is not GeometricOp.apply or cls.sample_apply is not Op.sample_apply or \
-                p_of(self) < 1.0:
+        if cls.apply is not GeometricOp.apply or cls.sample_apply is not Op.sample_apply or (
+                cls.contract_p and self.p < 1.0):
             return Op._call_array(self, rng, img)
         s = Sample(img)
         params = self.sample(rng, s)

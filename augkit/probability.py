@@ -26,8 +26,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-import numpy as np
-
 SKIPPED = "skipped"  # the params key of a skipped call
 
 
@@ -70,17 +68,18 @@ def full_op(op):
 
 
 def p_of(op) -> float:
-    """The contract's p of `op`: 1 where the class keeps its own ``p`` (a subclass may
-    declare one under guarded hooks it inherits) and for a plug-in subclass without
-    @dataclass (no instance p)."""
-    return op.__dict__.get("p", 1.0) if type(op).contract_p else 1.0
+    """The contract's p of `op` (1 for an op whose class keeps its own ``p``)."""
+    return op.p if type(op).contract_p else 1.0
 
+
+# The guards run on every call of every op that takes the contract's p: they are written for
+# the p = 1 case (one attribute read, one compare, the call) to cost as little as possible.
 
 def _draw_guard(name, skip):
     def wrap(f):
         @functools.wraps(f)
         def guarded(self, rng, x):
-            p = p_of(self)
+            p = self.p
             if p >= 1.0:
                 return f(self, rng, x)
             if rng.random() >= p:
@@ -90,22 +89,30 @@ def _draw_guard(name, skip):
     return wrap
 
 
-def _params_guard(at, skip):
-    def wrap(f):
-        @functools.wraps(f)
-        def guarded(self, *args):
-            if is_skipped(args[at]):
-                return skip(self, *args)
-            return f(self, *args)
-        return guarded
-    return wrap
+def _apply_guard(f):
+    @functools.wraps(f)
+    def guarded(self, s, params):
+        if type(params) is dict and SKIPPED in params and params[SKIPPED] is True:
+            refuse_unfit(self, s)
+            return s
+        return f(self, s, params)
+    return guarded
+
+
+def _plan_guard(f):
+    @functools.wraps(f)
+    def guarded(self, params, size, steps):
+        if is_skipped(params):
+            return tuple(size)
+        return f(self, params, size, steps)
+    return guarded
 
 
 def _fixed_guard(value):
     def wrap(f):
         @functools.wraps(f)
         def guarded(self, *args):
-            return value if p_of(self) < 1.0 else f(self, *args)
+            return value if self.p < 1.0 else f(self, *args)
         return guarded
     return wrap
 
@@ -144,23 +151,21 @@ def _skip_sample(op, s):
 
 def _skip_apply(op, s):
     refuse_unfit(op, s)
-    return s
+    return s, skipped_params()
 
 
+# The hooks a skipped call can reach: the drawing ones, `apply` (a replay), `plan_batch` (a
+# batch's plan), and the shortcuts that assume every image takes the same steps. `image`,
+# `matrix`, `out_size`, `_warp_only` and `remap_targets` never see a skipped call: the base
+# classes' `apply`, `_call_array` and `draw_for_batch` stop it first, and Seq fuses no step
+# with p < 1 (`is_matrix_warp` is False).
 _GUARDS = {
     "sample": _draw_guard("sample", _skip_sample),
-    "sample_apply": _draw_guard("sample_apply", lambda op, s: (_skip_apply(op, s),
-                                                               skipped_params())),
+    "sample_apply": _draw_guard("sample_apply", _skip_apply),
     "draw_for_batch": _draw_guard("draw_for_batch",
                                   lambda op, v: (_skip_sample(op, v), v.size)),
-    "apply": _params_guard(1, lambda op, s, params: _skip_apply(op, s)),
-    "image": _params_guard(1, lambda op, img, params: img),
-    "_warp_only": _params_guard(1, lambda op, img, params: img),
-    "remap_targets": _params_guard(1, lambda op, s, params: s),
-    "matrix": _params_guard(0, lambda op, params, size: np.eye(3)),
-    "out_size": _params_guard(0, lambda op, params, size: tuple(size)),
-    "plan_batch": _params_guard(0, lambda op, params, size, steps: tuple(size)),
-    # shortcuts that assume every image takes the same steps
+    "apply": _apply_guard,
+    "plan_batch": _plan_guard,
     "batch_draw_count": _fixed_guard(None),
     "batch_chain": _fixed_guard(None),
     "batch_out_size": _fixed_guard(None),
@@ -178,3 +183,12 @@ def guard_methods(cls, base_functions: frozenset) -> None:
         g = guard(f)
         g._p_guarded = True
         setattr(cls, name, g)
+
+
+def unguard_methods(cls) -> None:
+    """A class that declares its own ``p`` under an ancestor that takes the contract's: its
+    inherited hooks go back to the unguarded functions (its ``p`` means something else)."""
+    for name in _GUARDS:
+        f = getattr(cls, name, None)
+        if getattr(f, "_p_guarded", False):
+            setattr(cls, name, f.__wrapped__)
