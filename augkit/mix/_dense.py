@@ -13,7 +13,8 @@ with itself pastes it onto itself: nothing is hidden and nothing is duplicated).
 
 All images of a piece are handled by one set of tensor ops on the targets' device; host
 round trips happen per batch and target kind (to learn how many targets each image keeps),
-never per image.
+never per image. The mixers' entry point, `_instances.move_targets`, sends batches with
+instance masks (B, K, H, W) through `_instances.move_instances` and the rest through here.
 """
 
 from __future__ import annotations
@@ -176,27 +177,3 @@ def move_keypoints(op, kps, pieces, n: int):
     out = _split(rows_l, imgs, keeps, n)
     restore = [(-1, *rest, d) if kps[0].ndim >= 3 else (-1, d) for _ in out]
     return [o.reshape(r) for o, r in zip(out, restore)]
-
-
-def move_targets(op, b, pieces, min_visible: float, from_masks: bool = True,
-                 piece_weights=None) -> dict:
-    """Changes for `SampleBatch.replace`: boxes, box_labels, instance weights, instance masks
-    and keypoints through `pieces`. `piece_weights` (MixUp): each piece's weight per output
-    image, multiplied into the instances' weights (which then come out even when the batch
-    had none)."""
-    n = len(b)
-    changes: dict = {}
-    if b.masks is not None and b.masks.ndim == 4:  # instance masks: planes, boxes, labels
-        from ._instances import move_instances
-
-        changes.update(move_instances(op, b, pieces, min_visible, from_masks, piece_weights))
-    elif b.boxes is not None:
-        changes["boxes"], labels, weights = move_boxes(
-            b.boxes, b.box_labels, pieces, n, min_visible, b.instance_weights, piece_weights)
-        if labels is not None:
-            changes["box_labels"] = labels
-        if weights is not None:
-            changes["instance_weights"] = weights
-    if b.keypoints is not None:
-        changes["keypoints"] = move_keypoints(op, b.keypoints, pieces, n)
-    return changes

@@ -23,7 +23,7 @@ import torch
 
 from ..errors import type_error, value_error
 from ._checks import Pending, as_tensors, finite
-from ._dense import _gather, box_piece, row_weights
+from ._dense import _gather, box_piece, move_boxes, move_keypoints, row_weights
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -377,4 +377,26 @@ def _compact(b, changes: dict, keep: np.ndarray) -> dict:
         if vals is not None:
             changes[name] = [v[_dev(np.flatnonzero(keep[i, :len(v)]), v.device)]
                              for i, v in enumerate(vals)]
+    return changes
+
+
+def move_targets(op, b, pieces, min_visible: float, from_masks: bool = True,
+                 piece_weights=None) -> dict:
+    """Changes for `SampleBatch.replace`: boxes, box_labels, instance weights, instance masks
+    and keypoints through `pieces`. `piece_weights` (MixUp): each piece's weight per output
+    image, multiplied into the instances' weights (which then come out even when the batch
+    had none)."""
+    n = len(b)
+    changes: dict = {}
+    if b.masks is not None and b.masks.ndim == 4:  # instance masks: planes, boxes, labels
+        changes.update(move_instances(op, b, pieces, min_visible, from_masks, piece_weights))
+    elif b.boxes is not None:
+        changes["boxes"], labels, weights = move_boxes(
+            b.boxes, b.box_labels, pieces, n, min_visible, b.instance_weights, piece_weights)
+        if labels is not None:
+            changes["box_labels"] = labels
+        if weights is not None:
+            changes["instance_weights"] = weights
+    if b.keypoints is not None:
+        changes["keypoints"] = move_keypoints(op, b.keypoints, pieces, n)
     return changes

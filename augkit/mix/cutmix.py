@@ -11,8 +11,7 @@ import torch
 from ..errors import value_error
 from ..functional.fill import check_fill, check_mask_fill
 from ..middle.cutout import check_hole_size, check_label_fits, hole_extent
-from ._dense import move_targets
-from ._instances import clear_instances
+from ._instances import clear_instances, move_targets
 from ._kernels import blend, fill_holes, paste
 from .base import (
     MIXERS,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import value_error
-from ._dense import move_targets
+from ._instances import move_targets
 from ._kernels import blend, take
 from .base import BatchMixer, check_common, check_pairing, check_positive, draw_partners, partner
 

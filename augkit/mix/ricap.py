@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import value_error
-from ._dense import move_targets
+from ._instances import move_targets
 from ._kernels import tile4
 from .base import BatchMixer, check_common, check_positive, perm_tensor
 from .cutmix import check_boxes_from_masks, check_min_visible
