@@ -62,7 +62,9 @@ def linear_map(height: int, width: int, intensity: float, angle: float) -> np.nd
 
 def corner_map(height: int, width: int, intensity: float, corner: int) -> np.ndarray:
     """``1 - i * d / diagonal``, d the distance of each pixel to the corner pixel (0 top-left,
-    1 top-right, 2 bottom-right, 3 bottom-left)."""
+    1 top-right, 2 bottom-right, 3 bottom-left). The distance is exact (integer squares, one
+    float32 root): albumentations' ``cv2.distanceTransform`` gives the same from two OpenCV
+    threads on, but differs by up to 6e-5 px at one thread."""
     cy, cx = ((0, 0), (0, width - 1), (height - 1, width - 1), (height - 1, 0))[corner]
     dy = np.arange(height, dtype=np.int64)[:, None] - cy
     dx = np.arange(width, dtype=np.int64)[None, :] - cx
