@@ -150,7 +150,7 @@ class Op:
         """Draw this call's parameters: plain JSON-able values. Reads only the geometry of
         `s` (shapes, dtype, targets), never its pixel values. (The base draws the skip of
         the contract's ``p``; `augkit.probability`.)"""
-        if p_of(self) < 1.0 and rng.random() >= self.p:
+        if type(self).contract_p and self.p < 1.0 and rng.random() >= self.p:
             refuse_unfit(self, s)
             return skipped_params()
         return {}

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from .tone import apply_lut as one_table
+
 _LEVELS = np.arange(256, dtype=np.float32)
 # PIL's L weights and rounding offset, (19595, 38470, 7471, 0x8000) / 2^16: exact in float32
 _PIL_GREY = np.array([[19595, 38470, 7471, 0x8000]], np.float32) / np.float32(65536)
@@ -32,6 +34,10 @@ def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
 
     if lut.dtype != np.uint8:
         lut = np.ascontiguousarray(lut, dtype=np.uint8)
+    if lut.ndim == 1 or lut.shape[1] == 1:  # one table: StringZilla's SIMD route when present
+        return one_table(img if img.flags.c_contiguous else np.ascontiguousarray(img),
+                         lut if lut.ndim == 1 and lut.flags.c_contiguous
+                         else np.ascontiguousarray(lut.reshape(256)))
     if lut.ndim == 2:
         if lut.shape[1] == 1:
             lut = lut[:, 0]
