@@ -30,7 +30,15 @@ def _translate():
     if not _TRANSLATE:
         try:
             from stringzilla import translate
-        except ImportError:  # optional: OpenCV's LUT gives the same bytes
+
+            # proved once on all 256 bytes: an older release without ``out=`` (or one that
+            # maps differently) falls back to OpenCV's LUT, which gives the same bytes
+            src, lut = np.arange(256, dtype=np.uint8), np.arange(255, -1, -1, dtype=np.uint8)
+            out = np.empty(256, np.uint8)
+            translate(memoryview(src), memoryview(lut), out=memoryview(out))
+            if not np.array_equal(out, lut):
+                translate = None
+        except Exception:  # not installed, or another API: optional
             translate = None
         _TRANSLATE.append(translate)
     return _TRANSLATE[0]
