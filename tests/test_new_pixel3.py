@@ -396,3 +396,21 @@ def test_gamma_tables_give_the_same_bytes_on_every_route(monkeypatch, translate)
             out = T.gamma(img, g)
             assert out.shape == img.shape and out.dtype == np.uint8
             assert np.array_equal(out, ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(c=st.integers(2, 4), fill=st.sampled_from([0, 1, 37, 255]), seed=st.integers(0, 2**16),
+       data=st.data())
+def test_drop_channels_opencv_route_equals_numpys_channel_write(c, fill, seed, data):
+    """ChannelDropout's uint8 route (a per-channel bitwise and / or) gives the bytes of
+    numpy's strided channel write, for every channel count it takes and any fill."""
+    from augkit.functional.channels import drop_channels
+
+    img = np.random.default_rng(seed).integers(0, 256, (9, 11, c), dtype=np.uint8)
+    chosen = sorted(data.draw(st.sets(st.integers(0, c - 1), min_size=1, max_size=c - 1)))
+    want = img.copy()
+    want[:, :, chosen] = fill
+    before = img.copy()
+    got = drop_channels(img, chosen, fill)
+    assert got.dtype == np.uint8 and got.flags.c_contiguous
+    assert np.array_equal(got, want) and np.array_equal(img, before)
