@@ -142,7 +142,11 @@ def to_cv(m: np.ndarray) -> np.ndarray:
         out[0, 2] = m[0, 0] * 0.5 + m[0, 1] * 0.5 + m[0, 2] - 0.5
         out[1, 2] = m[1, 0] * 0.5 + m[1, 1] * 0.5 + m[1, 2] - 0.5
         return out
-    return translation(-0.5, -0.5) @ m @ translation(0.5, 0.5)
+    # a homography: T(-0.5) @ M @ T(0.5) written out (two 3x3 products cost ~2 us)
+    out = np.array(m, dtype=np.float64)
+    out[:, 2] += 0.5 * (out[:, 0] + out[:, 1])
+    out[:2] -= 0.5 * out[2]
+    return out
 
 
 def is_affine(m: np.ndarray) -> bool:

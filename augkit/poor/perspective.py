@@ -9,6 +9,7 @@ import numpy as np
 
 from ..core import MAX_SIDE, GeometricOp, check_bool, uniform
 from ..errors import value_error
+from ..functional import geometry as G
 from ._common import check_warp_fields, range_of
 
 JITTER_MAX = 0.32  # albumentations folds |N(0, scale)| into [0, 0.32) of a side
@@ -160,6 +161,11 @@ class Perspective(GeometricOp):
             raise value_error(self, "fit_output", f"makes the image {tuple(size)} into "
                               f"{got[1]}, beyond {MAX_SIDE} px a side")
         return got
+
+    def _warp_only(self, img, params):
+        # the geometry once (matrix and out_size would each look it up)
+        _, out, edge = self._geometry(params, img.shape[:2])
+        return G.warp_image(img, edge, out, self.interpolation, self.fill, self, self.border)
 
     def matrix(self, params, size):
         return self._geometry(params, size)[2].copy()
