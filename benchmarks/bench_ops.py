@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import bench_new_ops
-from .common import throughput
+from .common import interleaved_throughput, throughput
 
 # Canonical row order; anything else registered in the poor tier follows alphabetically.
 ORDER = ("HFlip", "VFlip", "Rotate", "Scale", "Translate", "Shear", "Affine", "Resize", "Crop",
@@ -277,22 +277,25 @@ def measure(name: str, size: int, inp: Inputs, repeats: int, min_time: float) ->
         spec = {"augkit": _default_op(name)}
         notes.append("no peer mapping")
     n = len(inp.numpy)
+    fns = {}
     for lib in ("augkit", "augkit batch", "albumentations", "torchvision", "kornia", "timm"):
         factory = spec.get("augkit" if lib == "augkit batch" else lib)
         if factory is None:
             continue
         try:
-            fn = runner(lib, factory(), inp)
+            fns[lib] = runner(lib, factory(), inp)
         except (AttributeError, TypeError, ValueError, ImportError) as e:
             if lib == "augkit":
                 notes.append(f"not in augkit yet ({type(e).__name__})")
+                fns = {}
                 break
             notes.append(f"{lib}: {type(e).__name__}: {str(e)[:60]}")
-            continue
-        try:
-            row[lib] = throughput(fn, n, repeats, min_time=min_time)
-        except Exception as e:  # one broken op must not sink the whole table
-            notes.append(f"{lib} failed: {type(e).__name__}: {str(e)[:80]}")
+    # the columns take turns (interleaved_throughput): ratios from one run, under one load
+    for lib, got in interleaved_throughput(fns, n, repeats, min_time=min_time).items():
+        if isinstance(got, str):  # one broken op must not sink the whole table
+            notes.append(f"{lib} failed: {got}")
+        else:
+            row[lib] = got
     if name in NOTES and any(k in row for k in ("albumentations", "torchvision", "kornia")):
         notes.insert(0, NOTES[name])
     row["note"] = "; ".join(notes)

@@ -135,6 +135,48 @@ def throughput(fn: Callable[[], object], n_images: int, repeats: int, warmup: in
     return n_images / statistics.median(times)
 
 
+def interleaved_throughput(fns: dict, n_images: int, repeats: int, min_time: float = 0.0,
+                           max_call: float = 2.0) -> dict:
+    """`throughput` for several columns of one row, timed in turns: every repeat times each
+    column once, the order rotated every repeat, so a change in machine load (or in the
+    allocator's state) hits every column alike; the median per column. A column whose call
+    raises is left out (its error under its key, as a string); a column slower than
+    `max_call` seconds is timed once."""
+    out: dict = {}
+    live = {}
+    for k, fn in fns.items():  # warm-up, and the slow columns timed once
+        try:
+            t0 = time.perf_counter()
+            fn()
+            first = time.perf_counter() - t0
+        except Exception as e:  # one broken column must not sink the row
+            out[k] = f"{type(e).__name__}: {str(e)[:80]}"
+            continue
+        if first > max_call:
+            t0 = time.perf_counter()
+            fn()
+            out[k] = n_images / (time.perf_counter() - t0)
+        else:
+            live[k] = fn
+    times: dict = {k: [] for k in live}
+    keys = list(live)
+    for r in range(max(1, repeats)):
+        order = keys[r % len(keys):] + keys[:r % len(keys)] if keys else []
+        for k in order:
+            loops = 0
+            t0 = time.perf_counter()
+            while True:
+                live[k]()
+                loops += 1
+                dt = time.perf_counter() - t0
+                if dt >= min_time:
+                    break
+            times[k].append(dt / loops)
+    for k, ts in times.items():
+        out[k] = n_images / statistics.median(ts)
+    return out
+
+
 # --- rows ------------------------------------------------------------------------------
 
 _NAME_KEYS = ("row", "name", "op", "transform", "pipeline", "policy")
