@@ -30,6 +30,7 @@ from .batch_plan import (  # noqa: F401 (public here: the batched path's API)
     columns_of,
     one_by_one,
     plans_of,
+    refuse_multi_image,
     rows_of,
     run_plans,
     sample_batch,
@@ -50,6 +51,7 @@ __all__ = ["apply_batch", "apply_batch_items", "sample_batch", "sample_items",
 def apply_batch(op, images, rng: np.random.Generator | None = None):
     """Augment every image of a batch with its own parameters; returns the same kind. A
     torch batch stays on its device (`augkit.batch_torch`)."""
+    refuse_multi_image(op)
     if _is_torch(images):
         from .batch_torch import apply_torch
 
@@ -76,6 +78,7 @@ def apply_batch_items(op, images, rngs: list):
     its steps would draw one by one) and the vectorised static plan; any other op draws
     per item (`sample_items`) and applies the params (`apply_batch_params`). A torch batch
     stays on its device."""
+    refuse_multi_image(op)
     if _is_torch(images):
         from .batch_torch import apply_torch_items
 
@@ -99,6 +102,7 @@ def apply_batch_items(op, images, rngs: list):
 
 def apply_batch_params(op, images, params: list):
     """Apply recorded per-image parameters (from `sample_batch` or ``op.sample``)."""
+    refuse_multi_image(op)
     if _is_torch(images):
         from .batch_torch import apply_torch
 

@@ -19,6 +19,26 @@ class NeedsPixels(Exception):
     `sample_apply` (`sample_batch`, `sample_items`), from the same generator state."""
 
 
+def multi_image_error(op):
+    """The typed error of the batched path for an op that combines each sample with other
+    samples (``extra_samples`` > 0: Mosaic, CopyPaste): a batch of images carries none."""
+    from .errors import type_error
+
+    return type_error(op, "batch", f"is not supported: {type(op).__name__} combines each "
+                      "sample with other samples (Sample.extras), which a batch of images "
+                      "does not carry; apply it per sample (AugmentedDataset) before "
+                      "collating")
+
+
+def refuse_multi_image(op) -> None:
+    """Raise `multi_image_error` when `op` or an op inside it is a multi-image op: checked
+    before any draw, so the refusal does not depend on which images draw it."""
+    if getattr(op, "extra_samples", 0):
+        raise multi_image_error(op)
+    for c in op.children():
+        refuse_multi_image(c)
+
+
 def _image(images, j):
     img = images[j]
     return img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img

@@ -360,7 +360,8 @@ class GeometricOp(Op):
 
     def is_matrix_warp(self):
         # p < 1: some images skip it, so it is not one warp for all (no fusion, no static plan)
-        return type(self).apply is GeometricOp.apply and p_of(self) >= 1.0
+        cls = type(self)
+        return cls.apply is GeometricOp.apply and (not cls.contract_p or self.p >= 1.0)
 
     def draw_for_batch(self, rng, view):
         if type(self).sample_apply is not Op.sample_apply:

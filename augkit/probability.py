@@ -126,7 +126,8 @@ def _walk(op):
 def refuse_unfit(op, s) -> None:
     """What `op` refuses whatever its draw, checked on a skipped call too (same input, same
     error, at any p): targets where it (or a child) declares ``image_only``, a channel count
-    outside its declared ``accepts_channels``; for the op and every op inside it. Fills are
+    outside its declared ``accepts_channels``, missing ``Sample.extras`` for a multi-image
+    op (their number is checked where they are taken); for the op and every op inside it. Fills are
     checked where they are used, as on an applied call that uncovers no pixel (a crop inside
     the image, a runner whose steps did not warp): a skipped call uses none."""
     from .errors import value_error
@@ -142,6 +143,12 @@ def refuse_unfit(op, s) -> None:
         if accepted is not None and channels not in tuple(accepted):
             raise value_error(o, "image", f"has shape {img.shape}; expected "
                               f"{tuple(accepted)} channels (0: grey (H, W))")
+        k = getattr(o, "extra_samples", 0)
+        if k and s.extras is None:  # a multi-image op without its other samples
+            raise value_error(o, "extras", f"is missing: {type(o).__name__} combines the "
+                              f"sample with {k} other samples; pass them as Sample(..., "
+                              "extras=(...)) or let augkit.AugmentedDataset draw them "
+                              "(docs/multi-image.md)")
 
 
 def _skip_sample(op, s):

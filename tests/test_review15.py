@@ -1,5 +1,5 @@
 """Review of issue 15 (p on every op, border modes, Mosaic / CopyPaste, the new ops): defects
-found by probing, one failing test each (xfail strict until fixed)."""
+found by probing, one failing test each (each fixed; kept as regression tests)."""
 
 from __future__ import annotations
 
@@ -35,9 +35,6 @@ def _batches():
 # which runs only when some image of the batch takes the op: with p < 1 (or inside a OneOf)
 # a batch whose images all skip it is augmented silently, so the same pipeline fails or
 # passes depending on the draw.
-@pytest.mark.xfail(strict=True, reason="a pipeline holding Mosaic/CopyPaste with p < 1 or "
-                   "in a OneOf passes op.batch when every image skips it (refusal only in "
-                   "image_batch)")
 @pytest.mark.parametrize("make", [
     lambda: A.Seq([Mosaic(p=0.5), HFlip()]),
     lambda: A.Seq([CopyPaste(p=0.5), HFlip()]),
@@ -55,8 +52,6 @@ def test_batch_refuses_multi_image_ops_at_every_draw(make):
 # Same doc: the refusal is an AugkitTypeError naming `batch`. CopyPaste inside a Seq (p = 1)
 # instead reaches CopyPaste.sample, which raises AugkitValueError "extras is missing"
 # (Mosaic's sample does not take the extras, so Mosaic gets the documented error).
-@pytest.mark.xfail(strict=True, reason="Seq([CopyPaste(), ...]).batch raises AugkitValueError "
-                   "'extras is missing' instead of the documented AugkitTypeError on batch")
 def test_batch_refusal_of_copy_paste_in_a_pipeline_is_the_documented_error():
     op = A.Seq([CopyPaste(), HFlip()])
     for x in _batches():
@@ -69,8 +64,6 @@ def test_batch_refusal_of_copy_paste_in_a_pipeline_is_the_documented_error():
 # without extras whatever its draw at p = 1, but with p < 1 a skipped call returns the sample
 # untouched: the mistake (no extras, e.g. the op used outside AugmentedDataset) shows up only
 # on some calls, which docs/multi-image.md says augkit never hides.
-@pytest.mark.xfail(strict=True, reason="Mosaic/CopyPaste with p < 1 accept a sample without "
-                   "extras on skipped calls (refuse_unfit does not check extras)")
 @pytest.mark.parametrize("op", [CopyPaste(p=0.5), Mosaic(target_size=16, cell_shape=16, p=0.5)],
                          ids=["copypaste", "mosaic"])
 def test_missing_extras_refused_at_any_p(op):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..batch_plan import multi_image_error
 from ..errors import AugkitError, AugkitTypeError, type_error, value_error
 from ..sample import Sample, check_sample
 
@@ -62,11 +63,9 @@ def rest_of(s: Sample, k: int):
 
 
 def refuse_batch(op):
-    """The typed error of the batched path: a batch of images carries no other samples."""
-    return type_error(op, "batch", f"is not supported: {type(op).__name__} combines each "
-                      "sample with other samples (Sample.extras), which a batch of images "
-                      "does not carry; apply it per sample (AugmentedDataset) before "
-                      "collating")
+    """The typed error of the batched path: a batch of images carries no other samples (the
+    executors raise it before drawing: `batch_plan.refuse_multi_image`)."""
+    return multi_image_error(op)
 
 
 def mask_box(m: np.ndarray) -> np.ndarray | None:
