@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core import Op, check_prob, standardizes_output, warp_sample
+from .core import GeometricOp, Op, check_prob, standardizes_output, warp_sample
 from .errors import value_error
 from .functional import geometry as G
 from .functional.matrices import matmul3
-from .fusion import fuse_groups, warp_steps
+from .fusion import fuse_groups, style_compatible, warp_steps
 from .sample import Sample, stand_in_of
 
 
@@ -85,6 +85,43 @@ class Seq(Op):
             run = []
             s = op.apply(s, p)
         return _flush(run, s)
+
+    def _call_array(self, rng, img):
+        """`op(img)` on a bare image when every op is one fused warp (the CIFAR recipe's
+        pad-crop + flip): `sample_apply`'s draws, matrix and warp without its run and Sample
+        bookkeeping (same draws, matrix and pixels; a test holds it to `sample_apply`)."""
+        style = self._one_warp()
+        if style is None or self.p < 1.0 or type(self).sample_apply is not Seq.sample_apply:
+            return Op._call_array(self, rng, img)
+        s = Sample(img)
+        view, size, m = s, s.size, None
+        for op in self.ops:
+            p = op.sample(rng, view)
+            mi = op.matrix(p, size)
+            m = mi if m is None else matmul3(mi, m)
+            size = tuple(op.out_size(p, size))
+            view = stand_in_of(s, size)
+        return warp_sample(s, m, size, style, self.ops[0]).image
+
+    def _one_warp(self):
+        """The merged warp style when the ops are two or more fusable geometric ops that fuse
+        into one warp and leave a bare image to that warp alone, else None (fields only:
+        computed once per op)."""
+        got = self.__dict__.get("_one_warp_style", False)
+        if got is not False:
+            return got
+        style = None
+        ops = self.ops
+        if self.fuse and len(ops) >= 2 and all(
+                _fusable(o) and (type(o).remap_targets is GeometricOp.remap_targets
+                                 or o.remaps_targets_only) for o in ops):
+            style = ops[0].warp_style()
+            for o in ops[1:]:
+                style = style_compatible(style, o.warp_style())
+                if style is None:
+                    break
+        object.__setattr__(self, "_one_warp_style", style)
+        return style
 
     # -- the batched path (augkit.batch): the same draws as sample_apply, the same fusion --
     def batch_chain(self):

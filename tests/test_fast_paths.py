@@ -55,3 +55,45 @@ def test_the_mirror_shift_takes_the_copy_path(code, m, monkeypatch):
     mat = np.array(m + [[0, 0, 1]], float)
     out = G.warp_checked(img, mat, (32, 32), "linear", 0.0)
     assert not calls and out.shape == img.shape  # no OpenCV warp
+
+
+def _one_warp_pipelines():
+    from augkit import Seq
+    from augkit.poor import Crop, HFlip, PadCrop, Resize, Rotate, Scale, Translate, VFlip
+
+    return [Seq([PadCrop(padding=4), HFlip()]),
+            Seq([PadCrop(padding=4, border="reflect101"), HFlip()]),
+            Seq([Rotate(degrees=20), Scale(scale=(0.8, 1.2)), HFlip(p=0.5)]),
+            Seq([Crop(size=20), Resize(size=(28, 24)), VFlip()]),
+            Seq([Translate(x=(-0.2, 0.2), y=(-0.1, 0.1), fill=(10, 20, 30)), HFlip(),
+                 Rotate(degrees=5, fill=(10, 20, 30))])]
+
+
+@pytest.mark.parametrize("k", range(5))
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), h=st.integers(8, 40), w=st.integers(8, 40))
+def test_seq_one_warp_bare_image_path_equals_sample_apply(k, seed, h, w):
+    """`Seq(...)(img)` on a bare image takes a shortcut when its ops are one fused warp
+    (no run bookkeeping): the same pixels as `sample_apply`, and the generator moved alike."""
+    from augkit import Sample
+
+    seq = _one_warp_pipelines()[k]
+    assert seq._one_warp() is not None  # the shortcut is taken for these
+    img = np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
+    got = seq(img, r1)
+    want = seq.sample_apply(r2, Sample(img))[0].image
+    assert got.shape == want.shape and np.array_equal(got, want)
+    assert r1.random() == r2.random()
+
+
+def test_seq_one_warp_is_off_where_it_would_change_results():
+    from augkit import Seq
+    from augkit.poor import HFlip, Rotate, Scale
+    from augkit.poor.color import ColorShift
+
+    assert Seq([Rotate(), HFlip()], fuse=False)._one_warp() is None
+    assert Seq([Rotate(), ColorShift()])._one_warp() is None  # not all geometric
+    assert Seq([Rotate(), Scale(p=0.5)])._one_warp() is None  # a step some images skip
+    assert Seq([Rotate(border="reflect"), Rotate()])._one_warp() is None  # two warps
+    assert Seq([HFlip()])._one_warp() is None  # one op: its own apply shortcuts
