@@ -16,7 +16,6 @@ import numpy as np
 from . import geometry as G
 from .fill import fill_for_layout
 from .nearest import source_indices
-from .scratch import rgba_worth
 
 _CV_DTYPES = (np.uint8, np.float32)
 
@@ -244,8 +243,7 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill, mode_name="cons
         modes = [G.CV_BORDERS[mode_name]] * len(idx)
     window = G._resize_window  # crop + resize as one slice and one resize
     xs, outs = (x, out) if c > 1 else (x[..., 0], out[..., 0])  # OpenCV wants (H, W) grey
-    plain = (affine[idx].all() and not axis[idx].any() and warp_flag != cv2.INTER_NEAREST
-             and not rgba_worth(x[0], warp_flag == cv2.INTER_LINEAR, oh * ow))
+    plain = affine[idx].all() and not axis[idx].any() and warp_flag != cv2.INTER_NEAREST
     if warp_flag == cv2.INTER_NEAREST and affine[idx].all() and oh * ow <= _GATHER_MAX:
         # augkit's nearest rule (`functional.nearest`) for the whole group at once: one
         # vectorised index computation and one gather instead of a remap per image
@@ -257,8 +255,8 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill, mode_name="cons
                          fill, mode_name)
             return
     if plain:
-        # rotations, shears, ... of small images: no resize, crop window or RGBA route is
-        # possible (ruled out once for the batch), so the loop is OpenCV and nothing else
+        # rotations, shears, ...: no resize or crop window is possible (ruled out once for
+        # the batch), so the loop is OpenCV and nothing else
         for j, mode, mck in zip(idx.tolist(), modes, list(mc[:, :2])):
             cv2.warpAffine(xs[j], mck, (ow, oh), dst=outs[j], flags=warp_flag,
                            borderMode=mode, borderValue=border)
