@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import coco_instance_planes
 
 from augkit import Sample
 from augkit.compose import Maybe, Seq
@@ -21,22 +22,12 @@ N_IMAGES = 25  # of the 100 with masks: enough variety, a few seconds
 
 
 def _load(root: Path, stem: str) -> Sample:
-    from PIL import Image, ImageDraw
+    from PIL import Image
 
     img = np.asarray(Image.open(root / f"images/train2017/{stem}.jpg"))  # L photos stay HW
     h, w = img.shape[:2]
     sem = np.asarray(Image.open(root / f"semantic_segmentation/masks/train2017/{stem}.png"))
-    inst, labels = [], []
-    for line in (root / f"instance_segmentation/labels/train2017/{stem}.txt").read_text(
-    ).splitlines():
-        t = line.split()
-        pts = np.array(t[1:], float).reshape(-1, 2) * [w, h]
-        m = Image.new("L", (w, h), 0)
-        ImageDraw.Draw(m).polygon([tuple(p) for p in pts], fill=1)
-        m = np.asarray(m)
-        if m.any():
-            inst.append(m)
-            labels.append(int(t[0]))
+    inst, labels = coco_instance_planes(root, stem, w, h)
     masks = np.stack([sem, *inst], -1).astype(np.uint8)  # channel 0: semantic, then instances
     boxes = np.array([_mask_box(m) for m in inst], np.float32).reshape(-1, 4)
     det = np.loadtxt(root / f"object_detection/labels/train2017/{stem}.txt", ndmin=2)

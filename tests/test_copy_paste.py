@@ -9,6 +9,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from conftest import coco_instance_planes
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -131,7 +132,7 @@ def test_copy_paste_scale_jitter_on_coco128(shared_data):
     source to the drawn size, at the drawn offset, where the moved instance masks (numpy
     pixel-centre nearest) are set; boxes of occluded base instances are the tight boxes of
     their remaining masks."""
-    from PIL import Image, ImageDraw
+    from PIL import Image
 
     root = shared_data / "coco128"
     if not root.is_dir():
@@ -142,16 +143,7 @@ def test_copy_paste_scale_jitter_on_coco128(shared_data):
     for stem in stems:
         img = np.array(Image.open(root / f"images/train2017/{stem}.jpg").convert("RGB"))
         h, w = img.shape[:2]
-        chans, labels = [], []
-        for line in (root / f"instance_segmentation/labels/train2017/{stem}.txt").read_text(
-        ).splitlines():
-            t = line.split()
-            pts = np.array(t[1:], float).reshape(-1, 2) * [w, h]
-            m = Image.new("L", (w, h), 0)
-            ImageDraw.Draw(m).polygon([tuple(p) for p in pts], fill=1)
-            if np.asarray(m).any():
-                chans.append(np.asarray(m))
-                labels.append(int(t[0]))
+        chans, labels = coco_instance_planes(root, stem, w, h)
         mask = np.stack(chans, -1)
         s = Sample(img, mask=mask, boxes=np.zeros((len(chans), 4), np.float32),
                    box_labels=np.array(labels))

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import coco_instance_planes
 from hypothesis import given
 from hypothesis import strategies as st
 from torch.utils.data import DataLoader
@@ -30,20 +31,11 @@ seeds = st.integers(0, 2**32 - 1)
 
 # -- real data: COCO128 instance polygons rasterised at (H, W) ----------------------------
 def _coco_item(root: Path, stem: str, uid: int):
-    from PIL import Image, ImageDraw
+    from PIL import Image
 
     img = np.asarray(Image.open(root / f"images/train2017/{stem}.jpg").convert("RGB")
                      .resize((W, H), Image.BILINEAR))
-    planes, classes = [], []
-    for line in (root / f"instance_segmentation/labels/train2017/{stem}.txt").read_text(
-    ).splitlines():
-        t = line.split()
-        pts = np.array(t[1:], float).reshape(-1, 2) * [W, H]
-        m = Image.new("L", (W, H), 0)
-        ImageDraw.Draw(m).polygon([tuple(p) for p in pts], fill=1)
-        if np.asarray(m).any():
-            planes.append(np.asarray(m))
-            classes.append(int(t[0]))
+    planes, classes = coco_instance_planes(root, stem, W, H)
     mask = np.stack(planes, -1) if planes else np.zeros((H, W, 0), np.uint8)
     boxes = np.array([tight(p) for p in planes], np.float32).reshape(-1, 4)
     # box labels: batch-unique ids (uid * 100 + k) so identity can be followed; classes apart
