@@ -72,3 +72,39 @@ def test_through_a_dataloader_the_augmentation_and_the_mixer():
 def test_mismatched_batches_are_typed_errors(items, field, match):
     with pytest.raises(A.AugkitError, match=f"SampleCollate: {field} .*{match}"):
         SampleCollate()(items)
+
+
+class _SharedCheck:
+    """A collate_fn that reports whether the collate's tensors are born in shared memory."""
+
+    def __init__(self, collate):
+        self.collate = collate
+
+    def __call__(self, items):
+        out = self.collate(items)
+        images = out.images if hasattr(out, "images") else out
+        masks = out.masks if hasattr(out, "masks") else None
+        return images, images.is_shared(), masks is None or masks.is_shared()
+
+
+def test_worker_collates_are_born_in_shared_memory_and_equal_the_main_process():
+    """In a DataLoader worker the collated batch is allocated in shared memory, as
+    default_collate does (sending it copies nothing); the values equal the 0-worker ones."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    from augkit.loader import SampleCollate, ToTensors
+
+    rng = np.random.default_rng(0)
+    imgs = [rng.integers(0, 256, (12, 10, 3), dtype=np.uint8) for _ in range(8)]
+    samples = [A.Sample(im, mask=rng.integers(0, 4, (12, 10), dtype=np.uint8)) for im in imgs]
+    for data, collate in ((imgs, ToTensors()), (imgs, ToTensors(mean=0.5, std=0.25)),
+                          (samples, SampleCollate(mean=0.5, std=0.25))):
+        got = {}
+        for w in (0, 1):
+            batches = list(DataLoader(data, batch_size=4, num_workers=w,
+                                      collate_fn=_SharedCheck(collate)))
+            got[w] = torch.cat([b[0] for b in batches])
+            if w:
+                assert all(b[1] and b[2] for b in batches)
+        assert torch.equal(got[0], got[1])
