@@ -14,7 +14,7 @@ from ..batch_plan import multi_image_error
 from ..errors import AugkitError, AugkitTypeError, type_error, value_error
 from ..sample import Sample, check_sample
 
-__all__ = ["take_extras", "rest_of", "refuse_batch", "mask_box", "fits_dtype"]
+__all__ = ["take_extras", "rest_of", "refuse_batch", "fits_dtype"]
 
 
 def _channels(img: np.ndarray) -> int:
@@ -66,15 +66,6 @@ def refuse_batch(op):
     """The typed error of the batched path: a batch of images carries no other samples (the
     executors raise it before drawing: `batch_plan.refuse_multi_image`)."""
     return multi_image_error(op)
-
-
-def mask_box(m: np.ndarray) -> np.ndarray | None:
-    """The tight xyxy pixel-edge box of a boolean (H, W) mask, or None when it is empty."""
-    rows, cols = m.any(1), m.any(0)
-    if not rows.any():
-        return None
-    r, c = np.flatnonzero(rows), np.flatnonzero(cols)
-    return np.array([c[0], r[0], c[-1] + 1, r[-1] + 1], np.float64)
 
 
 def fits_dtype(v: int, dt: np.dtype) -> bool:

@@ -11,8 +11,9 @@ from ..checks import check_warp_fields
 from ..core import MAX_SIDE, Op, check_range, integer, uniform
 from ..errors import value_error
 from ..functional import geometry as G
+from ..functional.mask_boxes import mask_boxes
 from ..sample import Sample
-from ._extras import fits_dtype, mask_box, refuse_batch, rest_of, take_extras
+from ._extras import fits_dtype, refuse_batch, rest_of, take_extras
 
 __all__ = ["CopyPaste"]
 
@@ -179,8 +180,9 @@ class CopyPaste(Op):
         keep = ~had | left
         occluded = had & left & (inst & alpha[..., None]).any((0, 1))
         boxes = np.array(s.boxes, np.float64)
-        for i in np.flatnonzero(occluded):
-            boxes[i] = mask_box(cut[..., i])
+        idx = np.flatnonzero(occluded)
+        if len(idx):  # occluded instances kept a pixel: their tight box
+            boxes[idx] = mask_boxes(np.moveaxis(cut[..., idx], 2, 0))[0]
         out = {"boxes": boxes[keep]}
         if s.box_labels is not None:
             out["box_labels"] = np.asarray(s.box_labels)[keep]

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..errors import type_error, value_error
+from ..functional.mask_boxes import mask_boxes
 from ._checks import Pending, as_tensors, finite
 from ._dense import _gather, box_piece, move_boxes, move_keypoints, row_weights
 
@@ -129,13 +130,10 @@ def _host(m: torch.Tensor) -> bool:
 def tight_boxes(planes) -> np.ndarray | torch.Tensor:
     """(R, H, W) planes (numpy or torch) -> (R, 4) xyxy tight boxes of their nonzero pixels
     in pixel-edge coordinates (a pixel at (r, c) gives (c, r, c + 1, r + 1)), float32;
-    empty planes give garbage (callers use non-empty ones only)."""
+    empty planes give garbage (callers use non-empty ones only). numpy: `mask_boxes`."""
     h, w = planes.shape[-2:]
     if isinstance(planes, np.ndarray):
-        rows, cols = planes.any(2), planes.any(1)
-        y1, y2 = rows.argmax(1), h - rows[:, ::-1].argmax(1)
-        x1, x2 = cols.argmax(1), w - cols[:, ::-1].argmax(1)
-        return np.stack([x1, y1, x2, y2], 1).astype(np.float32)
+        return mask_boxes(planes)[0]
     nz = planes != 0
     rows = nz.any(2).to(torch.uint8)
     cols = nz.any(1).to(torch.uint8)

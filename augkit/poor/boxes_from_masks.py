@@ -9,6 +9,7 @@ import numpy as np
 
 from ..core import Op
 from ..errors import value_error
+from ..functional.mask_boxes import mask_boxes
 from ..sample import Sample
 
 SOURCES = ("auto", "channels", "ids")
@@ -60,15 +61,9 @@ class BoxesFromMasks(Op):
                 raise value_error(self, "source", f"is {self.source!r} but the mask has shape "
                                   f"{m.shape}; expected an (H, W) instance-id map")
             inst = m[..., None] == np.arange(1, n + 1, dtype=np.int64)
-        rows, cols = inst.any(1), inst.any(0)  # (H, N), (W, N)
-        found = rows.any(0)
+        tight, found = mask_boxes(np.moveaxis(inst, 2, 0))
         if not found.any():
             return s
         out = boxes.astype(np.float32, copy=True)
-        idx = np.flatnonzero(found)
-        r, c = rows[:, idx], cols[:, idx]
-        out[idx, 1] = r.argmax(0)
-        out[idx, 3] = r.shape[0] - r[::-1].argmax(0)
-        out[idx, 0] = c.argmax(0)
-        out[idx, 2] = c.shape[0] - c[::-1].argmax(0)
+        out[found] = tight[found]
         return s.replace(boxes=out)
