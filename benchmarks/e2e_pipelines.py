@@ -154,20 +154,6 @@ class Ceiling:
         return torch.from_numpy(x).permute(2, 0, 1)
 
 
-class SampleCollate:
-    """Benchmark glue for (Sample, label) items: (images, masks) tensors (the dense-task
-    collate is not in augkit yet)."""
-
-    def __call__(self, items):
-        import torch
-
-        from augkit.loader import ToTensors
-
-        images = ToTensors()([s.image for s, _ in items])
-        masks = torch.from_numpy(np.stack([s.mask for s, _ in items]))
-        return images, masks
-
-
 def pipelines(root: Path, smoke: bool) -> list[dict]:
     """[{name, batch, data, libs: {column: (dataset, collate_fn)}}] for the four pipelines."""
     import albumentations as A
@@ -179,7 +165,7 @@ def pipelines(root: Path, smoke: bool) -> list[dict]:
 
     import augkit
     from augkit import AugmentedDataset
-    from augkit.loader import BatchAugment, ToTensors
+    from augkit.loader import BatchAugment, SampleCollate, ToTensors
 
     const = cv2.BORDER_CONSTANT
     side, seg_side = (64, 64) if smoke else (224, 256)

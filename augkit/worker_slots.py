@@ -1,0 +1,227 @@
+"""Reusable shared-memory slots for the batches augkit's collates build in DataLoader workers.
+
+Why: torch sends a tensor from a worker by moving its storage into a fresh shared-memory
+file and handing the file descriptor to the main process through a socket (multiprocessing's
+resource sharer), per storage and per batch. On 2 cores that costs ~0.6 ms of CPU per
+storage: at 32x32 more than the augmentation of the whole batch, and a fresh 38 MB photo
+batch also pays ~9,400 page faults on each side. Here a worker writes each batch tensor into
+a slot, a file in ``/dev/shm`` it keeps mapped and reuses, and sends only the slot's name;
+the main process maps each slot once and hands out a plain tensor over it.
+
+Safety: a slot is reused only when it is free. The main process marks it free (one byte in
+the slot's header) when the last tensor or view over it is freed (a `weakref.finalize` on
+the numpy array that owns the storage), a worker when a tensor it built is dropped without
+being sent. With no free slot (a training loop that keeps every batch) the worker falls back
+to torch's own shared memory, which is what `default_collate` uses: holding on to batches
+is always safe, only slower.
+
+Files: the main process unlinks a slot's file as soon as it has mapped it, and each worker
+unlinks its own at exit; memory goes back when both sides have dropped the mapping. Linux
+only (``/dev/shm``); elsewhere, with no worker, or when ``/dev/shm`` is full, tensors come
+from torch as before. Values are the same either way (tested at 0 and 2 workers).
+"""
+
+from __future__ import annotations
+
+import math
+import mmap
+import os
+import secrets
+import threading
+import weakref
+
+import numpy as np
+
+_HEADER = 64  # slot header: byte 0 is the in-use flag; data starts 64-byte aligned
+_MAX_SLOTS = 32  # per worker; beyond this, torch's shared memory
+_DIR = "/dev/shm"
+
+_worker = {"pid": None, "slots": []}  # this worker's slots (reset in a forked child)
+_mapped: dict[str, tuple[int, mmap.mmap]] = {}  # main side: name -> (worker pid, mapping)
+_lock = threading.Lock()
+
+
+class _Slot:
+    __slots__ = ("name", "size", "mm")
+
+    def __init__(self, name: str, size: int, mm: mmap.mmap):
+        self.name, self.size, self.mm = name, size, mm
+
+
+class _Lease:
+    """One tensor's use of a slot in the worker; `sent` once it was pickled to the main
+    process, which then owns the release."""
+
+    __slots__ = ("slot", "sent")
+
+    def __init__(self, slot: _Slot):
+        self.slot, self.sent = slot, False
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _slot_tensor_class():
+    torch = _torch()
+    cls = globals().get("_SlotTensorClass")
+    if cls is None:
+        class SlotTensor(torch.Tensor):
+            """A worker-side batch tensor over a slot: pickles as the slot's name (see the
+            module doc); any operation on it returns a plain tensor."""
+
+            __torch_function__ = torch._C._disabled_torch_function_impl
+
+            def __reduce_ex__(self, protocol):
+                lease = self.__dict__.get("_augkit_lease")
+                plain = self.as_subclass(torch.Tensor)
+                if lease is None or lease.sent or self.__dict__.get(
+                        "_augkit_ptr") != self.data_ptr() or not self.is_contiguous() or tuple(
+                        self.shape) != self.__dict__.get("_augkit_shape"):
+                    return plain.clone().__reduce_ex__(protocol)  # changed: by value
+                lease.sent = True
+                return (_rebuild, (lease.slot.name, os.getpid(), lease.slot.size,
+                                   self.dtype, tuple(self.shape)))
+
+        cls = globals()["_SlotTensorClass"] = SlotTensor
+    return cls
+
+
+def _usable() -> bool:
+    return os.path.isdir(_DIR)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _new_slot(size: int) -> _Slot | None:
+    name = f"augkit-{os.getpid()}-{secrets.token_hex(6)}"
+    path = os.path.join(_DIR, name)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return None
+    try:
+        # Reserve the pages now: a full /dev/shm is an error here, not a SIGBUS later.
+        os.posix_fallocate(fd, 0, _HEADER + size)
+        mm = mmap.mmap(fd, _HEADER + size)
+    except OSError:
+        _unlink(path)
+        return None
+    finally:
+        os.close(fd)
+    from multiprocessing import util
+
+    util.Finalize(None, _unlink, (path,), exitpriority=0)
+    return _Slot(name, size, mm)
+
+
+def _lease(nbytes: int) -> _Slot | None:
+    """A free slot of exactly this (page-rounded) size, marked in use; None when none can be
+    had (then the caller uses torch's shared memory)."""
+    w = _worker
+    if w["pid"] != os.getpid():  # a fresh worker, or a child forked from one
+        w["pid"], w["slots"] = os.getpid(), []
+    size = -(-max(nbytes, 1) // 4096) * 4096
+    for s in w["slots"]:
+        if s.size == size and s.mm[0] == 0:
+            s.mm[0] = 1
+            return s
+    if len(w["slots"]) >= _MAX_SLOTS or not _usable():
+        return None
+    s = _new_slot(size)
+    if s is None:
+        return None
+    s.mm[0] = 1
+    w["slots"].append(s)
+    return s
+
+
+def _release_unsent(slot: _Slot, lease: _Lease) -> None:
+    if not lease.sent:
+        slot.mm[0] = 0
+
+
+def _release(mm: mmap.mmap) -> None:
+    try:
+        mm[0] = 0
+    except (ValueError, IndexError):  # mapping already closed at interpreter exit
+        pass
+
+
+def shared_batch_tensor(shape: tuple, dtype):
+    """A new tensor for a collated batch. In the main process a plain one; in a DataLoader
+    worker one over a reusable shared-memory slot (see the module doc), or, failing that,
+    one in torch's shared memory as `default_collate` allocates it."""
+    torch = _torch()
+    if torch.utils.data.get_worker_info() is None:
+        return torch.empty(shape, dtype=dtype)
+    n = math.prod(shape)
+    nbytes = n * torch.empty((), dtype=dtype).element_size()
+    slot = _lease(nbytes)
+    if slot is None:
+        return _torch_shared(shape, dtype)
+    a = np.frombuffer(slot.mm, np.uint8, count=nbytes, offset=_HEADER)
+    lease = _Lease(slot)
+    weakref.finalize(a, _release_unsent, slot, lease)
+    t = torch.from_numpy(a).view(dtype).view(shape)
+    out = torch.Tensor._make_subclass(_slot_tensor_class(), t)
+    out._augkit_lease, out._augkit_ptr, out._augkit_shape = lease, t.data_ptr(), tuple(shape)
+    return out
+
+
+def in_shared_memory(t) -> bool:
+    """Whether a batch tensor can cross to another process without a copy: in a worker slot
+    or in torch's shared memory."""
+    return "_augkit_lease" in getattr(t, "__dict__", {}) or t.is_shared()
+
+
+def _torch_shared(shape: tuple, dtype):
+    torch = _torch()
+    like = torch.empty(0, dtype=dtype)
+    try:
+        storage = like._typed_storage()._new_shared(math.prod(shape), device=like.device)
+        return like.new(storage).resize_(*shape)
+    except (AttributeError, RuntimeError, TypeError):  # another torch: a plain tensor
+        return torch.empty(shape, dtype=dtype)
+
+
+def _sweep_dead() -> None:
+    """Forget mappings of workers that have exited (their batches keep what they use)."""
+    for name, (pid, _) in list(_mapped.items()):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            del _mapped[name]
+        except OSError:
+            pass
+
+
+def _rebuild(name: str, pid: int, size: int, dtype, shape: tuple):
+    """Main side: a plain tensor over slot `name`; the slot turns free when the last tensor
+    or view over it is freed."""
+    torch = _torch()
+    with _lock:
+        entry = _mapped.get(name)
+        if entry is None:
+            if all(p != pid for p, _ in _mapped.values()):
+                _sweep_dead()
+            path = os.path.join(_DIR, name)
+            fd = os.open(path, os.O_RDWR)
+            try:
+                mm = mmap.mmap(fd, _HEADER + size)
+            finally:
+                os.close(fd)
+            _unlink(path)
+            entry = _mapped[name] = (pid, mm)
+    mm = entry[1]
+    nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+    a = np.frombuffer(mm, np.uint8, count=nbytes, offset=_HEADER)
+    weakref.finalize(a, _release, mm)
+    return torch.from_numpy(a).view(dtype).view(shape)

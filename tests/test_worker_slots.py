@@ -1,0 +1,206 @@
+"""Worker slots (augkit.worker_slots): collated batches cross from DataLoader workers through
+reusable shared-memory slots. Values equal the 0-worker ones; a slot is never reused while a
+tensor or view over it lives; files do not outlive the loader."""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from multiprocessing.reduction import ForkingPickler
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.multiprocessing  # noqa: E402,F401,F811  (registers torch's reductions)
+from torch.utils.data import DataLoader  # noqa: E402
+
+import augkit as A  # noqa: E402
+from augkit import worker_slots  # noqa: E402
+from augkit.loader import BatchAugment, SampleCollate, ToTensors  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.isdir(
+    "/dev/shm"), reason="worker slots live in /dev/shm (Linux); elsewhere torch's path runs")
+
+
+def _augkit_files() -> set[str]:
+    return {n for n in os.listdir("/dev/shm") if n.startswith("augkit-")}
+
+
+def _data(n=48, shape=(9, 7, 3)):
+    rng = np.random.default_rng(0)
+    return [(rng.integers(0, 256, shape, dtype=np.uint8), int(i % 10)) for i in range(n)]
+
+
+@pytest.fixture
+def as_worker(monkeypatch):
+    """This process plays a DataLoader worker (and, unpickling, the main process)."""
+    import torch.utils.data
+
+    monkeypatch.setattr(torch.utils.data, "get_worker_info", lambda: object())
+    saved = dict(worker_slots._worker)
+    worker_slots._worker.update(pid=None, slots=[])
+    yield worker_slots._worker
+    for s in worker_slots._worker["slots"]:
+        worker_slots._unlink(os.path.join(worker_slots._DIR, s.name))
+    worker_slots._worker.update(saved)
+
+
+def test_a_sent_slot_is_free_only_when_the_last_view_is_gone(as_worker):
+    t = worker_slots.shared_batch_tensor((3, 4), torch.int64)
+    t.copy_(torch.arange(12).view(3, 4))
+    assert type(t) is not torch.Tensor and worker_slots.in_shared_memory(t)
+    slot = as_worker["slots"][0]
+    data = ForkingPickler.dumps(t)
+    del t
+    gc.collect()
+    assert slot.mm[0] == 1  # sent: the receiver owns the release
+    got = ForkingPickler.loads(data)
+    assert type(got) is torch.Tensor and torch.equal(got, torch.arange(12).view(3, 4))
+    assert not os.path.exists(os.path.join("/dev/shm", slot.name))  # unlinked once mapped
+    view = got[1:]
+    as_array = got.numpy()
+    del got
+    gc.collect()
+    assert slot.mm[0] == 1
+    del view
+    gc.collect()
+    assert slot.mm[0] == 1  # the numpy view still holds the memory
+    del as_array
+    gc.collect()
+    assert slot.mm[0] == 0
+    again = worker_slots.shared_batch_tensor((3, 4), torch.int64)  # the same size: reused
+    assert len(as_worker["slots"]) == 1 and again._augkit_lease.slot is slot
+
+
+def test_an_unsent_slot_is_freed_with_its_last_worker_side_view(as_worker):
+    t = worker_slots.shared_batch_tensor((5,), torch.float32)
+    slot = as_worker["slots"][0]
+    half = t.as_subclass(torch.Tensor)[:2]  # a plain view, e.g. a wrapping collate's
+    del t
+    gc.collect()
+    assert slot.mm[0] == 1
+    del half
+    gc.collect()
+    assert slot.mm[0] == 0
+
+
+def test_busy_slots_are_never_handed_out_and_the_pool_is_bounded(as_worker, monkeypatch):
+    monkeypatch.setattr(worker_slots, "_MAX_SLOTS", 3)
+    held = [worker_slots.shared_batch_tensor((8,), torch.uint8) for _ in range(5)]
+    slots = [getattr(t, "__dict__", {}).get("_augkit_lease") for t in held]
+    assert len({id(le.slot) for le in slots[:3]}) == 3
+    assert slots[3] is None and slots[4] is None  # beyond the pool: torch's shared memory
+    assert held[3].is_shared() and worker_slots.in_shared_memory(held[4])
+    for i, t in enumerate(held):
+        t.fill_(i)
+    assert [int(t[0]) for t in held] == [0, 1, 2, 3, 4]
+
+
+def test_a_changed_slot_tensor_pickles_by_value(as_worker):
+    t = worker_slots.shared_batch_tensor((4,), torch.int32)
+    t.copy_(torch.tensor([1, 2, 3, 4], dtype=torch.int32))
+    t.resize_(2)
+    got = ForkingPickler.loads(ForkingPickler.dumps(t))
+    assert torch.equal(got, torch.tensor([1, 2], dtype=torch.int32))
+    assert t._augkit_lease.sent is False
+
+
+def _run(loader, epochs=2):
+    out = []
+    for _ in range(epochs):
+        for b in loader:
+            out.append(b)
+    return out
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: (d, ToTensors()),
+    lambda d: (d, ToTensors(mean=(0.5, 0.4, 0.3), std=0.25)),
+    lambda d: (A.AugmentedDataset(d, None, seed=3), BatchAugment(A.Seq([
+        A.PadCrop(padding=2), A.HFlip()]))),
+])
+def test_kept_batches_from_two_workers_equal_the_main_process(make):
+    """A loop that keeps every batch (more than the slots) gets the 0-worker values: no slot
+    is reused while its batch lives, and the overflow goes through torch's shared memory."""
+    ds, collate = make(_data())
+    before = _augkit_files()
+    ref = _run(DataLoader(ds, batch_size=4, collate_fn=collate), epochs=1)
+    loader = DataLoader(ds, batch_size=4, num_workers=2, collate_fn=collate,
+                        persistent_workers=True)
+    got = _run(loader, epochs=7)  # 84 batches of (images, labels) held at once
+    n = len(ref)
+    for k, (x, y) in enumerate(got):
+        assert type(x) is torch.Tensor and type(y) is torch.Tensor
+        assert torch.equal(x, ref[k % n][0]) and torch.equal(y, ref[k % n][1])
+    del loader
+    gc.collect()
+    assert _augkit_files() <= before
+
+
+def test_dropped_batches_recycle_a_few_slots_and_views_survive():
+    ds = _data(64)
+    ref = _run(DataLoader(ds, batch_size=4, collate_fn=ToTensors()), epochs=1)
+    loader = DataLoader(ds, batch_size=4, num_workers=2, collate_fn=ToTensors(),
+                        persistent_workers=True)
+    first_view = None
+    names_before = set(worker_slots._mapped)
+    for _ in range(3):
+        for k, (x, y) in enumerate(loader):
+            assert torch.equal(x, ref[k][0]) and torch.equal(y, ref[k][1])
+            if first_view is None:
+                first_view = x[0, :, 1:3]  # a view outlives its batch
+                expect = ref[0][0][0, :, 1:3].clone()
+    assert torch.equal(first_view, expect)
+    new = set(worker_slots._mapped) - names_before
+    assert 0 < len(new) <= 2 * 8  # 48 batches of two tensors through a handful of slots
+    del loader
+    gc.collect()
+
+
+def test_sample_collate_masks_and_labels_cross_in_slots():
+    rng = np.random.default_rng(1)
+    items = [(A.Sample(rng.integers(0, 256, (8, 6, 3), dtype=np.uint8),
+                       mask=rng.integers(0, 5, (8, 6), dtype=np.uint8)), i)
+             for i in range(16)]
+    ref = _run(DataLoader(items, batch_size=4, collate_fn=SampleCollate()), epochs=1)
+    got = _run(DataLoader(items, batch_size=4, num_workers=2, collate_fn=SampleCollate()),
+               epochs=1)
+    for a, b in zip(ref, got):
+        assert torch.equal(a.images, b.images) and torch.equal(a.masks, b.masks)
+        assert torch.equal(a.labels, b.labels) and a.labels.dtype == torch.int64
+
+
+def test_labels_keep_default_collate_semantics():
+    """Plain int labels become one int64 tensor (default_collate's); anything else goes
+    through default_collate itself."""
+    from torch.utils.data import default_collate
+
+    from augkit.loader import _collate_field
+
+    for col in ([1, 2, 3], [True, False], [1.5, 2.0], [np.int32(1), np.int32(2)],
+                ["a", "b"], [2**62, -(2**62)]):
+        got, want = _collate_field(col), default_collate(col)
+        if isinstance(want, torch.Tensor):
+            assert got.dtype == want.dtype and torch.equal(got, want)
+        else:
+            assert got == want
+    with pytest.raises(ValueError) as want:  # torch's own message, as before
+        default_collate([2**70])
+    with pytest.raises(type(want.value), match="Overflow"):
+        _collate_field([2**70])
+
+
+def test_spawned_workers_send_through_slots_too():
+    """Slots are found by name, so the spawn start method (macOS / Windows' default, and
+    forkserver) works like fork."""
+    ds = _data(16)
+    ref = _run(DataLoader(ds, batch_size=4, collate_fn=ToTensors()), epochs=1)
+    before = set(worker_slots._mapped)
+    got = _run(DataLoader(ds, batch_size=4, num_workers=1, collate_fn=ToTensors(),
+                          multiprocessing_context="spawn"), epochs=1)
+    names = set(worker_slots._mapped) - before
+    for (x, y), (x1, y1) in zip(ref, got):
+        assert torch.equal(x, x1) and torch.equal(y, y1)
+    assert names, "the spawned worker's batches did not come through slots"
