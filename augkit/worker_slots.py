@@ -15,6 +15,10 @@ being sent. With no free slot (a training loop that keeps every batch) the worke
 to torch's own shared memory, which is what `default_collate` uses: holding on to batches
 is always safe, only slower.
 
+Memory: a worker keeps its slots while it lives (a cache, like torch's CUDA allocator),
+up to 32 slots and 256 MB in all; beyond that it falls back. The environment variable
+``AUGKIT_WORKER_SLOTS_MB`` sets that budget per worker (0 turns slots off).
+
 Files: the main process unlinks a slot's file as soon as it has mapped it, and each worker
 unlinks its own at exit; memory goes back when both sides have dropped the mapping. Linux
 only (``/dev/shm``); elsewhere, with no worker, or when ``/dev/shm`` is full, tensors come
@@ -34,9 +38,10 @@ import numpy as np
 
 _HEADER = 64  # slot header: byte 0 is the in-use flag; data starts 64-byte aligned
 _MAX_SLOTS = 32  # per worker; beyond this, torch's shared memory
+_BUDGET_MB = 256  # per worker, all slots together; AUGKIT_WORKER_SLOTS_MB overrides, 0 = off
 _DIR = "/dev/shm"
 
-_worker = {"pid": None, "slots": []}  # this worker's slots (reset in a forked child)
+_worker = {"pid": None, "slots": [], "budget": 0}  # this worker's (reset in a forked child)
 _mapped: dict[str, tuple[int, mmap.mmap]] = {}  # main side: name -> (worker pid, mapping)
 _lock = threading.Lock()
 
@@ -93,6 +98,17 @@ def _usable() -> bool:
     return os.path.isdir(_DIR)
 
 
+def _budget() -> int:
+    """Bytes this worker may keep in slots: slots stay allocated while the worker lives (a
+    cache, like torch's CUDA allocator), so a loop that holds many big batches must not pin
+    them all."""
+    try:
+        mb = float(os.environ.get("AUGKIT_WORKER_SLOTS_MB", _BUDGET_MB))
+    except ValueError:
+        mb = _BUDGET_MB
+    return int(max(mb, 0.0) * (1 << 20))
+
+
 def _unlink(path: str) -> None:
     try:
         os.unlink(path)
@@ -127,13 +143,14 @@ def _lease(nbytes: int) -> _Slot | None:
     had (then the caller uses torch's shared memory)."""
     w = _worker
     if w["pid"] != os.getpid():  # a fresh worker, or a child forked from one
-        w["pid"], w["slots"] = os.getpid(), []
+        w.update(pid=os.getpid(), slots=[], budget=_budget())
     size = -(-max(nbytes, 1) // 4096) * 4096
     for s in w["slots"]:
         if s.size == size and s.mm[0] == 0:
             s.mm[0] = 1
             return s
-    if len(w["slots"]) >= _MAX_SLOTS or not _usable():
+    if len(w["slots"]) >= _MAX_SLOTS or size + sum(s.size for s in w["slots"]) > w[
+            "budget"] or not _usable():
         return None
     s = _new_slot(size)
     if s is None:

@@ -42,8 +42,9 @@ def as_worker(monkeypatch):
     saved = dict(worker_slots._worker)
     worker_slots._worker.update(pid=None, slots=[])
     yield worker_slots._worker
-    for s in worker_slots._worker["slots"]:
-        worker_slots._unlink(os.path.join(worker_slots._DIR, s.name))
+    for name in _augkit_files():
+        if name.startswith(f"augkit-{os.getpid()}-"):  # this process's: never received
+            worker_slots._unlink(os.path.join(worker_slots._DIR, name))
     worker_slots._worker.update(saved)
 
 
@@ -204,3 +205,15 @@ def test_spawned_workers_send_through_slots_too():
     for (x, y), (x1, y1) in zip(ref, got):
         assert torch.equal(x, x1) and torch.equal(y, y1)
     assert names, "the spawned worker's batches did not come through slots"
+
+
+def test_the_slot_budget_bounds_what_a_worker_keeps(as_worker, monkeypatch):
+    monkeypatch.setenv("AUGKIT_WORKER_SLOTS_MB", str(10_000 / (1 << 20)))  # 10 kB
+    a = worker_slots.shared_batch_tensor((8192,), torch.uint8)  # one 8 kB slot fits
+    b = worker_slots.shared_batch_tensor((8192,), torch.uint8)  # a second would not
+    assert "_augkit_lease" in a.__dict__ and "_augkit_lease" not in b.__dict__
+    assert b.is_shared()
+    monkeypatch.setenv("AUGKIT_WORKER_SLOTS_MB", "0")  # off
+    as_worker["pid"] = None
+    c = worker_slots.shared_batch_tensor((4,), torch.uint8)
+    assert "_augkit_lease" not in c.__dict__ and c.is_shared()
