@@ -106,9 +106,9 @@ def _stack(op: str, images) -> np.ndarray:
 
 def _batch_tensor(shape: tuple, dtype):
     """A new tensor for a collated batch: inside a DataLoader worker it lives in shared
-    memory (a reusable slot, see `augkit.worker_slots`), so sending it to the main process
+    memory (a reusable slot, see `augkit.batch_memory`), so sending it to the main process
     copies nothing and passes no file descriptor."""
-    from .worker_slots import shared_batch_tensor
+    from .batch_memory import shared_batch_tensor
 
     return shared_batch_tensor(shape, dtype)
 
@@ -135,11 +135,11 @@ def _collate_field(col):
 
 def _to_tensor(op: str, images, mean, std):
     """A (B, H, W[, C]) numpy batch, or a list of (H, W[, C]) images of one shape -> a
-    contiguous (B, C, H, W) torch tensor (one strided copy per image), normalised if asked:
-    float32 ``x * (scale / std) - mean / std``. uint8 images with up to four channels are
-    normalised through a 256-entry table per channel holding exactly those float32 values
-    (one `cv2.LUT` and one transposed copy per image, instead of four passes over the float
-    batch: ~2.5x faster at 224^2)."""
+    contiguous (B, C, H, W) torch tensor (one `cv2.split` into the planes per image),
+    normalised if asked: float32 ``x * (scale / std) - mean / std``. uint8 images with up to
+    four channels are normalised through a 256-entry table per channel holding exactly
+    those float32 values (a split and one `cv2.LUT` per plane, instead of four passes over
+    the float batch: ~7x faster at 224^2)."""
     import torch
 
     first = images[0]
@@ -168,7 +168,7 @@ def _to_tensor(op: str, images, mean, std):
             o[i] = img
     else:
         for i, img in enumerate(images):
-            o[i] = img.transpose(2, 0, 1)
+            _planes_into(o[i], img)
     if mean is None:
         return out
     if dt == np.uint8:  # more than four channels: the float batch, then the arithmetic
@@ -180,7 +180,10 @@ def _to_tensor(op: str, images, mean, std):
 
 def _normalised_by_table(images, shape, mul, add):
     """`_to_tensor`'s normalisation of uint8 images (1-4 channels) through per-channel tables
-    of ``float32(x) * mul + add``: the very float32 operations done on the whole batch."""
+    of ``float32(x) * mul + add``: the very float32 operations done on the whole batch. Each
+    image is split into planes and each plane goes through its table straight into the
+    (C, H, W) batch (224^2 RGB: 142 against 421 us an image for a table per pixel and a
+    transposed copy)."""
     import cv2
     import torch
 
@@ -189,16 +192,30 @@ def _normalised_by_table(images, shape, mul, add):
     table = (levels * mul.view(1, -1) + add.view(1, -1)).numpy()  # (256, 1 or c)
     if table.shape[1] != c:
         table = np.repeat(table, c, axis=1)
-    lut = np.ascontiguousarray(table[:, 0] if c == 1 else table.reshape(256, 1, c))
+    luts = [np.ascontiguousarray(table[:, k]) for k in range(c)]
     res = _batch_tensor(shape, torch.float32)
     r = res.numpy()
+    planes = np.empty((c, h, w), np.uint8)
     for i, img in enumerate(images):
-        m = cv2.LUT(img, lut)
         if c == 1:
-            r[i, 0] = m.reshape(h, w)
-        else:
-            r[i] = m.transpose(2, 0, 1)
+            cv2.LUT(img.reshape(h, w), luts[0], dst=r[i, 0])
+            continue
+        _planes_into(planes, img)  # then one table per plane, straight into the batch
+        for k in range(c):
+            cv2.LUT(planes[k], luts[k], dst=r[i, k])
     return res
+
+
+def _planes_into(dst: np.ndarray, img: np.ndarray) -> None:
+    """dst (C, H, W) <- img (H, W, C): one `cv2.split` into the planes, ~5x faster than
+    numpy's transposed copy (224^2 RGB: 16 against 79 us)."""
+    import cv2
+
+    if img.dtype.char in "Bf" and img.ndim == 3 and img.shape[2] <= 4:
+        got = cv2.split(img, list(dst))
+        if np.shares_memory(got[0], dst[0]):
+            return
+    dst[...] = img.transpose(2, 0, 1)
 
 
 def _finish(images, rest, bare):

@@ -42,7 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images", type=int, default=128, help="images per timed call (the batch)")
     p.add_argument("--min-time", type=float, default=0.05,
                    help="each timed repeat loops until this many seconds passed")
-    p.add_argument("--only", default="", help="comma-separated row names to run")
+    p.add_argument("--only", default="", help="comma-separated row names to run (e2e: "
+                   "pipelines whose name contains one of them)")
     p.add_argument("--no-extra", action="store_true",
                    help="skip the policy and mixer modules")
     p.add_argument("--out", default="", help="also write the report (Markdown) to this file")

@@ -61,7 +61,7 @@ def time_pipeline(p: dict, workers: int, repeats: int, log) -> dict:
 
 
 def run(smoke: bool = False, repeats: int = 3, workers=(0, 2), log=print,
-        cifar_items: int | None = None) -> list[dict]:
+        cifar_items: int | None = None, only: str = "") -> list[dict]:
     from . import e2e_pipelines
     from .common import data_root, single_thread_libs
 
@@ -71,7 +71,10 @@ def run(smoke: bool = False, repeats: int = 3, workers=(0, 2), log=print,
     if smoke:
         repeats, workers = 1, (0,)
     rows = []
+    keep = [v.strip().lower() for v in only.split(",") if v.strip()]
     for p in e2e_pipelines.pipelines(data_root(), smoke):
+        if keep and not any(k in p["name"].lower() for k in keep):
+            continue
         for w in workers:
             rows.append(time_pipeline(p, w, repeats, log))
     return rows
@@ -178,7 +181,7 @@ def main(args, environment, log) -> int:
     workers = tuple(int(w) for w in str(args.workers).split(",") if w.strip())
     repeats = args.repeats or 3
     rows = run(smoke=args.smoke, repeats=repeats, workers=workers, log=log,
-               cifar_items=args.cifar_items)
+               cifar_items=args.cifar_items, only=args.only)
     steps = per_item_profile(256 if args.smoke else 2048)
     items = 256 if args.smoke else args.cifar_items
     report = (f"{environment()}\n- settings: workers {list(workers) if not args.smoke else [0]}"

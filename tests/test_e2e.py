@@ -211,7 +211,7 @@ def test_e2e_benchmark_smoke_runs_every_pipeline(shared_data, tmp_path, capsys):
     assert main(["e2e", "--smoke", "--json", str(tmp_path / "e2e.json")]) == 0
     got = json.loads((tmp_path / "e2e.json").read_text())
     rows = got["rows"]
-    assert len({r["pipeline"] for r in rows}) == 4
+    assert len({r["pipeline"] for r in rows}) == 5
     for r in rows:
         for col in ("augkit", "albumentations", "torchvision", "decode-only"):
             assert r[col] > 0, r

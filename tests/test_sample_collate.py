@@ -86,14 +86,14 @@ class _SharedCheck:
         out = self.collate(items)
         images = out.images if hasattr(out, "images") else out
         masks = out.masks if hasattr(out, "masks") else None
-        from augkit.worker_slots import in_shared_memory
+        from augkit.batch_memory import in_shared_memory
 
         return images, in_shared_memory(images), masks is None or in_shared_memory(masks)
 
 
 def test_worker_collates_are_born_in_shared_memory_and_equal_the_main_process():
     """In a DataLoader worker the collated batch is allocated in shared memory (a worker
-    slot, see augkit.worker_slots; sending it copies nothing); the values equal the 0-worker
+    slot, see augkit.batch_memory; sending it copies nothing); the values equal the 0-worker
     ones."""
     import torch
     from torch.utils.data import DataLoader

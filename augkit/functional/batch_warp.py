@@ -241,7 +241,7 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill, mode_name="cons
                          cv2.BORDER_CONSTANT).tolist()
     else:
         modes = [G.CV_BORDERS[mode_name]] * len(idx)
-    window = G._resize_window  # crop + resize as one slice and one resize
+    window = G.mirrored_window  # crop + resize (+ flip) as one slice and one resize
     xs, outs = (x, out) if c > 1 else (x[..., 0], out[..., 0])  # OpenCV wants (H, W) grey
     plain = affine[idx].all() and not axis[idx].any() and warp_flag != cv2.INTER_NEAREST
     if warp_flag == cv2.INTER_NEAREST and affine[idx].all() and oh * ow <= _GATHER_MAX:
@@ -269,8 +269,10 @@ def _general(x, out, ms, idx, affine, axis, interpolation, fill, mode_name="cons
             if is_resize:
                 cv2.resize(src, (ow, oh), dst=dst, interpolation=rflag)
             elif win is not None:
-                y0, y1, x0, x1 = win
+                (y0, y1, x0, x1), code = win
                 cv2.resize(src[y0:y1, x0:x1], (ow, oh), dst=dst, interpolation=rflag)
+                if code is not None:
+                    cv2.flip(dst, code, dst=dst)  # in place (OpenCV supports it)
             else:
                 G.warp_cv(src, mck[:2] if is_affine else mck, (oh, ow), warp_flag, mode,
                           border, dst)

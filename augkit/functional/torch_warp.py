@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .geometry import _covered, _resize_window, fold_index
+from .geometry import _covered, fold_index, mirrored_window
 from .nearest import _K, _TOP
 
 MODES = {"nearest": "nearest", "linear": "bilinear", "cubic": "bicubic"}
@@ -82,7 +82,8 @@ def _clamps(ms, in_size, out_size, covered: bool = True) -> np.ndarray | None:
     out = np.full((len(ms), 4), np.nan)
     for j, m in enumerate(np.asarray(ms, np.float64)):
         vals = m.ravel().tolist()
-        win = _resize_window(vals, out_size, in_size)
+        mirrored = mirrored_window(vals, out_size, in_size)
+        win = None if mirrored is None else mirrored[0]
         if win is None and covered and _covered(vals, out_size, in_size):
             win = (0, h, 0, w)
         if win is not None:
@@ -240,7 +241,7 @@ def nearest_exact_ok(ms, in_size, out_size) -> bool:
     for m in np.asarray(ms, np.float64):
         vals = m.ravel().tolist()
         a, b, c, d, e, f, g, k, one = vals
-        if g != 0.0 or k != 0.0 or one != 1.0 or _resize_window(vals, out_size, in_size):
+        if g != 0.0 or k != 0.0 or one != 1.0 or mirrored_window(vals, out_size, in_size):
             return False
         if b == 0.0 and d == 0.0 and c == 0.0 and f == 0.0 and np.isclose(a, ow / w) \
                 and np.isclose(e, oh / h):

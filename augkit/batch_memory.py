@@ -1,28 +1,36 @@
-"""Reusable shared-memory slots for the batches augkit's collates build in DataLoader workers.
+"""Where collated batches live: reusable memory for the batches augkit's collates build.
 
-Why: torch sends a tensor from a worker by moving its storage into a fresh shared-memory
-file and handing the file descriptor to the main process through a socket (multiprocessing's
-resource sharer), per storage and per batch. On 2 cores that costs ~0.6 ms of CPU per
-storage: at 32x32 more than the augmentation of the whole batch, and a fresh 38 MB photo
-batch also pays ~9,400 page faults on each side. Here a worker writes each batch tensor into
-a slot, a file in ``/dev/shm`` it keeps mapped and reuses, and sends only the slot's name;
-the main process maps each slot once and hands out a plain tensor over it.
+Why: a fresh batch tensor costs more than it looks. In a DataLoader worker torch sends a
+tensor by moving its storage into a fresh shared-memory file and handing the file
+descriptor to the main process through a socket (multiprocessing's resource sharer), per
+storage and per batch: on 2 cores ~0.6 ms of CPU per storage, more than the augmentation of
+a whole 32x32 batch. And any fresh buffer above glibc's mmap threshold (32 MB at most: a
+(64, 3, 224, 224) float32 batch is 38 MB) is new pages, ~1.6 us of page faults per 4 kB
+here: ~240 us per 224^2 image, in a worker and again where it is read.
 
-Safety: a slot is reused only when it is free. The main process marks it free (one byte in
-the slot's header) when the last tensor or view over it is freed (a `weakref.finalize` on
-the numpy array that owns the storage), a worker when a tensor it built is dropped without
-being sent. With no free slot (a training loop that keeps every batch) the worker falls back
-to torch's own shared memory, which is what `default_collate` uses: holding on to batches
-is always safe, only slower.
+So batches are built in reusable buffers:
 
-Memory: a worker keeps its slots while it lives (a cache, like torch's CUDA allocator),
-up to 32 slots and 256 MB in all; beyond that it falls back. The environment variable
-``AUGKIT_WORKER_SLOTS_MB`` sets that budget per worker (0 turns slots off).
+* in a DataLoader worker, a *slot*: a file in ``/dev/shm`` the worker keeps mapped and
+  reuses; the tensor pickles as the slot's name, and the main process maps each slot once
+  and hands out a plain tensor over it;
+* in the main process (``num_workers=0``), a buffer from a small process-local pool.
+
+Safety: a buffer is reused only when it is free. The process that holds the tensors marks
+it free when the last tensor or view over it is freed (a `weakref.finalize` on the numpy
+array that owns the storage: one byte in a slot's header, or the buffer back to the pool);
+a worker frees a slot whose tensor was dropped without being sent. With no free buffer
+(a training loop that keeps every batch) the tensor comes from torch as before: holding on
+to batches is always safe, only slower.
+
+Memory: buffers stay allocated while the process lives (a cache, like torch's CUDA
+allocator), up to 32 slots and 256 MB per worker, 256 MB in the main process; beyond that
+tensors come from torch. ``AUGKIT_WORKER_SLOTS_MB`` sets that budget (0 turns the reuse
+off).
 
 Files: the main process unlinks a slot's file as soon as it has mapped it, and each worker
-unlinks its own at exit; memory goes back when both sides have dropped the mapping. Linux
-only (``/dev/shm``); elsewhere, with no worker, or when ``/dev/shm`` is full, tensors come
-from torch as before. Values are the same either way (tested at 0 and 2 workers).
+unlinks its own at exit; memory goes back when both sides have dropped the mapping. Slots
+need Linux's ``/dev/shm``; elsewhere, or when it is full, workers use torch's shared memory.
+Values are the same either way (tested at 0 and 2 workers).
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ _DIR = "/dev/shm"
 
 _worker = {"pid": None, "slots": [], "budget": 0}  # this worker's (reset in a forked child)
 _mapped: dict[str, tuple[int, mmap.mmap]] = {}  # main side: name -> (worker pid, mapping)
+_pool = {"pid": None, "free": {}, "bytes": 0, "budget": 0}  # this process's (no worker)
 _lock = threading.Lock()
 
 
@@ -173,14 +182,15 @@ def _release(mm: mmap.mmap) -> None:
 
 
 def shared_batch_tensor(shape: tuple, dtype):
-    """A new tensor for a collated batch. In the main process a plain one; in a DataLoader
-    worker one over a reusable shared-memory slot (see the module doc), or, failing that,
-    one in torch's shared memory as `default_collate` allocates it."""
+    """A new tensor for a collated batch (contents undefined): in a DataLoader worker one over
+    a reusable shared-memory slot, elsewhere one over a pooled buffer (see the module doc);
+    failing that, torch's own (in a worker in its shared memory, as `default_collate`
+    allocates it)."""
     torch = _torch()
-    if torch.utils.data.get_worker_info() is None:
-        return torch.empty(shape, dtype=dtype)
     n = math.prod(shape)
     nbytes = n * torch.empty((), dtype=dtype).element_size()
+    if torch.utils.data.get_worker_info() is None:
+        return _pooled(nbytes, shape, dtype)
     slot = _lease(nbytes)
     if slot is None:
         return _torch_shared(shape, dtype)
@@ -191,6 +201,27 @@ def shared_batch_tensor(shape: tuple, dtype):
     out = torch.Tensor._make_subclass(_slot_tensor_class(), t)
     out._augkit_lease, out._augkit_ptr, out._augkit_shape = lease, t.data_ptr(), tuple(shape)
     return out
+
+
+def _pooled(nbytes: int, shape: tuple, dtype):
+    """A tensor over a free buffer of this process's pool (a new one within the budget), or
+    torch's own."""
+    torch = _torch()
+    p = _pool
+    if p["pid"] != os.getpid():  # a fresh process, or a forked child: not the parent's pool
+        p.update(pid=os.getpid(), free={}, bytes=0, budget=_budget())
+    size = -(-max(nbytes, 1) // 4096) * 4096
+    free = p["free"].setdefault(size, [])
+    if free:
+        buf = free.pop()
+    elif p["bytes"] + size <= p["budget"]:
+        buf = np.empty(size, np.uint8)
+        p["bytes"] += size
+    else:
+        return torch.empty(shape, dtype=dtype)
+    a = buf[:nbytes]  # the storage's owner: freed with the last tensor or view over it
+    weakref.finalize(a, free.append, buf)
+    return torch.from_numpy(a).view(dtype).view(shape)
 
 
 def in_shared_memory(t) -> bool:

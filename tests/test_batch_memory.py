@@ -1,4 +1,4 @@
-"""Worker slots (augkit.worker_slots): collated batches cross from DataLoader workers through
+"""Worker slots (augkit.batch_memory): collated batches cross from DataLoader workers through
 reusable shared-memory slots. Values equal the 0-worker ones; a slot is never reused while a
 tensor or view over it lives; files do not outlive the loader."""
 
@@ -17,7 +17,7 @@ import torch.multiprocessing  # noqa: E402,F401,F811  (registers torch's reducti
 from torch.utils.data import DataLoader  # noqa: E402
 
 import augkit as A  # noqa: E402
-from augkit import worker_slots  # noqa: E402
+from augkit import batch_memory  # noqa: E402
 from augkit.loader import BatchAugment, SampleCollate, ToTensors  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.isdir(
@@ -39,19 +39,19 @@ def as_worker(monkeypatch):
     import torch.utils.data
 
     monkeypatch.setattr(torch.utils.data, "get_worker_info", lambda: object())
-    saved = dict(worker_slots._worker)
-    worker_slots._worker.update(pid=None, slots=[])
-    yield worker_slots._worker
+    saved = dict(batch_memory._worker)
+    batch_memory._worker.update(pid=None, slots=[])
+    yield batch_memory._worker
     for name in _augkit_files():
         if name.startswith(f"augkit-{os.getpid()}-"):  # this process's: never received
-            worker_slots._unlink(os.path.join(worker_slots._DIR, name))
-    worker_slots._worker.update(saved)
+            batch_memory._unlink(os.path.join(batch_memory._DIR, name))
+    batch_memory._worker.update(saved)
 
 
 def test_a_sent_slot_is_free_only_when_the_last_view_is_gone(as_worker):
-    t = worker_slots.shared_batch_tensor((3, 4), torch.int64)
+    t = batch_memory.shared_batch_tensor((3, 4), torch.int64)
     t.copy_(torch.arange(12).view(3, 4))
-    assert type(t) is not torch.Tensor and worker_slots.in_shared_memory(t)
+    assert type(t) is not torch.Tensor and batch_memory.in_shared_memory(t)
     slot = as_worker["slots"][0]
     data = ForkingPickler.dumps(t)
     del t
@@ -71,12 +71,12 @@ def test_a_sent_slot_is_free_only_when_the_last_view_is_gone(as_worker):
     del as_array
     gc.collect()
     assert slot.mm[0] == 0
-    again = worker_slots.shared_batch_tensor((3, 4), torch.int64)  # the same size: reused
+    again = batch_memory.shared_batch_tensor((3, 4), torch.int64)  # the same size: reused
     assert len(as_worker["slots"]) == 1 and again._augkit_lease.slot is slot
 
 
 def test_an_unsent_slot_is_freed_with_its_last_worker_side_view(as_worker):
-    t = worker_slots.shared_batch_tensor((5,), torch.float32)
+    t = batch_memory.shared_batch_tensor((5,), torch.float32)
     slot = as_worker["slots"][0]
     half = t.as_subclass(torch.Tensor)[:2]  # a plain view, e.g. a wrapping collate's
     del t
@@ -88,19 +88,19 @@ def test_an_unsent_slot_is_freed_with_its_last_worker_side_view(as_worker):
 
 
 def test_busy_slots_are_never_handed_out_and_the_pool_is_bounded(as_worker, monkeypatch):
-    monkeypatch.setattr(worker_slots, "_MAX_SLOTS", 3)
-    held = [worker_slots.shared_batch_tensor((8,), torch.uint8) for _ in range(5)]
+    monkeypatch.setattr(batch_memory, "_MAX_SLOTS", 3)
+    held = [batch_memory.shared_batch_tensor((8,), torch.uint8) for _ in range(5)]
     slots = [getattr(t, "__dict__", {}).get("_augkit_lease") for t in held]
     assert len({id(le.slot) for le in slots[:3]}) == 3
     assert slots[3] is None and slots[4] is None  # beyond the pool: torch's shared memory
-    assert held[3].is_shared() and worker_slots.in_shared_memory(held[4])
+    assert held[3].is_shared() and batch_memory.in_shared_memory(held[4])
     for i, t in enumerate(held):
         t.fill_(i)
     assert [int(t[0]) for t in held] == [0, 1, 2, 3, 4]
 
 
 def test_a_changed_slot_tensor_pickles_by_value(as_worker):
-    t = worker_slots.shared_batch_tensor((4,), torch.int32)
+    t = batch_memory.shared_batch_tensor((4,), torch.int32)
     t.copy_(torch.tensor([1, 2, 3, 4], dtype=torch.int32))
     t.resize_(2)
     got = ForkingPickler.loads(ForkingPickler.dumps(t))
@@ -146,7 +146,7 @@ def test_dropped_batches_recycle_a_few_slots_and_views_survive():
     loader = DataLoader(ds, batch_size=4, num_workers=2, collate_fn=ToTensors(),
                         persistent_workers=True)
     first_view = None
-    names_before = set(worker_slots._mapped)
+    names_before = set(batch_memory._mapped)
     for _ in range(3):
         for k, (x, y) in enumerate(loader):
             assert torch.equal(x, ref[k][0]) and torch.equal(y, ref[k][1])
@@ -154,7 +154,7 @@ def test_dropped_batches_recycle_a_few_slots_and_views_survive():
                 first_view = x[0, :, 1:3]  # a view outlives its batch
                 expect = ref[0][0][0, :, 1:3].clone()
     assert torch.equal(first_view, expect)
-    new = set(worker_slots._mapped) - names_before
+    new = set(batch_memory._mapped) - names_before
     assert 0 < len(new) <= 2 * 8  # 48 batches of two tensors through a handful of slots
     del loader
     gc.collect()
@@ -198,10 +198,10 @@ def test_spawned_workers_send_through_slots_too():
     forkserver) works like fork."""
     ds = _data(16)
     ref = _run(DataLoader(ds, batch_size=4, collate_fn=ToTensors()), epochs=1)
-    before = set(worker_slots._mapped)
+    before = set(batch_memory._mapped)
     got = _run(DataLoader(ds, batch_size=4, num_workers=1, collate_fn=ToTensors(),
                           multiprocessing_context="spawn"), epochs=1)
-    names = set(worker_slots._mapped) - before
+    names = set(batch_memory._mapped) - before
     for (x, y), (x1, y1) in zip(ref, got):
         assert torch.equal(x, x1) and torch.equal(y, y1)
     assert names, "the spawned worker's batches did not come through slots"
@@ -209,11 +209,64 @@ def test_spawned_workers_send_through_slots_too():
 
 def test_the_slot_budget_bounds_what_a_worker_keeps(as_worker, monkeypatch):
     monkeypatch.setenv("AUGKIT_WORKER_SLOTS_MB", str(10_000 / (1 << 20)))  # 10 kB
-    a = worker_slots.shared_batch_tensor((8192,), torch.uint8)  # one 8 kB slot fits
-    b = worker_slots.shared_batch_tensor((8192,), torch.uint8)  # a second would not
+    a = batch_memory.shared_batch_tensor((8192,), torch.uint8)  # one 8 kB slot fits
+    b = batch_memory.shared_batch_tensor((8192,), torch.uint8)  # a second would not
     assert "_augkit_lease" in a.__dict__ and "_augkit_lease" not in b.__dict__
     assert b.is_shared()
     monkeypatch.setenv("AUGKIT_WORKER_SLOTS_MB", "0")  # off
     as_worker["pid"] = None
-    c = worker_slots.shared_batch_tensor((4,), torch.uint8)
+    c = batch_memory.shared_batch_tensor((4,), torch.uint8)
     assert "_augkit_lease" not in c.__dict__ and c.is_shared()
+
+
+def test_main_process_batches_reuse_a_buffer_only_once_it_is_free():
+    """Without workers the collates draw from a process-local pool: a dropped batch's
+    buffer comes back (no fresh pages), a kept one or a view's never does."""
+    imgs = [np.full((16, 16, 3), i, np.uint8) for i in range(4)]
+    collate = ToTensors(mean=0.5, std=0.25)
+    first = collate(imgs)
+    ptr = first.data_ptr()
+    view = first[1:3, 0]
+    want = view.clone()
+    del first
+    gc.collect()
+    second = collate([im + 1 for im in imgs])
+    assert second.data_ptr() != ptr  # the view still holds the first buffer
+    assert torch.equal(view, want)
+    del view
+    gc.collect()
+    third = collate([im + 2 for im in imgs])
+    assert third.data_ptr() == ptr  # free again: reused
+    assert torch.equal(third, ToTensors(mean=0.5, std=0.25)([im + 2 for im in imgs]))
+    assert torch.equal(second[:, :, 0, 0], (torch.arange(1, 5).float().view(4, 1) / 255 - 0.5)
+                       / 0.25 * torch.ones(4, 3))
+
+
+def test_the_main_process_pool_respects_the_budget(monkeypatch):
+    monkeypatch.setenv("AUGKIT_WORKER_SLOTS_MB", str(5000 / (1 << 20)))  # 5 kB
+    monkeypatch.setattr(batch_memory, "_pool", {"pid": None})  # a fresh pool for this test
+    a = batch_memory.shared_batch_tensor((4096,), torch.uint8)  # pooled
+    b = batch_memory.shared_batch_tensor((4096,), torch.uint8)  # beyond 5 kB: torch's
+    assert batch_memory._pool["bytes"] == 4096
+    ptr = a.data_ptr()
+    del a, b
+    gc.collect()
+    c = batch_memory.shared_batch_tensor((4000,), torch.uint8)  # the same page count
+    assert c.data_ptr() == ptr
+
+
+@pytest.mark.parametrize("c", [0, 1, 2, 3, 4, 5])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("view", [False, True])
+def test_to_tensors_planes_equal_the_transposed_stack(c, dtype, view):
+    """The per-image `cv2.split` into the batch's planes is the (B, C, H, W) transposed
+    stack exactly, for any channel count, both dtypes, and crop views of larger images."""
+    rng = np.random.default_rng(c)
+    shape = (11, 9) if c == 0 else (11, 9, c)
+    big = [rng.random((15, 14) + shape[2:]).astype(dtype) if dtype == np.float32 else
+           rng.integers(0, 256, (15, 14) + shape[2:], dtype=np.uint8) for _ in range(3)]
+    imgs = [b[2:13, 3:12] if view else np.ascontiguousarray(b[:11, :9]) for b in big]
+    want = torch.from_numpy(np.stack([im.reshape(11, 9, max(c, 1)) for im in imgs])).permute(
+        0, 3, 1, 2)
+    got = ToTensors()(imgs)
+    assert got.dtype == want.dtype and torch.equal(got, want)
