@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..core import Op, PixelOp, check_number, check_range, uniform
 from ..errors import short_repr, value_error
 from ..functional import pil as K
+from ..functional import pil_batch as KB
 
 
 def _check_value(op, field, v, lo, hi, integer=False):
@@ -37,6 +38,13 @@ def _draw(rng, v, integer=False):
     if integer:
         return int(rng.integers(v[0], v[1] + 1))
     return uniform(rng, v[0], v[1])
+
+
+def _batched(op, images, params, kernel, key=None):
+    """`kernel` (`functional.pil_batch`) over a batch, image j by ``params[j][key]``; the
+    per-image loop where it declines (anything but uint8 RGB)."""
+    out = kernel(images) if key is None else kernel(images, [p[key] for p in params])
+    return PixelOp.image_batch(op, images, params) if out is None else out
 
 
 class _ByParams:
@@ -69,6 +77,9 @@ class Invert(_ByParams, PixelOp):
         return K.invert(img)
 
 
+    def image_batch(self, images, params):
+        return _batched(self, images, params, KB.invert)
+
     def image_batch_torch(self, images, params):
         return _torch().invert(images)
 
@@ -81,6 +92,9 @@ class AutoContrast(_ByParams, PixelOp):
         return K.autocontrast(img)
 
 
+    def image_batch(self, images, params):
+        return _batched(self, images, params, KB.autocontrast)
+
     def image_batch_torch(self, images, params):
         return _torch().autocontrast(images)
 
@@ -92,6 +106,9 @@ class Equalize(_ByParams, PixelOp):
     def image(self, img, params):
         return K.equalize(img)
 
+
+    def image_batch(self, images, params):
+        return _batched(self, images, params, KB.equalize)
 
     def image_batch_torch(self, images, params):
         return _torch().equalize(images)
@@ -114,6 +131,9 @@ class Solarize(_ByParams, PixelOp):
         return K.solarize(img, params["threshold"])
 
 
+    def image_batch(self, images, params):
+        return _batched(self, images, params, KB.solarize, "threshold")
+
     def image_batch_torch(self, images, params):
         return _torch().solarize(images, [p["threshold"] for p in params])
 
@@ -133,6 +153,9 @@ class Posterize(_ByParams, PixelOp):
     def image(self, img, params):
         return K.posterize(img, params["bits"])
 
+
+    def image_batch(self, images, params):
+        return _batched(self, images, params, KB.posterize, "bits")
 
     def image_batch_torch(self, images, params):
         return _torch().posterize(images, [p["bits"] for p in params])
@@ -159,6 +182,9 @@ class Brightness(_Enhance):
         return K.brightness(img, params["factor"])
 
 
+    def image_batch(self, images, params):
+        return _batched(self, images, params, KB.brightness, "factor")
+
     def image_batch_torch(self, images, params):
         return _torch().brightness(images, [p["factor"] for p in params])
 
@@ -170,6 +196,9 @@ class Contrast(_Enhance):
     def image(self, img, params):
         return K.contrast(img, params["factor"])
 
+
+    def image_batch(self, images, params):
+        return _batched(self, images, params, KB.contrast, "factor")
 
     def image_batch_torch(self, images, params):
         return _torch().contrast(images, [p["factor"] for p in params])
@@ -183,6 +212,9 @@ class Color(_Enhance):
         return K.color(img, params["factor"])
 
 
+    def image_batch(self, images, params):
+        return _batched(self, images, params, KB.color, "factor")
+
     def image_batch_torch(self, images, params):
         return _torch().color(images, [p["factor"] for p in params])
 
@@ -194,6 +226,9 @@ class Sharpness(_Enhance):
     def image(self, img, params):
         return K.sharpness(img, params["factor"])
 
+
+    def image_batch(self, images, params):
+        return _batched(self, images, params, KB.sharpness, "factor")
 
     def image_batch_torch(self, images, params):
         return _torch().sharpness(images, [p["factor"] for p in params])
