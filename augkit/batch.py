@@ -62,6 +62,11 @@ def apply_batch(op, images, rng: np.random.Generator | None = None):
         return apply_dense(op, images, resolve_rng(rng, op))
     arr, back = _to_bhwc(images, op)
     rng = resolve_rng(rng, op)
+    fast = getattr(op, "batch_numpy", None)  # a runner's own route (augkit.rich.batch_steps)
+    if fast is not None and arr.shape[1] * arr.shape[2] <= _GROUP_MAX:
+        out = fast(arr, rng)
+        if out is not None:
+            return back(out)
     if op.batch_needs_pixels():  # it draws inside its own sample_apply: image by image
         return back(one_by_one(op, arr, [rng] * arr.shape[0]))
     plan = _static_plan(op, tuple(arr.shape[1:3]))

@@ -136,6 +136,23 @@ class _Steps:
         s, params = self._draw(rng, view, run)
         return params, s.size
 
+    def batch_numpy(self, images, rng):
+        """A numpy (B, H, W, C) batch through the fast route (`augkit.rich.batch_steps`), or
+        None (nothing drawn) where it does not apply: `augkit.batch` then takes the
+        general path."""
+        from . import batch_steps
+
+        return batch_steps.run(self, images, rng)
+
+    def _batch_spec(self):
+        """(steps per image, pick(rng) -> index into `_batch_choices`, step probability) for
+        the fast route, or None where it does not apply."""
+        return None
+
+    def _batch_choices(self):
+        """Every (op name, magnitude) a step can pick, in the order `pick` indexes them."""
+        return ()
+
     def plan_batch(self, params, size, steps):
         for st in params["steps"]:
             if st["params"] is not None:
@@ -314,6 +331,16 @@ class RandAugment(_Steps, Op):
         top = self.levels if self.mmax is None else self.mmax
         return min(max(m, 0.0), float(top), float(self.levels)) / self.levels
 
+    def _batch_spec(self):
+        if self.mstd > 0:  # a magnitude per step: no fixed set of ops to compile
+            return None
+        k = len(self.op_names())
+        return self.n, (lambda rng: int(rng.integers(k))), self.p
+
+    def _batch_choices(self):
+        m = self._magnitude(None)  # (mstd 0: no draw)
+        return tuple((name, m) for name in self.op_names())
+
     def _draw(self, rng, s, run):
         names = self.op_names()
         steps = []
@@ -357,6 +384,21 @@ class TrivialAugment(_Steps, Op):
 
     def _continuous(self):
         return self.levels is None
+
+    def _batch_spec(self):
+        if self.levels is None:  # continuous magnitudes: no fixed set of ops to compile
+            return None
+        k, bins = len(self.op_names()), self.levels + 1
+
+        def pick(rng):
+            i = int(rng.integers(k))
+            return i * bins + int(rng.integers(bins))
+
+        return 1, pick, 1.0
+
+    def _batch_choices(self):
+        return tuple((name, lv / self.levels) for name in self.op_names()
+                     for lv in range(self.levels + 1))
 
     def _draw(self, rng, s, run):
         names = self.op_names()
