@@ -294,6 +294,11 @@ def _nearest_all(x, out, mcs, idx, replicate, fill, border="constant") -> None:
     where `replicate`, else `fill`; a non-constant `border` folds the indices as OpenCV
     folds its short ones)."""
     n, h, w, c = x.shape
+    # images with the same matrix and border rule (a runner's fixed-magnitude steps) have
+    # the same source pixels: computed once per distinct pair, then spread to each image
+    first, inv = _distinct(mcs, replicate)
+    if first is not None:
+        mcs, replicate = mcs[first], replicate[first]
     sx, sy = source_indices(mcs, out.shape[1:3])
     if border != "constant":
         sx = G.fold_index(np.clip(sx, -32768, 32767), w, border)
@@ -302,11 +307,30 @@ def _nearest_all(x, out, mcs, idx, replicate, fill, border="constant") -> None:
     inside |= replicate[:, None, None]
     np.clip(sx, 0, w - 1, out=sx)
     np.clip(sy, 0, h - 1, out=sy)
-    lin = (np.asarray(idx)[:, None, None] * h + sy) * w + sx  # one flat gather
+    lin = np.multiply(sy, w, out=sy)  # (sy and sx are this call's own arrays)
+    lin += sx
+    if first is not None:
+        lin, inside = lin[inv], inside[inv]
+    lin += (np.asarray(idx) * (h * w))[:, None, None]  # one flat gather
     got = np.take(x.reshape(n * h * w, c), lin, axis=0)  # (k, oh, ow, c)
     if not inside.all():
         got[~inside] = _fill_array(fill, x.dtype)
     out[idx] = got
+
+
+def _distinct(mcs, replicate):
+    """(first image of each distinct (matrix bytes, replicate) pair, each image's pair
+    number), or (None, None) when no two images share one."""
+    keys = np.concatenate([mcs.reshape(len(mcs), -1), replicate.reshape(-1, 1)], axis=1)
+    seen: dict = {}
+    first: list = []
+    inv = []
+    for j, row in enumerate(keys):
+        u = seen.setdefault(row.tobytes(), len(first))
+        if u == len(first):
+            first.append(j)
+        inv.append(u)
+    return (None, None) if len(first) == len(mcs) else (first, inv)
 
 
 def _covered(ms, out_size, size) -> np.ndarray:
