@@ -9,6 +9,7 @@ only at the boundary (`boxes_from`, `boxes_to`, `keypoints_from_indices`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -63,7 +64,14 @@ UINT8 = np.dtype(np.uint8)
 def stand_in(shape: tuple, dtype) -> Sample:
     """An image-only sample of `shape` and `dtype` that holds no pixels (a zero-stride view):
     what an op's `sample` sees when only the geometry matters (the batched path's draws)."""
-    return Sample(np.broadcast_to(np.zeros((), dtype), tuple(shape)))
+    return Sample(_no_pixels(tuple(shape), np.dtype(dtype)))
+
+
+@lru_cache(maxsize=512)
+def _no_pixels(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    # read-only and pixel-less, so one per (shape, dtype) serves every call (np.broadcast_to
+    # costs ~5 us, and a fused Seq asks for one per op on every call)
+    return np.broadcast_to(np.zeros((), dtype), shape)
 
 
 def stand_in_of(view: Sample, size) -> Sample:
