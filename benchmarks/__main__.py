@@ -168,8 +168,7 @@ def run_cli(args) -> int:
     if args.what == "batched":
         from . import bench_batched
 
-        rows = (bench_batched.run(1, args.device, sizes=((16, 4),), min_time=0.0)
-                if args.smoke else bench_batched.run(args.repeats, args.device))
+        rows = bench_batched.from_args(args)  # --smoke, --sizes, --images, --only
         print(f"{environment()}\n- device: {args.device}\n\n{bench_batched.markdown(rows)}\n")
         return 0
     from . import bench_ops

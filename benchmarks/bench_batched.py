@@ -3,7 +3,9 @@ torch (B, C, H, W) tensors on a device, against kornia's batched augmentation (p
 parameters, float32 (B, C, H, W) in [0, 1], its native format) and augkit's own per-image
 loop, for the policy runners, geometric ops and a CIFAR pipeline.
 
-    python -m benchmarks.bench_batched [--device cpu|cuda] [--repeats 5] [--smoke]
+    python -m benchmarks batched [--device cpu|cuda] [--sizes 32] [--images 128]
+                                 [--only "RandAugment n2 m9,TrivialAugmentWide"] [--repeats 5]
+    python -m benchmarks.bench_batched (the same options)
 
 One thread on the CPU (`torch.set_num_threads(1)`, OpenCV's too); on CUDA every timed call
 ends with `torch.cuda.synchronize()`. Cells are interleaved, medians of the repeats. The
@@ -73,9 +75,14 @@ def _timed(fn, sync, min_time: float) -> float:
             return n / dt
 
 
-def run(repeats: int = 5, device: str = "cpu", sizes=((32, 128), (224, 32)),
-        min_time: float = 0.2) -> list[dict]:
-    """Rows {"op", "size", "batch", "device", "library", "img_per_s"}."""
+DEFAULT_SIZES = ((32, 128), (224, 32))  # (side, batch)
+
+
+def run(repeats: int | None = 5, device: str = "cpu", sizes=DEFAULT_SIZES,
+        min_time: float = 0.2, only=()) -> list[dict]:
+    """Rows {"op", "size", "batch", "device", "library", "img_per_s"}; `only`: row names to
+    keep (all when empty)."""
+    repeats = 5 if repeats is None else repeats
     import cv2
     import torch
 
@@ -90,7 +97,7 @@ def run(repeats: int = 5, device: str = "cpu", sizes=((32, 128), (224, 32)),
         t8 = torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous().to(dev)
         tf = t8.float().div(255)
         for name, op, kf in _cases():
-            if side != 32 and name == "PadCrop+HFlip+Rotate":
+            if (side != 32 and name == "PadCrop+HFlip+Rotate") or (only and name not in only):
                 continue
             rng = np.random.default_rng(0)
             kornia = kf().to(dev) if kf is not None else None
@@ -112,31 +119,43 @@ def run(repeats: int = 5, device: str = "cpu", sizes=((32, 128), (224, 32)),
 
 
 def markdown(rows: list[dict]) -> str:
-    """One row per (op, size): images/s per column, and augkit torch batch / kornia."""
+    """One row per (op, size): images/s per column, and augkit numpy batch / kornia and
+    torch batch / kornia (the same run, the same machine)."""
     keys = list(dict.fromkeys((r["op"], r["size"], r["batch"], r["device"]) for r in rows))
-    out = ["| row | size | batch | device | " + " | ".join(COLUMNS) + " | torch batch / kornia |",
-           "|---|---|---|---|" + "---|" * (len(COLUMNS) + 1)]
+    out = ["| row | size | batch | device | " + " | ".join(COLUMNS)
+           + " | numpy batch / kornia | torch batch / kornia |",
+           "|---|---|---|---|" + "---|" * (len(COLUMNS) + 2)]
     for op, size, b, dev in keys:
         got = {r["library"]: r["img_per_s"] for r in rows
                if (r["op"], r["size"], r["batch"], r["device"]) == (op, size, b, dev)}
         cells = [f"{got[c]:,.0f}" if c in got else "–" for c in COLUMNS]
-        ratio = (f"{got['augkit torch batch'] / got['kornia']:.2f}x" if "kornia" in got
-                 else "–")
-        out.append(f"| {op} | {size} | {b} | {dev} | " + " | ".join(cells) + f" | {ratio} |")
+        ratios = [f"{got[c] / got['kornia']:.2f}x" if "kornia" in got and c in got else "–"
+                  for c in ("augkit numpy batch", "augkit torch batch")]
+        out.append(f"| {op} | {size} | {b} | {dev} | " + " | ".join(cells + ratios) + " |")
     return "\n".join(out)
 
 
-def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--smoke", action="store_true", help="one repeat on tiny batches")
-    a = p.parse_args(argv)
-    if a.smoke:
-        rows = run(1, a.device, sizes=((32, 4),), min_time=0.0)
+def from_args(args) -> list[dict]:
+    """The rows `python -m benchmarks batched` asks for: --smoke, --sizes (each side with
+    --images per batch; the parser's default keeps `DEFAULT_SIZES`), --only, --repeats."""
+    only = tuple(n.strip() for n in (getattr(args, "only", "") or "").split(",") if n.strip())
+    if args.smoke:
+        return run(1, args.device, sizes=((16, 4),), min_time=0.0, only=only)
+    sizes = getattr(args, "sizes", None)
+    if sizes and sizes != "256,32":  # (the parser's default is the per-op benchmark's)
+        sizes = tuple((int(v), int(getattr(args, "images", 128))) for v in sizes.split(","))
     else:
-        rows = run(a.repeats, a.device)
-    print(markdown(rows))
+        sizes = DEFAULT_SIZES
+    return run(args.repeats, args.device, sizes=sizes, only=only)
+
+
+def main(argv=None) -> None:
+    from benchmarks.__main__ import add_arguments
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(p)
+    a = p.parse_args(["batched"] + list(argv if argv is not None else __import__("sys").argv[1:]))
+    print(markdown(from_args(a)))
 
 
 if __name__ == "__main__":
