@@ -14,7 +14,10 @@ batch with all per-call Python work hoisted out:
   vectorised step, and each image is warped straight into the output batch;
 * pixel ops: an op may offer ``image_batch(images, params_list)`` for a vectorised kernel;
   otherwise its ``image`` kernel runs per image (no boundary checks, no `Sample` per call);
-* any other op (CutOut, elastic, runners): its ``apply`` per image.
+* any other op (CutOut, elastic, ...): its ``apply`` per image;
+* RandAugment and TrivialAugment at discrete magnitudes are asked first (``batch_numpy``,
+  `augkit.rich.batch_steps`): they draw through compiled draw programs, the same calls in
+  the same order, and run each step position grouped as the general path does.
 
 Images only: the batch path moves no masks, boxes or keypoints (use the per-sample path for
 those). Inputs: numpy ``(B, H, W, C)`` or ``(B, H, W)`` uint8 / float32 in [0, 1], or a torch
