@@ -307,7 +307,7 @@ def _nearest_all(x, out, mcs, idx, replicate, fill, border="constant") -> None:
     inside |= replicate[:, None, None]
     np.clip(sx, 0, w - 1, out=sx)
     np.clip(sy, 0, h - 1, out=sy)
-    lin = np.multiply(sy, w, out=sy)  # (sy and sx are this call's own arrays)
+    lin = sy * w
     lin += sx
     if first is not None:
         lin, inside = lin[inv], inside[inv]
