@@ -117,3 +117,27 @@ def test_one_pixel_images_pass_through_colour_shifts(op):
     for img in (np.full((1, 1), 100, np.uint8), np.full((1, 1, 3), 100, np.uint8)):
         out = op(img, rng=np.random.default_rng(1))
         assert out.shape == img.shape and out.dtype == img.dtype
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), oh=st.integers(64, 120), ow=st.integers(64, 120),
+       far=st.booleans())
+def test_nearest_maps_are_the_same_with_and_without_torch(seed, oh, ow, far):
+    """The maps add through torch's kernel when torch is loaded (faster), through numpy
+    otherwise: the same IEEE additions, so the same maps bit for bit (far: sources far
+    outside, which clamp)."""
+    import sys
+
+    import torch  # noqa: F401  (loaded: the torch route)
+
+    rng = np.random.default_rng(seed)
+    mc = rng.normal(0.0, 1.0, (2, 3)) * [[1, 1, 40], [1, 1, 40]]
+    if far:
+        mc[:, 2] *= 1e7
+    with_torch = [m.copy() for m in source_maps(mc, (oh, ow))]
+    saved = sys.modules.pop("torch")
+    try:
+        without = [m.copy() for m in source_maps(mc, (oh, ow))]
+    finally:
+        sys.modules["torch"] = saved
+    assert all(np.array_equal(a, b) for a, b in zip(with_torch, without))
