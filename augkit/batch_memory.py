@@ -28,7 +28,9 @@ tensors come from torch. ``AUGKIT_WORKER_SLOTS_MB`` sets that budget (0 turns th
 off).
 
 Files: the main process unlinks a slot's file as soon as it has mapped it, and each worker
-unlinks its own at exit; memory goes back when both sides have dropped the mapping. Slots
+unlinks its own at exit; memory goes back when both sides have dropped the mapping (the
+main process forgets the slots of exited workers when a batch from a new worker arrives,
+and at most every 2 s as batches arrive; tensors it handed out keep what they use). Slots
 need Linux's ``/dev/shm``; elsewhere, or when it is full, workers use torch's shared memory.
 Values are the same either way (tested at 0 and 2 workers).
 """
@@ -40,6 +42,7 @@ import mmap
 import os
 import secrets
 import threading
+import time
 import weakref
 
 import numpy as np
@@ -53,6 +56,8 @@ _worker = {"pid": None, "slots": [], "budget": 0}  # this worker's (reset in a f
 _mapped: dict[str, tuple[int, mmap.mmap]] = {}  # main side: name -> (worker pid, mapping)
 _pool = {"pid": None, "free": {}, "bytes": 0, "budget": 0}  # this process's (no worker)
 _lock = threading.Lock()
+_swept = [0.0]  # when the main side last forgot the slots of exited workers
+_SWEEP_S = 2.0
 
 
 class _Slot:
@@ -257,9 +262,12 @@ def _rebuild(name: str, pid: int, size: int, dtype, shape: tuple):
     torch = _torch()
     with _lock:
         entry = _mapped.get(name)
+        now = time.monotonic()
+        if (entry is None and all(p != pid for p, _ in _mapped.values())) or (
+                now - _swept[0] > _SWEEP_S):
+            _swept[0] = now
+            _sweep_dead()
         if entry is None:
-            if all(p != pid for p, _ in _mapped.values()):
-                _sweep_dead()
             path = os.path.join(_DIR, name)
             fd = os.open(path, os.O_RDWR)
             try:

@@ -270,3 +270,19 @@ def test_to_tensors_planes_equal_the_transposed_stack(c, dtype, view):
         0, 3, 1, 2)
     got = ToTensors()(imgs)
     assert got.dtype == want.dtype and torch.equal(got, want)
+
+
+def test_fresh_workers_every_epoch_do_not_pile_up_slots():
+    """persistent_workers=False: new workers (new slots) each epoch; the main process
+    forgets the exited workers' slots, so its mappings stay those of the live ones."""
+    ds = _data(32)
+    ref = _run(DataLoader(ds, batch_size=4, collate_fn=ToTensors()), epochs=1)
+    loader = DataLoader(ds, batch_size=4, num_workers=2, collate_fn=ToTensors())
+    sizes = []
+    for _ in range(4):
+        for k, (x, y) in enumerate(loader):
+            assert torch.equal(x, ref[k][0]) and torch.equal(y, ref[k][1])
+        sizes.append(len(batch_memory._mapped))
+    pids = {pid for pid, _ in batch_memory._mapped.values()}
+    assert len(pids) <= 2 + 2  # this epoch's workers (and at most the last epoch's)
+    assert sizes[-1] <= sizes[0] + 2 * 8
