@@ -87,25 +87,38 @@ def _slot_tensor_class():
     torch = _torch()
     cls = globals().get("_SlotTensorClass")
     if cls is None:
+        from multiprocessing.reduction import ForkingPickler
+
         class SlotTensor(torch.Tensor):
-            """A worker-side batch tensor over a slot: pickles as the slot's name (see the
-            module doc); any operation on it returns a plain tensor."""
+            """A worker-side batch tensor over a slot: a multiprocessing queue (the
+            DataLoader's) sends it as the slot's name, any other pickling (torch.save,
+            pickle, copy) by value as a plain tensor; any operation on it returns a plain
+            tensor."""
 
             __torch_function__ = torch._C._disabled_torch_function_impl
 
             def __reduce_ex__(self, protocol):
-                lease = self.__dict__.get("_augkit_lease")
-                plain = self.as_subclass(torch.Tensor)
-                if lease is None or lease.sent or self.__dict__.get(
-                        "_augkit_ptr") != self.data_ptr() or not self.is_contiguous() or tuple(
-                        self.shape) != self.__dict__.get("_augkit_shape"):
-                    return plain.clone().__reduce_ex__(protocol)  # changed: by value
-                lease.sent = True
-                return (_rebuild, (lease.slot.name, os.getpid(), lease.slot.size,
-                                   self.dtype, tuple(self.shape)))
+                return self.as_subclass(torch.Tensor).clone().__reduce_ex__(protocol)
 
+            def __deepcopy__(self, memo):
+                return self.as_subclass(torch.Tensor).clone()
+
+        ForkingPickler.register(SlotTensor, _reduce_for_queue)  # that pickler only
         cls = globals()["_SlotTensorClass"] = SlotTensor
     return cls
+
+
+def _reduce_for_queue(t):
+    """How a multiprocessing queue sends a slot tensor: the slot's name, once; a tensor
+    changed since it was built (resized, restrided), or sent before, goes by value."""
+    d = t.__dict__
+    lease = d.get("_augkit_lease")
+    if lease is None or lease.sent or d.get("_augkit_ptr") != t.data_ptr() or not (
+            t.is_contiguous()) or tuple(t.shape) != d.get("_augkit_shape"):
+        return t.__reduce_ex__(2)
+    lease.sent = True
+    return (_rebuild, (lease.slot.name, os.getpid(), lease.slot.size, t.dtype,
+                       tuple(t.shape)))
 
 
 def _usable() -> bool:

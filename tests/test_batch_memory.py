@@ -286,3 +286,28 @@ def test_fresh_workers_every_epoch_do_not_pile_up_slots():
     pids = {pid for pid, _ in batch_memory._mapped.values()}
     assert len(pids) <= 2 + 2  # this epoch's workers (and at most the last epoch's)
     assert sizes[-1] <= sizes[0] + 2 * 8
+
+
+def test_other_picklers_copy_a_slot_tensor_by_value(as_worker):
+    """Only a multiprocessing queue sends the slot's name; pickle, torch.save and copies
+    made in a worker hold the values themselves and leave the slot to its batch."""
+    import copy
+    import io
+    import pickle
+
+    t = batch_memory.shared_batch_tensor((2, 3), torch.float32)
+    t.copy_(torch.arange(6.0).view(2, 3))
+    for got in (pickle.loads(pickle.dumps(t)), copy.deepcopy(t),
+                torch.load(io.BytesIO(_saved(t)), weights_only=False)):
+        assert torch.equal(got, torch.arange(6.0).view(2, 3))
+        got.fill_(-1)
+        assert torch.equal(t, torch.arange(6.0).view(2, 3))  # a copy, not the slot
+    assert t._augkit_lease.sent is False
+
+
+def _saved(t) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    torch.save(t, buf)
+    return buf.getvalue()
