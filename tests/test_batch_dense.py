@@ -90,3 +90,61 @@ def test_bad_targets_get_a_typed_error(field, value, match):
     b = _batch(*_data(0)).replace(**{field: value})
     with pytest.raises(augkit.AugkitValueError, match=f"Rotate: {field} .*{match}"):
         Rotate().batch(b, np.random.default_rng(0))
+
+
+def _instance_data(seed, n=4, h=30, w=36):
+    """Images with K_i instance planes (0..3, one per box) as per-image (H, W, K_i) masks,
+    and the same as a SampleCollate batch (B, K, H, W) with instance_counts."""
+    from augkit.loader import SampleCollate
+
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(n):
+        k = int(rng.integers(0, 4))
+        planes = np.zeros((h, w, k), np.uint8)
+        boxes = []
+        for j in range(k):
+            y0, x0 = int(rng.integers(0, h - 8)), int(rng.integers(0, w - 8))
+            y1, x1 = y0 + int(rng.integers(3, 8)), x0 + int(rng.integers(3, 8))
+            planes[y0:y1, x0:x1, j] = 1
+            boxes.append([x0, y0, x1, y1])
+        samples.append(Sample(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), mask=planes,
+                              boxes=np.array(boxes, np.float32).reshape(-1, 4),
+                              box_labels=np.arange(k)))
+    return samples, SampleCollate()(samples)
+
+
+INSTANCE_OPS = [Rotate(degrees=25), Rotate(degrees=25, mask_fill=1), Seq((PadCrop(padding=4), HFlip(), RandomResizedCrop(
+    size=(20, 24)))), Shear(x=15), CutOut(size=8), ElasticDistortion(alpha=8, sigma=3),
+    RandAugment(), OneOf((Rotate(degrees=10), HFlip(p=1.0)))]
+
+
+@pytest.mark.parametrize("op", INSTANCE_OPS, ids=repr)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_instance_masks_move_exactly_as_the_per_image_path_moves_them(op, seed):
+    """op.batch on (B, K, H, W) instance masks: each image's own planes move as its
+    per-image (H, W, K_i) mask moves (warped, or through the op's own apply), the padding
+    planes stay empty, instance_counts and boxes follow."""
+    samples, batch = _instance_data(seed)
+    rng = np.random.default_rng(seed)
+    want = [op(s, rng=rng) for s in samples]
+    before = batch.masks.clone()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = op.batch(batch, np.random.default_rng(seed))
+    assert torch.equal(batch.masks, before)
+    assert out.masks.ndim == 4 and out.masks.dtype == before.dtype
+    counts = list(out.instance_counts)
+    for j, w in enumerate(want):
+        k = w.mask.shape[2]
+        assert counts[j] == k
+        np.testing.assert_array_equal(out.masks[j, :k].permute(1, 2, 0).numpy(), w.mask)
+        assert not out.masks[j, k:].any()
+        np.testing.assert_array_equal(out.boxes[j].numpy(), w.boxes)
+
+
+def test_instance_counts_are_checked():
+    _, batch = _instance_data(0)
+    bad = batch.replace(instance_counts=[9] * len(batch.instance_counts))
+    with pytest.raises(augkit.AugkitValueError, match="Rotate: instance_counts"):
+        Rotate(degrees=5).batch(bad, np.random.default_rng(0))
