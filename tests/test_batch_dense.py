@@ -114,9 +114,10 @@ def _instance_data(seed, n=4, h=30, w=36):
     return samples, SampleCollate()(samples)
 
 
-INSTANCE_OPS = [Rotate(degrees=25), Rotate(degrees=25, mask_fill=1), Seq((PadCrop(padding=4), HFlip(), RandomResizedCrop(
-    size=(20, 24)))), Shear(x=15), CutOut(size=8), ElasticDistortion(alpha=8, sigma=3),
-    RandAugment(), OneOf((Rotate(degrees=10), HFlip(p=1.0)))]
+INSTANCE_OPS = [Rotate(degrees=25), Rotate(degrees=25, mask_fill=1),
+                Seq((PadCrop(padding=4), HFlip(), RandomResizedCrop(size=(20, 24)))),
+                Shear(x=15), CutOut(size=8), ElasticDistortion(alpha=8, sigma=3),
+                RandAugment(), OneOf((Rotate(degrees=10), HFlip(p=1.0)))]
 
 
 @pytest.mark.parametrize("op", INSTANCE_OPS, ids=repr)
