@@ -38,8 +38,11 @@ def _assert_route_matches(op, images, seed):
     """The route itself (not only op.batch) against the per-image loop, and op.batch."""
     r_route, r_loop, r_batch = (np.random.default_rng(seed) for _ in range(3))
     arr = images if images.ndim == 4 else images[..., None]
+    before = images.copy()
     got = batch_steps.run(op, arr, r_route)
     assert got is not None, "the fast route declined a config it should take"
+    np.testing.assert_array_equal(images, before)  # the input is left alone
+    assert got is not arr and not np.shares_memory(got, arr)
     want = _per_image(op, images, r_loop)
     got = got if images.ndim == 4 else got[..., 0]
     assert got.dtype == want.dtype and got.shape == want.shape

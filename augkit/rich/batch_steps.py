@@ -29,7 +29,6 @@ import numpy as np
 from ..batch_plan import NumpyBackend
 from ..compose import OneOf, _standard
 from ..core import GeometricOp, Op, PixelOp
-from ..errors import AugkitError
 from ..policy import space as S
 from ..probability import p_of
 from ..sample import stand_in
@@ -129,14 +128,10 @@ def run(runner, arr: np.ndarray, rng) -> np.ndarray | None:
     spec = runner._batch_spec()
     if spec is None:
         return None
-    from .runners import _fills, check_fills
-
     names = runner.op_names()
-    if any(_fills(n) for n in names):
-        try:  # a misfit fill: the general path raises it where the per-image path does
-            check_fills(runner, stand_in(arr.shape[1:], arr.dtype))
-        except AugkitError:
-            return None
+    view = stand_in(tuple(arr.shape[1:]), arr.dtype)
+    if not runner._fills_fit(view):  # the general path raises it where the per-image one does
+        return None
     key = (tuple(arr.shape[1:]), arr.dtype, tuple(id(S.TABLE.get(n)) for n in names))
     try:
         table = _table(runner, *key)
@@ -145,7 +140,6 @@ def run(runner, arr: np.ndarray, rng) -> np.ndarray | None:
     if table is None:
         return None
     progs, leaves = table
-    view = stand_in(tuple(arr.shape[1:]), arr.dtype)
     ids, drawn = _draw(spec, progs, leaves, view, rng, arr.shape[0])
     return _execute(arr, ids, drawn, leaves)
 

@@ -24,7 +24,7 @@ from typing import ClassVar
 
 from ..compose import Maybe, OneOf, Seq
 from ..core import Op, check_int, check_number, check_prob, is_number, uniform
-from ..errors import short_repr, value_error
+from ..errors import AugkitError, short_repr, value_error
 from ..functional.fill import fill_for, label_fill_for
 from ..policy import space as S
 from ..policy.model import Policy, PolicyError
@@ -152,6 +152,17 @@ class _Steps:
     def _batch_choices(self):
         """Every (op name, magnitude) a step can pick, in the order `pick` indexes them."""
         return ()
+
+    def _fills_fit(self, view) -> bool:
+        """Whether `fill` and `mask_fill` fit images like `view` (`check_fills`), or no step
+        paints them."""
+        if not any(_fills(n) for n in self.op_names()):
+            return True
+        try:
+            check_fills(self, view)
+        except AugkitError:
+            return False
+        return True
 
     def plan_batch(self, params, size, steps):
         for st in params["steps"]:
