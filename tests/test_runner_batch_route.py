@@ -73,10 +73,12 @@ def test_randaugment_route_matches_per_image(seed, batch, dtype, grey, n, m, p, 
 @given(seed=st.integers(0, 2**32 - 1), batch=st.sampled_from([1, 2, 5, 9, 16]),
        dtype=st.sampled_from(["uint8", "float32"]), grey=st.booleans(),
        levels=st.sampled_from([1, 10, 30]), space=st.sampled_from(["wide", "torchvision"]),
-       side=st.sampled_from([(32, 32), (17, 29)]), **_GEO)
+       side=st.sampled_from([(32, 32), (17, 29)]), p=st.sampled_from([1.0, 0.6, 0.0]), **_GEO)
 def test_trivialaugment_route_matches_per_image(seed, batch, dtype, grey, levels, space, side,
-                                                interpolation, border):
-    op = TrivialAugment(levels=levels, space=space, interpolation=interpolation, border=border)
+                                                p, interpolation, border):
+    """TrivialAugment's p is the op contract's (one double first, the whole image skipped)."""
+    op = TrivialAugment(levels=levels, space=space, interpolation=interpolation, border=border,
+                        p=p)
     _assert_route_matches(op, _photos(batch, *side, dtype, grey), seed)
 
 

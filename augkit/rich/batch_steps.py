@@ -140,18 +140,21 @@ def run(runner, arr: np.ndarray, rng) -> np.ndarray | None:
     if table is None:
         return None
     progs, leaves = table
-    ids, drawn = _draw(spec, progs, leaves, view, rng, arr.shape[0])
+    ids, drawn = _draw(spec, progs, leaves, view, rng, arr.shape[0], p_of(runner))
     return _execute(arr, ids, drawn, leaves)
 
 
-def _draw(spec, progs, leaves, view, rng, n_images):
+def _draw(spec, progs, leaves, view, rng, n_images, keep):
     """Per step position: each image's leaf id (-1: no op) and its drawn params (None:
-    the leaf's fixed ones)."""
-    steps, pick, p = spec  # steps per image; pick(rng) -> program index; apply probability
+    the leaf's fixed ones). `keep`: the runner's own `p` of the op contract (an image
+    whose first double is at or above it is skipped whole, as `probability` skips it)."""
+    steps, pick, p = spec  # steps per image; pick(rng) -> program index; step probability
     ints, rand = rng.integers, rng.random
     ids = [[-1] * n_images for _ in range(steps)]
     drawn = [[None] * n_images for _ in range(steps)]
     for j in range(n_images):
+        if keep < 1.0 and rand() >= keep:
+            continue
         for t in range(steps):
             node = progs[pick(rng)]
             if p < 1.0 and rand() >= p:
