@@ -17,7 +17,7 @@ plan per image, the steps keyed image by image):
   drawn one through `batch_params` / `batch_matrices`), the pixel ops of one `batch_key` in
   one `image_batch` call.
 
-Same pixels as the per-image loop (tests/test_runner_batch_speed.py holds it to that).
+Same pixels as the per-image loop (tests/test_runner_batch_route.py holds it to that).
 """
 
 from __future__ import annotations
