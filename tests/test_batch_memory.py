@@ -258,15 +258,18 @@ def test_the_main_process_pool_respects_the_budget(monkeypatch):
 @pytest.mark.parametrize("c", [0, 1, 2, 3, 4, 5])
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("view", [False, True])
-def test_to_tensors_planes_equal_the_transposed_stack(c, dtype, view):
-    """The per-image `cv2.split` into the batch's planes is the (B, C, H, W) transposed
-    stack exactly, for any channel count, both dtypes, and crop views of larger images."""
+@pytest.mark.parametrize("hw", [(11, 9), (61, 59)])  # numpy's copy; one cv2.split
+def test_to_tensors_planes_equal_the_transposed_stack(c, dtype, view, hw):
+    """The per-image `cv2.split` into the batch's planes (numpy's copy for small images) is
+    the (B, C, H, W) transposed stack exactly, for any channel count, both dtypes, and crop
+    views of larger images."""
     rng = np.random.default_rng(c)
-    shape = (11, 9) if c == 0 else (11, 9, c)
-    big = [rng.random((15, 14) + shape[2:]).astype(dtype) if dtype == np.float32 else
-           rng.integers(0, 256, (15, 14) + shape[2:], dtype=np.uint8) for _ in range(3)]
-    imgs = [b[2:13, 3:12] if view else np.ascontiguousarray(b[:11, :9]) for b in big]
-    want = torch.from_numpy(np.stack([im.reshape(11, 9, max(c, 1)) for im in imgs])).permute(
+    h, w = hw
+    shape = (h, w) if c == 0 else (h, w, c)
+    big = [rng.random((h + 4, w + 5) + shape[2:]).astype(dtype) if dtype == np.float32 else
+           rng.integers(0, 256, (h + 4, w + 5) + shape[2:], dtype=np.uint8) for _ in range(3)]
+    imgs = [b[2:h + 2, 3:w + 3] if view else np.ascontiguousarray(b[:h, :w]) for b in big]
+    want = torch.from_numpy(np.stack([im.reshape(h, w, max(c, 1)) for im in imgs])).permute(
         0, 3, 1, 2)
     got = ToTensors()(imgs)
     assert got.dtype == want.dtype and torch.equal(got, want)
