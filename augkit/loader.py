@@ -183,7 +183,8 @@ def _normalised_by_table(images, shape, mul, add):
     of ``float32(x) * mul + add``: the very float32 operations done on the whole batch. Each
     image is split into planes and each plane goes through its table straight into the
     (C, H, W) batch (224^2 RGB: 142 against 421 us an image for a table per pixel and a
-    transposed copy)."""
+    transposed copy); below `_SPLIT_MIN` pixels the latter is faster (32^2: 8.0 against
+    8.8 us) and is kept."""
     import cv2
     import torch
 
@@ -195,6 +196,11 @@ def _normalised_by_table(images, shape, mul, add):
     luts = [np.ascontiguousarray(table[:, k]) for k in range(c)]
     res = _batch_tensor(shape, torch.float32)
     r = res.numpy()
+    if c > 1 and h * w < _SPLIT_MIN:  # small: one c-channel table and a transposed copy
+        lut = np.ascontiguousarray(table.reshape(256, 1, c))
+        for i, img in enumerate(images):
+            r[i] = cv2.LUT(img, lut).transpose(2, 0, 1)
+        return res
     planes = np.empty((c, h, w), np.uint8)
     for i, img in enumerate(images):
         if c == 1:

@@ -117,20 +117,22 @@ def test_worker_collates_are_born_in_shared_memory_and_equal_the_main_process():
 
 @settings(max_examples=40, deadline=None)
 @given(c=st.sampled_from([0, 1, 2, 3, 4, 6]), per_channel=st.booleans(),
-       seed=st.integers(0, 2**16))
-def test_normalising_collate_equals_the_float_formula_bit_for_bit(c, per_channel, seed):
-    """ToTensors(mean, std) on uint8 goes through per-channel tables for 1-4 channels: the
-    very float32 values of ``x.float() * (1/255 / std) - mean / std`` on the whole batch."""
+       seed=st.integers(0, 2**16), hw=st.sampled_from([(9, 7), (60, 57)]))
+def test_normalising_collate_equals_the_float_formula_bit_for_bit(c, per_channel, seed, hw):
+    """ToTensors(mean, std) on uint8 goes through per-channel tables for 1-4 channels (one
+    c-channel table for small images, a table per plane from ~56x56): the very float32
+    values of ``x.float() * (1/255 / std) - mean / std`` on the whole batch."""
     from augkit.loader import ToTensors
 
     rng = np.random.default_rng(seed)
-    shape = (9, 7) if c == 0 else (9, 7, c)
+    h, w = hw
+    shape = (h, w) if c == 0 else (h, w, c)
     k = max(c, 1)
     per_channel = per_channel and k <= 4  # ToTensors takes one value or one per channel (1-4)
     mean = tuple(rng.random(k if per_channel else 1).tolist())
     std = tuple((0.1 + rng.random(k if per_channel else 1)).tolist())
     imgs = [rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(3)]
-    x = torch.from_numpy(np.stack([im.reshape(9, 7, k) for im in imgs])).permute(0, 3, 1, 2)
+    x = torch.from_numpy(np.stack([im.reshape(h, w, k) for im in imgs])).permute(0, 3, 1, 2)
     std_t = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
     want = x.to(torch.float32).mul_((1.0 / 255.0) / std_t).add_(
         -torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1) / std_t)
