@@ -1,6 +1,8 @@
 """Worker slots (augkit.batch_memory): collated batches cross from DataLoader workers through
 reusable shared-memory slots. Values equal the 0-worker ones; a slot is never reused while a
-tensor or view over it lives; files do not outlive the loader."""
+tensor or view over it lives; files do not outlive the loader. The slot tests need Linux's
+/dev/shm (`needs_slots`); the others hold on every platform (elsewhere workers fall back to
+torch's shared memory)."""
 
 from __future__ import annotations
 
@@ -20,11 +22,13 @@ import augkit as A  # noqa: E402
 from augkit import batch_memory  # noqa: E402
 from augkit.loader import BatchAugment, SampleCollate, ToTensors  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.isdir(
+needs_slots = pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.isdir(
     "/dev/shm"), reason="worker slots live in /dev/shm (Linux); elsewhere torch's path runs")
 
 
 def _augkit_files() -> set[str]:
+    if not os.path.isdir("/dev/shm"):
+        return set()
     return {n for n in os.listdir("/dev/shm") if n.startswith("augkit-")}
 
 
@@ -48,6 +52,7 @@ def as_worker(monkeypatch):
     batch_memory._worker.update(saved)
 
 
+@needs_slots
 def test_a_sent_slot_is_free_only_when_the_last_view_is_gone(as_worker):
     t = batch_memory.shared_batch_tensor((3, 4), torch.int64)
     t.copy_(torch.arange(12).view(3, 4))
@@ -75,6 +80,7 @@ def test_a_sent_slot_is_free_only_when_the_last_view_is_gone(as_worker):
     assert len(as_worker["slots"]) == 1 and again._augkit_lease.slot is slot
 
 
+@needs_slots
 def test_an_unsent_slot_is_freed_with_its_last_worker_side_view(as_worker):
     t = batch_memory.shared_batch_tensor((5,), torch.float32)
     slot = as_worker["slots"][0]
@@ -87,6 +93,7 @@ def test_an_unsent_slot_is_freed_with_its_last_worker_side_view(as_worker):
     assert slot.mm[0] == 0
 
 
+@needs_slots
 def test_busy_slots_are_never_handed_out_and_the_pool_is_bounded(as_worker, monkeypatch):
     monkeypatch.setattr(batch_memory, "_MAX_SLOTS", 3)
     held = [batch_memory.shared_batch_tensor((8,), torch.uint8) for _ in range(5)]
@@ -99,6 +106,7 @@ def test_busy_slots_are_never_handed_out_and_the_pool_is_bounded(as_worker, monk
     assert [int(t[0]) for t in held] == [0, 1, 2, 3, 4]
 
 
+@needs_slots
 def test_a_changed_slot_tensor_pickles_by_value(as_worker):
     t = batch_memory.shared_batch_tensor((4,), torch.int32)
     t.copy_(torch.tensor([1, 2, 3, 4], dtype=torch.int32))
@@ -140,6 +148,7 @@ def test_kept_batches_from_two_workers_equal_the_main_process(make):
     assert _augkit_files() <= before
 
 
+@needs_slots
 def test_dropped_batches_recycle_a_few_slots_and_views_survive():
     ds = _data(64)
     ref = _run(DataLoader(ds, batch_size=4, collate_fn=ToTensors()), epochs=1)
@@ -193,6 +202,7 @@ def test_labels_keep_default_collate_semantics():
         _collate_field([2**70])
 
 
+@needs_slots
 def test_spawned_workers_send_through_slots_too():
     """Slots are found by name, so the spawn start method (macOS / Windows' default, and
     forkserver) works like fork."""
@@ -207,6 +217,7 @@ def test_spawned_workers_send_through_slots_too():
     assert names, "the spawned worker's batches did not come through slots"
 
 
+@needs_slots
 def test_the_slot_budget_bounds_what_a_worker_keeps(as_worker, monkeypatch):
     monkeypatch.setenv("AUGKIT_WORKER_SLOTS_MB", str(10_000 / (1 << 20)))  # 10 kB
     a = batch_memory.shared_batch_tensor((8192,), torch.uint8)  # one 8 kB slot fits
@@ -275,6 +286,7 @@ def test_to_tensors_planes_equal_the_transposed_stack(c, dtype, view, hw):
     assert got.dtype == want.dtype and torch.equal(got, want)
 
 
+@needs_slots
 def test_fresh_workers_every_epoch_do_not_pile_up_slots():
     """persistent_workers=False: new workers (new slots) each epoch; the main process
     forgets the exited workers' slots, so its mappings stay those of the live ones."""
@@ -291,6 +303,7 @@ def test_fresh_workers_every_epoch_do_not_pile_up_slots():
     assert sizes[-1] <= sizes[0] + 2 * 8
 
 
+@needs_slots
 def test_other_picklers_copy_a_slot_tensor_by_value(as_worker):
     """Only a multiprocessing queue sends the slot's name; pickle, torch.save and copies
     made in a worker hold the values themselves and leave the slot to its batch."""
@@ -314,3 +327,18 @@ def _saved(t) -> bytes:
     buf = io.BytesIO()
     torch.save(t, buf)
     return buf.getvalue()
+
+
+@needs_slots  # simulated on Linux (a forked worker sees the patched directory)
+def test_without_dev_shm_workers_fall_back_to_torch_shared_memory(monkeypatch):
+    """Where there is no /dev/shm (macOS, Windows) workers send torch's shared memory, as
+    default_collate does: the same values, no slot."""
+    monkeypatch.setattr(batch_memory, "_DIR", "/nonexistent-augkit-dir")
+    ds = _data(24)
+    ref = _run(DataLoader(ds, batch_size=4, collate_fn=ToTensors()), epochs=1)
+    before = set(batch_memory._mapped)
+    got = _run(DataLoader(ds, batch_size=4, num_workers=2, collate_fn=ToTensors(),
+                          multiprocessing_context="fork"), epochs=1)
+    for (x, y), (x1, y1) in zip(ref, got):
+        assert torch.equal(x, x1) and torch.equal(y, y1)
+    assert set(batch_memory._mapped) == before
