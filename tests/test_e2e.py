@@ -227,3 +227,17 @@ def test_e2e_cli_checks_its_arguments():
 
     assert main(["e2e", "--workers", "0,-1"]) == 2
     assert main(["e2e", "--cifar-items", "0"]) == 2
+
+
+def test_e2e_only_selects_pipelines_by_name(shared_data, tmp_path):
+    pytest.importorskip("albumentations")
+    pytest.importorskip("torchvision")
+    import json
+
+    from benchmarks.__main__ import main
+
+    assert main(["e2e", "--smoke", "--only", "TO UINT8", "--json", str(tmp_path / "e.json")]) == 0
+    rows = json.loads((tmp_path / "e.json").read_text())["rows"]
+    assert rows and {r["pipeline"] for r in rows} == {
+        "COCO128 photos: decode, RRC 64, flip, to uint8 tensor (the rest on the device)"}
+    assert all(r["augkit"] > 0 and r["decode-only"] > 0 for r in rows)
