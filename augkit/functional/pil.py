@@ -38,14 +38,9 @@ def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
         return one_table(img if img.flags.c_contiguous else np.ascontiguousarray(img),
                          lut if lut.ndim == 1 and lut.flags.c_contiguous
                          else np.ascontiguousarray(lut.reshape(256)))
-    if lut.ndim == 2:
-        if lut.shape[1] == 1:
-            lut = lut[:, 0]
-        elif lut.shape[1] == 3 and _split_worth(img):
-            return _lut_planes(cv2.split(img), lut)
-        else:
-            lut = lut.reshape(256, 1, lut.shape[1])
-    return cv2.LUT(img, lut).reshape(img.shape)
+    if lut.shape[1] == 3 and _split_worth(img):  # (256, C) from here on
+        return _lut_planes(cv2.split(img), lut)
+    return cv2.LUT(img, lut.reshape(256, 1, lut.shape[1])).reshape(img.shape)
 
 
 # OpenCV 5's LUT with a per-channel table runs at ~0.6 ns a byte, a single table at ~0.3:

@@ -76,7 +76,6 @@ class Invert(_ByParams, PixelOp):
     def image(self, img, params):
         return K.invert(img)
 
-
     def image_batch(self, images, params):
         return _batched(self, images, params, KB.invert)
 
@@ -91,7 +90,6 @@ class AutoContrast(_ByParams, PixelOp):
     def image(self, img, params):
         return K.autocontrast(img)
 
-
     def image_batch(self, images, params):
         return _batched(self, images, params, KB.autocontrast)
 
@@ -105,7 +103,6 @@ class Equalize(_ByParams, PixelOp):
 
     def image(self, img, params):
         return K.equalize(img)
-
 
     def image_batch(self, images, params):
         return _batched(self, images, params, KB.equalize)
@@ -130,7 +127,6 @@ class Solarize(_ByParams, PixelOp):
     def image(self, img, params):
         return K.solarize(img, params["threshold"])
 
-
     def image_batch(self, images, params):
         return _batched(self, images, params, KB.solarize, "threshold")
 
@@ -152,7 +148,6 @@ class Posterize(_ByParams, PixelOp):
 
     def image(self, img, params):
         return K.posterize(img, params["bits"])
-
 
     def image_batch(self, images, params):
         return _batched(self, images, params, KB.posterize, "bits")
@@ -181,7 +176,6 @@ class Brightness(_Enhance):
     def image(self, img, params):
         return K.brightness(img, params["factor"])
 
-
     def image_batch(self, images, params):
         return _batched(self, images, params, KB.brightness, "factor")
 
@@ -195,7 +189,6 @@ class Contrast(_Enhance):
 
     def image(self, img, params):
         return K.contrast(img, params["factor"])
-
 
     def image_batch(self, images, params):
         return _batched(self, images, params, KB.contrast, "factor")
@@ -211,7 +204,6 @@ class Color(_Enhance):
     def image(self, img, params):
         return K.color(img, params["factor"])
 
-
     def image_batch(self, images, params):
         return _batched(self, images, params, KB.color, "factor")
 
@@ -225,7 +217,6 @@ class Sharpness(_Enhance):
 
     def image(self, img, params):
         return K.sharpness(img, params["factor"])
-
 
     def image_batch(self, images, params):
         return _batched(self, images, params, KB.sharpness, "factor")
