@@ -151,8 +151,10 @@ def _new_slot(size: int) -> _Slot | None:
     except OSError:
         return None
     try:
-        # Reserve the pages now: a full /dev/shm is an error here, not a SIGBUS later.
-        os.posix_fallocate(fd, 0, _HEADER + size)
+        # Reserve the pages now: a full /dev/shm is an error here, not a SIGBUS later
+        # (Linux has posix_fallocate; elsewhere the size alone)
+        getattr(os, "posix_fallocate", os.ftruncate)(fd, *(
+            (0, _HEADER + size) if hasattr(os, "posix_fallocate") else (_HEADER + size,)))
         mm = mmap.mmap(fd, _HEADER + size)
     except OSError:
         _unlink(path)

@@ -1,8 +1,9 @@
 """Worker slots (augkit.batch_memory): collated batches cross from DataLoader workers through
 reusable shared-memory slots. Values equal the 0-worker ones; a slot is never reused while a
-tensor or view over it lives; files do not outlive the loader. The slot tests need Linux's
-/dev/shm (`needs_slots`); the others hold on every platform (elsewhere workers fall back to
-torch's shared memory)."""
+tensor or view over it lives; files do not outlive the loader. The slot logic is tested on
+every platform (slots in a temporary directory); the loader tests that follow slots across
+real workers need Linux's /dev/shm (`needs_slots`); the other loader tests hold everywhere
+(elsewhere workers send torch's shared memory)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from augkit import batch_memory  # noqa: E402
 from augkit.loader import BatchAugment, SampleCollate, ToTensors  # noqa: E402
 
 needs_slots = pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.isdir(
-    "/dev/shm"), reason="worker slots live in /dev/shm (Linux); elsewhere torch's path runs")
+    "/dev/shm"), reason="DataLoader workers put slots in /dev/shm, which only Linux has; "
+    "elsewhere they send torch's shared memory (the unmarked loader tests cover that)")
 
 
 def _augkit_files() -> set[str]:
@@ -38,21 +40,20 @@ def _data(n=48, shape=(9, 7, 3)):
 
 
 @pytest.fixture
-def as_worker(monkeypatch):
-    """This process plays a DataLoader worker (and, unpickling, the main process)."""
+def as_worker(monkeypatch, tmp_path):
+    """This process plays a DataLoader worker (and, unpickling, the main process), its
+    slots in a temporary directory: the slot logic needs only files it can map, so these
+    tests run on every platform."""
     import torch.utils.data
 
     monkeypatch.setattr(torch.utils.data, "get_worker_info", lambda: object())
+    monkeypatch.setattr(batch_memory, "_DIR", str(tmp_path))
     saved = dict(batch_memory._worker)
     batch_memory._worker.update(pid=None, slots=[])
     yield batch_memory._worker
-    for name in _augkit_files():
-        if name.startswith(f"augkit-{os.getpid()}-"):  # this process's: never received
-            batch_memory._unlink(os.path.join(batch_memory._DIR, name))
     batch_memory._worker.update(saved)
 
 
-@needs_slots
 def test_a_sent_slot_is_free_only_when_the_last_view_is_gone(as_worker):
     t = batch_memory.shared_batch_tensor((3, 4), torch.int64)
     t.copy_(torch.arange(12).view(3, 4))
@@ -64,7 +65,7 @@ def test_a_sent_slot_is_free_only_when_the_last_view_is_gone(as_worker):
     assert slot.mm[0] == 1  # sent: the receiver owns the release
     got = ForkingPickler.loads(data)
     assert type(got) is torch.Tensor and torch.equal(got, torch.arange(12).view(3, 4))
-    assert not os.path.exists(os.path.join("/dev/shm", slot.name))  # unlinked once mapped
+    assert not os.path.exists(os.path.join(batch_memory._DIR, slot.name))  # unlinked, mapped
     view = got[1:]
     as_array = got.numpy()
     del got
@@ -80,7 +81,6 @@ def test_a_sent_slot_is_free_only_when_the_last_view_is_gone(as_worker):
     assert len(as_worker["slots"]) == 1 and again._augkit_lease.slot is slot
 
 
-@needs_slots
 def test_an_unsent_slot_is_freed_with_its_last_worker_side_view(as_worker):
     t = batch_memory.shared_batch_tensor((5,), torch.float32)
     slot = as_worker["slots"][0]
@@ -93,7 +93,6 @@ def test_an_unsent_slot_is_freed_with_its_last_worker_side_view(as_worker):
     assert slot.mm[0] == 0
 
 
-@needs_slots
 def test_busy_slots_are_never_handed_out_and_the_pool_is_bounded(as_worker, monkeypatch):
     monkeypatch.setattr(batch_memory, "_MAX_SLOTS", 3)
     held = [batch_memory.shared_batch_tensor((8,), torch.uint8) for _ in range(5)]
@@ -106,7 +105,6 @@ def test_busy_slots_are_never_handed_out_and_the_pool_is_bounded(as_worker, monk
     assert [int(t[0]) for t in held] == [0, 1, 2, 3, 4]
 
 
-@needs_slots
 def test_a_changed_slot_tensor_pickles_by_value(as_worker):
     t = batch_memory.shared_batch_tensor((4,), torch.int32)
     t.copy_(torch.tensor([1, 2, 3, 4], dtype=torch.int32))
@@ -217,7 +215,6 @@ def test_spawned_workers_send_through_slots_too():
     assert names, "the spawned worker's batches did not come through slots"
 
 
-@needs_slots
 def test_the_slot_budget_bounds_what_a_worker_keeps(as_worker, monkeypatch):
     monkeypatch.setenv("AUGKIT_WORKER_SLOTS_MB", str(10_000 / (1 << 20)))  # 10 kB
     a = batch_memory.shared_batch_tensor((8192,), torch.uint8)  # one 8 kB slot fits
@@ -303,7 +300,6 @@ def test_fresh_workers_every_epoch_do_not_pile_up_slots():
     assert sizes[-1] <= sizes[0] + 2 * 8
 
 
-@needs_slots
 def test_other_picklers_copy_a_slot_tensor_by_value(as_worker):
     """Only a multiprocessing queue sends the slot's name; pickle, torch.save and copies
     made in a worker hold the values themselves and leave the slot to its batch."""
@@ -342,3 +338,12 @@ def test_without_dev_shm_workers_fall_back_to_torch_shared_memory(monkeypatch):
     for (x, y), (x1, y1) in zip(ref, got):
         assert torch.equal(x, x1) and torch.equal(y, y1)
     assert set(batch_memory._mapped) == before
+
+
+def test_slots_work_without_posix_fallocate(as_worker, monkeypatch):
+    """macOS has no posix_fallocate: the slot file gets its size alone."""
+    monkeypatch.delattr(os, "posix_fallocate", raising=False)
+    t = batch_memory.shared_batch_tensor((3, 5), torch.int16)
+    t.copy_(torch.arange(15, dtype=torch.int16).view(3, 5))
+    got = ForkingPickler.loads(ForkingPickler.dumps(t))
+    assert "_augkit_lease" in t.__dict__ and torch.equal(got, t.as_subclass(torch.Tensor))
