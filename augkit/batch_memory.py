@@ -37,6 +37,7 @@ Values are the same either way (tested at 0 and 2 workers).
 
 from __future__ import annotations
 
+import functools
 import math
 import mmap
 import os
@@ -83,29 +84,28 @@ def _torch():
     return torch
 
 
+@functools.lru_cache(maxsize=1)
 def _slot_tensor_class():
+    """The worker-side tensor class, built on first use (torch is not imported before)."""
     torch = _torch()
-    cls = globals().get("_SlotTensorClass")
-    if cls is None:
-        from multiprocessing.reduction import ForkingPickler
+    from multiprocessing.reduction import ForkingPickler
 
-        class SlotTensor(torch.Tensor):
-            """A worker-side batch tensor over a slot: a multiprocessing queue (the
-            DataLoader's) sends it as the slot's name, any other pickling (torch.save,
-            pickle, copy) by value as a plain tensor; any operation on it returns a plain
-            tensor."""
+    class SlotTensor(torch.Tensor):
+        """A worker-side batch tensor over a slot: a multiprocessing queue (the
+        DataLoader's) sends it as the slot's name, any other pickling (torch.save,
+        pickle, copy) by value as a plain tensor; any operation on it returns a plain
+        tensor."""
 
-            __torch_function__ = torch._C._disabled_torch_function_impl
+        __torch_function__ = torch._C._disabled_torch_function_impl
 
-            def __reduce_ex__(self, protocol):
-                return self.as_subclass(torch.Tensor).clone().__reduce_ex__(protocol)
+        def __reduce_ex__(self, protocol):
+            return self.as_subclass(torch.Tensor).clone().__reduce_ex__(protocol)
 
-            def __deepcopy__(self, memo):
-                return self.as_subclass(torch.Tensor).clone()
+        def __deepcopy__(self, memo):
+            return self.as_subclass(torch.Tensor).clone()
 
-        ForkingPickler.register(SlotTensor, _reduce_for_queue)  # that pickler only
-        cls = globals()["_SlotTensorClass"] = SlotTensor
-    return cls
+    ForkingPickler.register(SlotTensor, _reduce_for_queue)  # that pickler only
+    return SlotTensor
 
 
 def _reduce_for_queue(t):
