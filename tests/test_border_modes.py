@@ -339,6 +339,10 @@ def test_per_image_equals_numpy_batch_equals_torch_batch(kind, mode, interp, see
     linear = getattr(op, "interpolation", "linear") != "nearest" or kind == "Seq"
     shifts = kind in ("Crop", "Pad", "PadCrop", "CenterCrop", "PadIfNeeded")
     tol = 0 if not linear else (1.5 / 255 if float32 else 0 if shifts else 1)
+    if kind == "RandAugment":
+        # two warps in a row (bordered warps do not fuse): each may round the other way,
+        # and the second interpolates the first's difference (seen: 2 levels at one pixel)
+        tol *= 2
     assert got.shape == per.shape and got.dtype == per.dtype
     assert np.abs(got.astype(np.float64) - per).max() <= tol, (kind, mode)
 
