@@ -99,7 +99,7 @@ def test_runners_match_the_per_image_path(op, device):
 @pytest.mark.parametrize("device", DEVICES)
 def test_nearest_ties_break_as_the_per_image_path_breaks_them(device):
     """A shear factor of 0.12 puts source positions exactly half-way between pixels (0.12 *
-    12.5 = 1.5): grid_sample would round those half to even, augkit rounds half up."""
+    12.5 = 1.5): they must round (half to even) to the pixel the per-image remap takes."""
     import math
 
     a = math.degrees(math.atan(0.12))

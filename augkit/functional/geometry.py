@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .fill import fill_for, label_fill_for
-from .nearest import warp_nearest
+from .nearest import source_maps, warp_nearest
 
 INTERPOLATIONS = ("nearest", "linear", "cubic", "area", "lanczos")
 
@@ -478,16 +478,16 @@ def warp_mask(mask: np.ndarray, m: np.ndarray, out_size, fill=0, op=None,
     fp = _fast_path(mask, m, out_size)
     if fp is not None and not isinstance(fp, tuple):
         return fp
-    # Exact nearest sampling in numpy for wide labels.
+    # Wide labels: the source pixels of the other nearest warps, gathered by numpy
     oh, ow = out_size
-    inv = np.linalg.inv(m)
-    ys, xs = np.mgrid[0:oh, 0:ow].astype(np.float64) + 0.5
-    pts = inv @ np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
-    sx, sy = pts[0] / pts[2], pts[1] / pts[2]
-    ix, iy = np.floor(sx).astype(np.int64), np.floor(sy).astype(np.int64)
+    mc = to_cv(m)
+    maps = source_maps(mc[:2] if is_affine(m) else mc, (oh, ow))
+    if maps is None:  # singular: nothing maps back into the image
+        return np.full((oh, ow) + mask.shape[2:], fill, dtype=dt)
+    ix, iy = (np.rint(p).astype(np.int64).ravel() for p in maps)
     if border != "constant":  # OpenCV's short source indices, folded as it folds them
-        ix = fold_index(np.clip(ix, -32768, 32767), mask.shape[1], border)
-        iy = fold_index(np.clip(iy, -32768, 32767), mask.shape[0], border)
+        ix = fold_index(ix, mask.shape[1], border)
+        iy = fold_index(iy, mask.shape[0], border)
         return mask[iy, ix].reshape((oh, ow) + mask.shape[2:])
     ok = (ix >= 0) & (ix < mask.shape[1]) & (iy >= 0) & (iy < mask.shape[0])
     out = np.full((oh * ow,) + mask.shape[2:], fill, dtype=dt)

@@ -8,11 +8,11 @@ crop-then-resize of an integer window clamps to that window, as `resize_window` 
 any other blends `fill` in at the border as OpenCV's constant border does. Tolerances
 against the OpenCV path, measured in `tests/test_batch_torch.py`: linear and cubic within a
 few grey levels on uint8 (OpenCV interpolates with 5-bit fixed-point weights, grid_sample
-in float32), nearest identical except where a source position lies exactly half-way between
-two pixels (grid_sample rounds half to even, augkit half up). That is why nearest warps do
-not use grid_sample: `_nearest` computes augkit's own source indices (`functional.nearest`:
-the inverse in closed form, float64, rounded half up, the same IEEE operations in the same
-order) on the device and gathers them, so nearest results equal the per-image path's.
+in float32), nearest would differ where grid_sample's own float32 arithmetic (normalised coordinates
+and back) lands on the other side of a half-way point. That is why nearest warps do not use
+grid_sample: `_nearest` makes augkit's own float32 source positions (`functional.nearest`:
+the same IEEE operations in the same order), rounds them half to even and gathers, so
+nearest results equal the per-image path's.
 
 Non-constant borders (`geometry.BORDERS`: reflect, reflect101, replicate, wrap; grid_sample's
 own padding modes cover only some of them, and not as OpenCV defines them) fold the sampling
@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from .geometry import _covered, fold_index, mirrored_window
-from .nearest import _K, _TOP
+from .nearest import _HI, _LO, _inverse, affine_terms
 
 MODES = {"nearest": "nearest", "linear": "bilinear", "cubic": "bicubic"}
 
@@ -250,31 +250,30 @@ def nearest_exact_ok(ms, in_size, out_size) -> bool:
 
 
 def _nearest(x, ms, out_size, fill, clamps, border="constant"):
-    """augkit's nearest warp on the device: source indices as `nearest._affine_maps` makes
-    them, the border as OpenCV's remap writes it (replicate where `clamps` says, else
-    `fill`; a non-constant `border` folds the indices as OpenCV folds its short ones)."""
+    """augkit's nearest warp on the device: the float32 source positions of
+    `nearest._affine_maps` (row and column terms made on the host, the same way; one float32
+    add on the device), rounded half to even as `cv2.remap` rounds them; the border as
+    OpenCV's remap writes it (replicate where `clamps` says, else `fill`; a non-constant
+    `border` folds the indices as OpenCV folds its short ones)."""
     n, c, h, w = x.shape
     oh, ow = out_size
     dev = x.device
-    coef = []
+    terms = []
     for m in np.asarray(ms, np.float64):
-        a, b, c0, d, e, f0 = (float(v) for v in m[:2].ravel())
+        a, b, c0, d, e, f0 = m[:2].ravel().tolist()
         # geometry.warp_checked's OpenCV matrix (pixel indices), written out as there
-        c_, f_ = a * 0.5 + b * 0.5 + c0 - 0.5, d * 0.5 + e * 0.5 + f0 - 0.5
-        det = a * e - b * d
-        ia, ib, id_, ie = e / det, -b / det, -d / det, a / det
-        ic, if_ = -(ia * c_ + ib * f_), -(id_ * c_ + ie * f_)
-        coef.append((ia, ib, ic + 0.5 + _K, id_, ie, if_ + 0.5 + _K))
-    k = torch.tensor(coef, dtype=torch.float64, device=dev).T.reshape(6, n, 1, 1)
-    xs = torch.arange(ow, dtype=torch.float64, device=dev).view(1, 1, ow)
-    ys = torch.arange(oh, dtype=torch.float64, device=dev).view(1, oh, 1)
-    sx = (ys * k[1] + k[2]) + xs * k[0]
-    sy = (ys * k[4] + k[5]) + xs * k[3]
-    sx = sx.clamp_(0.0, _TOP).floor_() - _K
-    sy = sy.clamp_(0.0, _TOP).floor_() - _K
+        inv = _inverse(a, b, a * 0.5 + b * 0.5 + c0 - 0.5, d, e, d * 0.5 + e * 0.5 + f0 - 0.5)
+        terms.append(affine_terms(inv, oh, ow))
+    pos = []
+    for axis in (0, 1):
+        rows = torch.from_numpy(np.stack([t[axis][0] for t in terms])).to(dev)
+        cols = torch.from_numpy(np.stack([t[axis][1] for t in terms])).to(dev)
+        p = rows[:, :, None] + cols[:, None, :]  # the one float32 add, as on the host
+        pos.append(p.clamp_(_LO, _HI).round_().long())  # round: half to even
+    sx, sy = pos
     if border != "constant":
-        ix = fold_indices(sx.clamp(-32768, 32767).long(), w, border)
-        iy = fold_indices(sy.clamp(-32768, 32767).long(), h, border)
+        ix = fold_indices(sx, w, border)
+        iy = fold_indices(sy, h, border)
         idx = (iy * w + ix).view(n, 1, oh * ow)
         return torch.gather(x.reshape(n, c, h * w), 2, idx.expand(n, c, oh * ow)).view(
             n, c, oh, ow)
@@ -282,7 +281,7 @@ def _nearest(x, ms, out_size, fill, clamps, border="constant"):
     if clamps is not None:  # BORDER_REPLICATE for the covered images
         rep = torch.from_numpy(~np.isnan(clamps[:, 0])).to(dev).view(n, 1, 1)
         inside = inside | rep
-    idx = (sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)).long().view(n, 1, oh * ow)
+    idx = (sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)).view(n, 1, oh * ow)
     out = torch.gather(x.reshape(n, c, h * w), 2, idx.expand(n, c, oh * ow)).view(n, c, oh, ow)
     f = torch.tensor(fill, dtype=torch.float32, device=dev).view(1, c, 1, 1)
     f = f.round().clamp(0, 255).to(x.dtype) if x.dtype == torch.uint8 else f.to(x.dtype)
