@@ -118,7 +118,8 @@ def _perspective_maps(mc, oh: int, ow: int):
 def source_maps(mc: np.ndarray, out_size: tuple[int, int]):
     """float32 maps (x, y): the source position of each output pixel (rounded half to even,
     its source pixel), for OpenCV's forward matrix `mc` (2x3 affine or 3x3 perspective,
-    pixel-index coordinates); None for a singular matrix. The maps are per-thread scratch: copy them to keep them."""
+    pixel-index coordinates); None for a singular matrix. The maps are per-thread scratch:
+    copy them to keep them."""
     oh, ow = out_size
     return (_affine_maps if len(mc) == 2 else _perspective_maps)(mc, int(oh), int(ow))
 
