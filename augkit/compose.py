@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core import GeometricOp, Op, check_prob, standardizes_output, warp_sample
+from .core import GeometricOp, Op, check_prob, standardizes_output, warp_image_only, warp_sample
 from .errors import value_error
 from .functional import geometry as G
 from .functional.matrices import matmul3
@@ -101,7 +101,7 @@ class Seq(Op):
             m = mi if m is None else matmul3(mi, m)
             size = tuple(op.out_size(p, size))
             view = stand_in_of(s, size)
-        return warp_sample(s, m, size, style, self.ops[0]).image
+        return warp_image_only(img, m, size, style, self.ops[0])
 
     def _one_warp(self):
         """The merged warp style when the ops are two or more fusable geometric ops that fuse

@@ -430,12 +430,10 @@ def warp_sample(s: Sample, m: np.ndarray, out_size, style, op=None) -> Sample:
     mask_fill, border); fills are checked against the image and mask here (errors name
     `op`) where the border is constant; image and mask share the border (boxes and
     keypoints move with the matrix only)."""
-    interp, fill, mask_fill, border = style
+    _, _, mask_fill, border = style
     border = "constant" if border is None else border
     out_size = (int(out_size[0]), int(out_size[1]))
-    changes: dict[str, Any] = {
-        "image": G.warp_image(s.image, m, out_size, interp, 0.0 if fill is None else fill,
-                              op if op is not None else "warp_sample", border)}
+    changes: dict[str, Any] = {"image": warp_image_only(s.image, m, out_size, style, op)}
     if s.mask is not None:
         changes["mask"] = G.warp_mask(s.mask, m, out_size, 0 if mask_fill is None else mask_fill,
                                       op if op is not None else "warp_sample", border)
@@ -444,6 +442,14 @@ def warp_sample(s: Sample, m: np.ndarray, out_size, style, op=None) -> Sample:
     if s.keypoints is not None:
         changes["keypoints"] = G.warp_keypoints(np.asarray(s.keypoints), m, out_size)
     return s.replace(**changes)
+
+
+def warp_image_only(img: np.ndarray, m: np.ndarray, out_size, style, op=None) -> np.ndarray:
+    """The image part of `warp_sample` (a bare image needs no Sample around it)."""
+    interp, fill, _, border = style
+    return G.warp_image(img, m, (int(out_size[0]), int(out_size[1])), interp,
+                        0.0 if fill is None else fill, op if op is not None else "warp_sample",
+                        "constant" if border is None else border)
 
 
 def registered_ops() -> dict[str, type]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..core import GeometricOp, check_int, integer, uniform
 from ..errors import short_repr, value_error
 from ..functional import geometry as G
@@ -246,9 +248,12 @@ class RandomResizedCrop(GeometricOp):
         return as_hw(self.size)  # validated in validate()
 
     def matrix(self, params, size):
-        oh, ow = self.out_size(params, size)
-        return G.scaling(ow / params["width"], oh / params["height"]) @ G.translation(
-            -params["left"], -params["top"])
+        oh, ow = as_hw(self.size)
+        # scaling @ translation written out (one array; numpy's 3x3 @ costs more than the
+        # rest of the op right after a decode), the operations of `batch_matrices`
+        sx, sy = ow / params["width"], oh / params["height"]
+        return np.array([[sx, 0.0, sx * -params["left"]], [0.0, sy, sy * -params["top"]],
+                         [0.0, 0.0, 1.0]])
 
     def batch_matrices(self, cols, size, n):
         oh, ow = as_hw(self.size)
