@@ -52,6 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "separated")
     p.add_argument("--cifar-items", type=int, default=5120,
                    help="e2e: CIFAR-10 train images in the subset (a multiple of 128)")
+    p.add_argument("--photo-items", type=int, default=256,
+                   help="e2e: items per photo epoch (the COCO128 photos cycled; a multiple "
+                   "of 64)")
 
 
 def register(subparsers) -> None:
@@ -138,7 +141,7 @@ def _sizes(args) -> list[int]:
                           "comma separated (e.g. 256,32)")
     if args.repeats is None:
         args.repeats = 3 if args.what == "e2e" else 7
-    for name in ("repeats", "images", "cifar_items"):
+    for name in ("repeats", "images", "cifar_items", "photo_items"):
         if getattr(args, name) < 1:
             raise value_error("bench", name, f"is {getattr(args, name)}; expected >= 1")
     if not args.min_time >= 0:

@@ -61,13 +61,16 @@ def time_pipeline(p: dict, workers: int, repeats: int, log) -> dict:
 
 
 def run(smoke: bool = False, repeats: int = 3, workers=(0, 2), log=print,
-        cifar_items: int | None = None, only: str = "") -> list[dict]:
+        cifar_items: int | None = None, only: str = "",
+        photo_items: int | None = None) -> list[dict]:
     from . import e2e_pipelines
     from .common import data_root, single_thread_libs
 
     single_thread_libs()
     if cifar_items:
         e2e_pipelines.CIFAR_ITEMS = cifar_items
+    if photo_items:
+        e2e_pipelines.PHOTO_ITEMS = photo_items
     if smoke:
         repeats, workers = 1, (0,)
     rows = []
@@ -181,13 +184,15 @@ def main(args, environment, log) -> int:
     workers = tuple(int(w) for w in str(args.workers).split(",") if w.strip())
     repeats = args.repeats or 3
     rows = run(smoke=args.smoke, repeats=repeats, workers=workers, log=log,
-               cifar_items=args.cifar_items, only=args.only)
+               cifar_items=args.cifar_items, only=args.only,
+               photo_items=args.photo_items)
     steps = per_item_profile(256 if args.smoke else 2048)
     items = 256 if args.smoke else args.cifar_items
     report = (f"{environment()}\n- settings: workers {list(workers) if not args.smoke else [0]}"
               f", median of {1 if args.smoke else repeats} epochs after a warm-up epoch, "
               f"CIFAR-10 subset of {items} train images, COCO128 photos (128; 100 with "
-              f"masks), {time.perf_counter() - t0:.0f} s in all\n\n{markdown(rows)}\n\n"
+              f"masks) cycled to {8 if args.smoke else args.photo_items} items an epoch, "
+              f"{time.perf_counter() - t0:.0f} s in all\n\n{markdown(rows)}\n\n"
               f"{profile_table(steps)}\n")
     print(report)
     from .common import write_outputs

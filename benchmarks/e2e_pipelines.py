@@ -54,9 +54,11 @@ class Cifar:
 class Photos:
     """COCO128 train photos as (RGB uint8, 0), or (Sample-ready (image, mask), 0) when
     `masks`: the 100 photos that have a semantic mask. Bytes are read once, decoded per
-    item."""
+    item. `items`: the epoch's length, the photos cycled (an epoch of 128 photos is two
+    batches of 64: at 2 workers one each, and the time of the slower decided the epoch)."""
 
-    def __init__(self, root: Path, masks: bool = False, limit: int | None = None):
+    def __init__(self, root: Path, masks: bool = False, limit: int | None = None,
+                 items: int | None = None):
         base = root / "coco128"
         imgs = sorted((base / "images" / "train2017").glob("*.jpg"))
         mdir = base / "semantic_segmentation" / "masks" / "train2017"
@@ -66,11 +68,13 @@ class Photos:
         self.jpegs = [np.fromfile(p, np.uint8) for p in imgs]
         self.masks = [np.fromfile(mdir / (p.stem + ".png"), np.uint8) for p in imgs] if masks \
             else None
+        self.items = items or len(self.jpegs)
 
     def __len__(self):
-        return len(self.jpegs)
+        return self.items
 
     def __getitem__(self, i):
+        i %= len(self.jpegs)
         img = decode(self.jpegs[i])
         if self.masks is None:
             return img, 0
@@ -173,8 +177,9 @@ def pipelines(root: Path, smoke: bool) -> list[dict]:
     const = cv2.BORDER_CONSTANT
     side, seg_side = (64, 64) if smoke else (224, 256)
     cifar = Cifar(root, 256 if smoke else CIFAR_ITEMS)
-    photos = Photos(root, limit=8 if smoke else None)
-    seg = Photos(root, masks=True, limit=8 if smoke else None)
+    photos = Photos(root, limit=8 if smoke else None, items=None if smoke else PHOTO_ITEMS)
+    seg = Photos(root, masks=True, limit=8 if smoke else None,
+                 items=None if smoke else PHOTO_ITEMS)
     tv_norm = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)]
     norm = ToTensors(MEAN, STD)
 
@@ -241,3 +246,4 @@ def pipelines(root: Path, smoke: bool) -> list[dict]:
 
 
 CIFAR_ITEMS = 5120  # 40 batches of 128: a subset, so the whole run fits 2 shared cores
+PHOTO_ITEMS = 256  # 4 batches of 64 per photo epoch: each of 2 workers makes two
