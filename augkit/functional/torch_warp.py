@@ -8,11 +8,11 @@ crop-then-resize of an integer window clamps to that window, as `resize_window` 
 any other blends `fill` in at the border as OpenCV's constant border does. Tolerances
 against the OpenCV path, measured in `tests/test_batch_torch.py`: linear and cubic within a
 few grey levels on uint8 (OpenCV interpolates with 5-bit fixed-point weights, grid_sample
-in float32), nearest would differ where grid_sample's own float32 arithmetic (normalised coordinates
-and back) lands on the other side of a half-way point. That is why nearest warps do not use
-grid_sample: `_nearest` makes augkit's own float32 source positions (`functional.nearest`:
-the same IEEE operations in the same order), rounds them half to even and gathers, so
-nearest results equal the per-image path's.
+in float32). Nearest through grid_sample would differ where its own float32 arithmetic
+(normalised coordinates and back) lands on the other side of a half-way point. That is why
+nearest warps do not use grid_sample: `_nearest` makes augkit's own float32 source
+positions (`functional.nearest`: the same IEEE operations in the same order), rounds them
+half to even and gathers, so nearest results equal the per-image path's.
 
 Non-constant borders (`geometry.BORDERS`: reflect, reflect101, replicate, wrap; grid_sample's
 own padding modes cover only some of them, and not as OpenCV defines them) fold the sampling
