@@ -6,9 +6,10 @@ thread count (up to 10,060 pixels of a 384x384 shear between 1 and 8 threads, me
 defined by augkit, in float32: for an affine matrix, a row term and a column term (the
 closed-form inverse applied in float64, each rounded to float32) added in float32; for a
 homography, the float64 position rounded to float32. `cv2.remap` rounds those positions half
-to even (IEEE's default rounding, which every build of OpenCV uses for float maps) and
-gathers the pixels; positions beyond OpenCV's short range are clipped to it first (OpenCV
-saturates them the same way, except that x86 turns a float beyond 2**31 into -2**31).
+to even (its `cvRound`: IEEE's default rounding; `tests/test_opencv_drift.py` holds it to
+numpy's `rint` at 1 to 8 threads) and gathers the pixels; positions beyond OpenCV's short
+range are clipped to it first (OpenCV saturates them the same way, except that x86 turns a
+float beyond 2**31 into -2**31).
 
 The numpy batch path (`source_indices`) and the torch path (`torch_warp`) make the same
 float32 positions with the same IEEE operations and round them half to even too, so all
