@@ -101,6 +101,14 @@ class Seq(Op):
             m = mi if m is None else matmul3(mi, m)
             size = tuple(op.out_size(p, size))
             view = stand_in_of(s, size)
+        if style[1] is None:
+            # No fill to check: a resized window (RandomResizedCrop, flips) goes straight to
+            # the resize that warp_checked would reach after its general tests (~15 us of
+            # Python right after a photo's decode, measured). A window of the output's size
+            # is a crop: warp_checked's fast path, which returns a view.
+            win = G.mirrored_window(m.ravel().tolist(), size, img.shape[:2])
+            if win is not None and (win[0][1] - win[0][0], win[0][3] - win[0][2]) != size:
+                return G.mirrored_resize(img, win, size, style[0])
         return warp_image_only(img, m, size, style, self.ops[0])
 
     def _one_warp(self):

@@ -59,9 +59,22 @@ def test_the_mirror_shift_takes_the_copy_path(code, m, monkeypatch):
 
 def _one_warp_pipelines():
     from augkit import Seq
-    from augkit.poor import Crop, HFlip, PadCrop, Resize, Rotate, Scale, Translate, VFlip
+    from augkit.poor import (
+        Crop,
+        HFlip,
+        PadCrop,
+        RandomResizedCrop,
+        Resize,
+        Rotate,
+        Scale,
+        Translate,
+        VFlip,
+    )
 
-    return [Seq([PadCrop(padding=4), HFlip()]),
+    return [Seq([RandomResizedCrop(size=(20, 24)), HFlip(p=0.5), VFlip(p=0.5)]),  # a window
+            Seq([RandomResizedCrop(size=16, scale=(0.5, 1.0)), HFlip()]),
+            Seq([Crop(size=8), HFlip(p=0.5)]),  # a window of the output's size: a crop
+            Seq([PadCrop(padding=4), HFlip()]),
             Seq([PadCrop(padding=4, border="reflect101"), HFlip()]),
             Seq([Rotate(degrees=20), Scale(scale=(0.8, 1.2)), HFlip(p=0.5)]),
             Seq([Crop(size=20), Resize(size=(28, 24)), VFlip()]),
@@ -69,7 +82,7 @@ def _one_warp_pipelines():
                  Rotate(degrees=5, fill=(10, 20, 30))])]
 
 
-@pytest.mark.parametrize("k", range(5))
+@pytest.mark.parametrize("k", range(8))
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), h=st.integers(8, 40), w=st.integers(8, 40))
 def test_seq_one_warp_bare_image_path_equals_sample_apply(k, seed, h, w):

@@ -324,11 +324,7 @@ def warp_checked(img, m, out_size, interpolation, f, border="constant"):
         return resize_window(img, (0, h, 0, w), (oh, ow), interpolation)
     mirrored = mirrored_window(vals, (oh, ow), (h, w))
     if mirrored is not None:  # a crop with integer edges, a resize (RandomResizedCrop), a flip
-        win, code = mirrored
-        out = resize_window(img, win, (oh, ow), interpolation)
-        if code is None:
-            return out
-        return flip_image(out, code)
+        return mirrored_resize(img, mirrored, (oh, ow), interpolation)
     if interpolation == "area":
         flag = cv2.INTER_LINEAR  # area is defined for resizes only
     if channels > 4:  # OpenCV warps at most 4 channels at once
@@ -411,6 +407,13 @@ def mirrored_window(vals, out_size, size):
     if win is None:
         return None
     return win, (-1 if a < 0.0 and e < 0.0 else 1 if a < 0.0 else 0)
+
+
+def mirrored_resize(img, mirrored, out_size, interpolation):
+    """`img`'s window resized, then flipped: `mirrored` is `mirrored_window`'s answer."""
+    win, code = mirrored
+    out = resize_window(img, win, out_size, interpolation)
+    return out if code is None else flip_image(out, code)
 
 
 def _covered(vals, out_size, size) -> bool:
