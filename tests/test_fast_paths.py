@@ -59,27 +59,17 @@ def test_the_mirror_shift_takes_the_copy_path(code, m, monkeypatch):
 
 def _one_warp_pipelines():
     from augkit import Seq
-    from augkit.poor import (
-        Crop,
-        HFlip,
-        PadCrop,
-        RandomResizedCrop,
-        Resize,
-        Rotate,
-        Scale,
-        Translate,
-        VFlip,
-    )
+    from augkit import poor as P
 
-    return [Seq([RandomResizedCrop(size=(20, 24)), HFlip(p=0.5), VFlip(p=0.5)]),  # a window
-            Seq([RandomResizedCrop(size=16, scale=(0.5, 1.0)), HFlip()]),
-            Seq([Crop(size=8), HFlip(p=0.5)]),  # a window of the output's size: a crop
-            Seq([PadCrop(padding=4), HFlip()]),
-            Seq([PadCrop(padding=4, border="reflect101"), HFlip()]),
-            Seq([Rotate(degrees=20), Scale(scale=(0.8, 1.2)), HFlip(p=0.5)]),
-            Seq([Crop(size=20), Resize(size=(28, 24)), VFlip()]),
-            Seq([Translate(x=(-0.2, 0.2), y=(-0.1, 0.1), fill=(10, 20, 30)), HFlip(),
-                 Rotate(degrees=5, fill=(10, 20, 30))])]
+    return [Seq([P.RandomResizedCrop(size=(20, 24)), P.HFlip(p=0.5), P.VFlip(p=0.5)]),
+            Seq([P.RandomResizedCrop(size=16, scale=(0.5, 1.0)), P.HFlip()]),  # a window
+            Seq([P.Crop(size=8), P.HFlip(p=0.5)]),  # a window of the output's size: a crop
+            Seq([P.PadCrop(padding=4), P.HFlip()]),
+            Seq([P.PadCrop(padding=4, border="reflect101"), P.HFlip()]),
+            Seq([P.Rotate(degrees=20), P.Scale(scale=(0.8, 1.2)), P.HFlip(p=0.5)]),
+            Seq([P.Crop(size=20), P.Resize(size=(28, 24)), P.VFlip()]),
+            Seq([P.Translate(x=(-0.2, 0.2), y=(-0.1, 0.1), fill=(10, 20, 30)), P.HFlip(),
+                 P.Rotate(degrees=5, fill=(10, 20, 30))])]
 
 
 @pytest.mark.parametrize("k", range(8))
