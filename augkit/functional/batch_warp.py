@@ -301,8 +301,8 @@ def _nearest_all(x, out, mcs, idx, replicate, fill, border="constant") -> None:
         mcs, replicate = mcs[first], replicate[first]
     sx, sy = source_indices(mcs, out.shape[1:3])
     if border != "constant":
-        sx = G.fold_index(np.clip(sx, -32768, 32767), w, border)
-        sy = G.fold_index(np.clip(sy, -32768, 32767), h, border)
+        sx = G.fold_index(sx, w, border)  # (already within OpenCV's short range)
+        sy = G.fold_index(sy, h, border)
     inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
     inside |= replicate[:, None, None]
     np.clip(sx, 0, w - 1, out=sx)
