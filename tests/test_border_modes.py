@@ -51,16 +51,20 @@ def _cv_fold(i, n, mode):
 
 
 def _reference_nearest(mask, m, out_size, mode):
-    """An independent nearest warp: float64 inverse of each output centre, floor (augkit's
-    half-up rule in edge coordinates), every index folded by cv2.borderInterpolate. Also
-    returns where a source lies within 1e-6 px of half-way between two pixels (a tie that
-    float rounding may break either way)."""
+    """An independent nearest warp: float64 inverse of each output centre, floor (the
+    nearest pixel centre), every index folded by cv2.borderInterpolate. Also returns where a
+    source lies within augkit's float32 position error (`functional.nearest`: 1.5 ulp) of
+    half-way between two pixels: a tie either rounding may break either way."""
     oh, ow = out_size
     inv = np.linalg.inv(m)
     ys, xs = np.mgrid[0:oh, 0:ow] + 0.5
     src = inv @ np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
     sx, sy = src[0] / src[2], src[1] / src[2]
-    ties = (np.abs(sx - np.round(sx)) < 1e-6) | (np.abs(sy - np.round(sy)) < 1e-6)
+    def near(v):  # within 4 float32 ulp of an edge (a half-way point in index coordinates)
+        return np.abs(v - np.round(v)) < 4 * np.spacing(np.float32(1) + np.abs(v).astype(
+            np.float32)) + 1e-6
+
+    ties = near(sx) | near(sy)
     h, w = mask.shape[:2]
     fx = np.array([_cv_fold(i, w, mode) for i in np.floor(sx).astype(int)])
     fy = np.array([_cv_fold(i, h, mode) for i in np.floor(sy).astype(int)])

@@ -184,8 +184,8 @@ def test_shear_matches_torchvision_about_the_centre(photos, name, m):
     outs = _branches(op_at(name, m, "torchvision"), img)
     # A shear about the centre moves whole rows (columns) by 0.3 * m * (y - h / 2) pixels, so
     # some rows land exactly half-way between two source pixels: nearest sampling may break
-    # those ties either way (torchvision rounds a float32 grid, augkit floor(x + 0.5) in
-    # float64), and a whole row then differs. Those rows are left out; the rest must agree.
+    # those ties either way (torchvision and augkit each round their own float32 positions),
+    # and a whole row then differs. Those rows are left out; the rest must agree.
     t = 0.3 * m * (np.arange(h if name == "ShearX" else w) + 0.5 - (h if name == "ShearX"
                                                                       else w) / 2)
     tie = np.abs(t - np.floor(t) - 0.5) < 1e-6
