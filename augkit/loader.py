@@ -217,7 +217,7 @@ _SPLIT_MIN = 56 * 56  # pixels from which one cv2.split beats numpy's transposed
 
 def _planes_into(dst: np.ndarray, img: np.ndarray) -> None:
     """dst (C, H, W) <- img (H, W, C): one `cv2.split` into the planes, ~5x faster than
-    numpy's transposed copy at 224^2 RGB (16 against 79 us); below ~64x64 the call costs
+    numpy's transposed copy at 224^2 RGB (16 against 79 us); below `_SPLIT_MIN` the call costs
     more than numpy's copy (32^2: 3.8 against 1.4 us), which small images keep."""
     import cv2
 

@@ -163,9 +163,8 @@ def adjust_hue(img: np.ndarray, shift: float, out=None) -> np.ndarray:
     np.copyto(x, rgb, casting="unsafe")
     hsv = cv2.cvtColor(x, cv2.COLOR_RGB2HSV, dst=_scratch(1, shape, np.float32))  # H: [0, 360)
     # OpenCV's float HSV2RGB wraps hues >= 360 itself (not negative ones): add a shift in
-    # [0, 360) to the hue plane only
-    # OpenCV adds a float32 image and a scalar in float32 (the IEEE sum of the two floats,
-    # as numpy's): S and V get + 0.0, unchanged; 1.4x faster than numpy on the strided plane
+    # [0, 360) to the hue. One cv2.add of (shift, 0, 0) over the HSV image: the float32 sums
+    # numpy would make, S and V + 0.0 (unchanged); 1.4x faster than numpy on the strided plane
     cv2.add(hsv, (float(np.float32(float(shift * 360.0) % 360.0)), 0.0, 0.0, 0.0), dst=hsv)
     back = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=x)
     if img.dtype == np.uint8:  # rounds and saturates to [0, 255]
