@@ -233,7 +233,7 @@ def _remap(out: Dense, groups, size) -> None:
     base's returns the sample unchanged)."""
     for j, group in enumerate(groups or ()):
         for g, gp in group:
-            s = Sample(stand_in(tuple(size), np.uint8), keypoints=_np(out.keypoints[j]))
+            s = stand_in(tuple(size), np.uint8).replace(keypoints=_np(out.keypoints[j]))
             moved = g.remap_targets(s, gp)
             if moved is not s:
                 out.keypoints[j] = _back(moved.keypoints, out.keypoints[j])

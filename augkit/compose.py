@@ -14,7 +14,7 @@ import numpy as np
 from .core import GeometricOp, Op, check_prob, standardizes_output, warp_image_only, warp_sample
 from .errors import value_error
 from .functional import geometry as G
-from .functional.matrices import matmul3
+from .functional.matrices import compose9, matmul3
 from .fusion import fuse_groups, style_compatible, warp_steps
 from .sample import Sample, stand_in_of
 
@@ -88,28 +88,39 @@ class Seq(Op):
 
     def _call_array(self, rng, img):
         """`op(img)` on a bare image when every op is one fused warp (the CIFAR recipe's
-        pad-crop + flip): `sample_apply`'s draws, matrix and warp without its run and Sample
-        bookkeeping (same draws, matrix and pixels; a test holds it to `sample_apply`)."""
-        style = self._one_warp()
+        pad-crop + flip, a photo's crop + flip): `sample_apply`'s draws, matrix and warp
+        without its run and Sample bookkeeping (same draws, matrix and pixels; a test holds
+        it to `sample_apply`).
+
+        Right after a photo's decode every Python and numpy call here runs cold (~2-15 us
+        each, measured), so a resized window and its flips compose as windows
+        (`GeometricOp.window`), other chains as Python floats (`compose9`), and the last op
+        gets no stand-in view."""
+        style = self.__dict__.get("_one_warp_style", False)
+        if style is False:
+            style = self._one_warp()
         if style is None or self.p < 1.0 or type(self).sample_apply is not Seq.sample_apply:
             return Op._call_array(self, rng, img)
         s = Sample(img)
-        view, size, m = s, s.size, None
-        for op in self.ops:
+        ops = self.ops
+        last = ops[-1]
+        view, size, drawn = s, s.size, []
+        for op in ops:
             p = op.sample(rng, view)
-            mi = op.matrix(p, size)
-            m = mi if m is None else matmul3(mi, m)
+            drawn.append((op, p, size))
             size = tuple(op.out_size(p, size))
-            view = stand_in_of(s, size)
+            if op is not last:
+                view = stand_in_of(s, size)
         if style[1] is None:
             # No fill to check: a resized window (RandomResizedCrop, flips) goes straight to
-            # the resize that warp_checked would reach after its general tests (~15 us of
-            # Python right after a photo's decode, measured). A window of the output's size
-            # is a crop: warp_checked's fast path, which returns a view.
-            win = G.mirrored_window(m.ravel().tolist(), size, img.shape[:2])
+            # the resize that warp_checked would reach after its general tests. A window of
+            # the output's size is a crop: warp_checked's fast path, which returns a view.
+            win = _window(drawn) or G.mirrored_window(_composed(drawn), size,
+                                                            img.shape[:2])
             if win is not None and (win[0][1] - win[0][0], win[0][3] - win[0][2]) != size:
                 return G.mirrored_resize(img, win, size, style[0])
-        return warp_image_only(img, m, size, style, self.ops[0])
+        return warp_image_only(img, np.array(_composed(drawn)).reshape(3, 3), size, style,
+                               ops[0])
 
     def _one_warp(self):
         """The merged warp style when the ops are two or more fusable geometric ops that fuse
@@ -170,6 +181,37 @@ def _standard(op, cls) -> bool:
 def _fusable(op) -> bool:
     """A GeometricOp that is fully described by its matrix (it does not override apply)."""
     return op.is_matrix_warp()
+
+
+_FLIP_BITS = {None: 0, 1: 1, 0: 2, -1: 3}  # OpenCV flip codes as (left-right, top-bottom)
+_FLIP_CODES = (None, 1, 0, -1)
+
+
+def _window(drawn):
+    """`mirrored_window`'s answer for [(op, params, size_before)] without matrices: the first
+    op's window (`GeometricOp.window`) when every later op takes its whole input (flips, a
+    resize: the window then resizes straight to the last size), the flips combined; None
+    otherwise."""
+    (op, p, sz), *rest = drawn
+    w = op.window(p, sz)
+    if w is None:
+        return None
+    bits = _FLIP_BITS[w[4]]
+    for op, p, sz in rest:
+        v = op.window(p, sz)
+        if v is None or v[:4] != (0, sz[0], 0, sz[1]):
+            return None
+        bits ^= _FLIP_BITS[v[4]]
+    return w[:4], _FLIP_CODES[bits]
+
+
+def _composed(drawn) -> list:
+    """The ops' fused matrix as its 9 values row by row (`compose9`, Python floats)."""
+    vals = None
+    for op, p, sz in drawn:
+        mi = op.matrix(p, sz).ravel().tolist()
+        vals = mi if vals is None else compose9(mi, vals)
+    return vals
 
 
 def _run_size(run, s):

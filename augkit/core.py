@@ -52,6 +52,8 @@ from .probability import (
 from .rng import resolve_rng
 from .sample import Sample, check_image
 
+_GENERATOR = np.random.Generator
+
 TIERS = ("poor", "middle", "rich")
 REGISTRY: dict[str, type] = {}
 
@@ -166,7 +168,8 @@ class Op:
 
     def __call__(self, x, rng: np.random.Generator | None = None):
         """Augment `x` (numpy HWC, torch CHW, PIL image or Sample); returns the same kind."""
-        rng = resolve_rng(rng, self)
+        if type(rng) is not _GENERATOR:  # one call fewer on the common path
+            rng = resolve_rng(rng, self)
         if type(x) is np.ndarray:  # the common case: no conversion closure round trip
             check_image(x, self)
             return self._call_array(rng, x)
@@ -332,6 +335,13 @@ class GeometricOp(Op):
 
     def out_size(self, params: dict, size: tuple[int, int]) -> tuple[int, int]:
         return size
+
+    def window(self, params: dict, size: tuple[int, int]) -> tuple | None:
+        """Optional: (y0, y1, x0, x1, flip) when the matrix resizes an integer window of the
+        image onto `out_size`, then flips by OpenCV's code (None: no flip); None otherwise.
+        `Seq` composes these on a bare image instead of numpy matrices (cold right after a
+        decode); `check_op` holds them to `matrix`."""
+        return None
 
     def remap_targets(self, s: Sample, params: dict) -> Sample:
         return s

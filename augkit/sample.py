@@ -9,7 +9,6 @@ only at the boundary (`boxes_from`, `boxes_to`, `keypoints_from_indices`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -62,24 +61,36 @@ UINT8 = np.dtype(np.uint8)
 
 
 def stand_in(shape: tuple, dtype) -> Sample:
-    """An image-only sample of `shape` and `dtype` that holds no pixels (a zero-stride view):
-    what an op's `sample` sees when only the geometry matters (the batched path's draws)."""
-    return Sample(_no_pixels(tuple(shape), np.dtype(dtype)))
-
-
-@lru_cache(maxsize=512)
-def _no_pixels(shape: tuple, dtype: np.dtype) -> np.ndarray:
-    # read-only and pixel-less, so one per (shape, dtype) serves every call (np.broadcast_to
-    # costs ~5 us, and a fused Seq asks for one per op on every call)
-    return np.broadcast_to(np.zeros((), dtype), shape)
+    """An image-only sample of `shape` and `dtype` that holds no pixels (a read-only
+    zero-stride view): what an op's `sample` sees when only the geometry matters (the batched
+    path's draws). One per (shape, dtype) serves every call: a Sample is frozen."""
+    return _stand_in(tuple(shape), np.dtype(dtype))
 
 
 def stand_in_of(view: Sample, size) -> Sample:
     """`view` itself when it has `size`, else a pixel-less stand-in of `size` with its
     channels and dtype (the batched path's draws read geometry only)."""
-    if tuple(size) == view.size:
+    img = view.image
+    shape = img.shape
+    h, w = size
+    if h == shape[0] and w == shape[1]:
         return view
-    return stand_in(tuple(size) + view.image.shape[2:], view.image.dtype)
+    return _stand_in((h, w) + shape[2:], img.dtype)
+
+
+_STAND_INS: dict = {}
+
+
+def _stand_in(shape: tuple, dtype: np.dtype) -> Sample:
+    # a dict of finished Samples: a fused Seq asks for one per op on every call, right after
+    # a photo's decode where lru_cache + np.broadcast_to + Sample ran cold (~21 us against
+    # ~8, measured)
+    got = _STAND_INS.get((shape, dtype))
+    if got is None:
+        if len(_STAND_INS) >= 512:
+            _STAND_INS.clear()
+        got = _STAND_INS[shape, dtype] = Sample(np.broadcast_to(np.zeros((), dtype), shape))
+    return got
 
 
 def check_image(img, op, field: str = "image", guess_layout: bool = True,

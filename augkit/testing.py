@@ -63,7 +63,7 @@ from .sample import Sample, check_sample
 
 __all__ = ["images", "edge_images", "EDGE_FLOATS", "samples", "seeds", "ops",
            "default_instance", "example_instances",
-           "check_op", "EXAMPLES", "DEFAULT_CHANNELS",
+           "check_op", "check_window", "EXAMPLES", "DEFAULT_CHANNELS",
            "may_change_size", "may_change_targets", "may_standardize",
            "declares_changes_targets", "refuses_targets", "refuses_channels",
            "assert_same", "default_sample"]
@@ -298,6 +298,28 @@ def ops(names=None, geometric=None):
 
 # --- the contract --------------------------------------------------------------------------
 
+def check_window(op: Op, params: dict, size) -> None:
+    """A GeometricOp's optional `window` must be what its `matrix` does: the integer window
+    and flip that `functional.geometry.mirrored_window` reads off the matrix."""
+    from .core import GeometricOp
+    from .functional.geometry import mirrored_window
+    from .probability import is_skipped
+
+    if not isinstance(op, GeometricOp) or is_skipped(params):
+        return
+    win = op.window(params, size)
+    if win is None:
+        return
+    name = type(op).__name__
+    assert len(win) == 5 and all(type(v) is int for v in win[:4]), (
+        f"{name}: window() gave {win!r}; expected (y0, y1, x0, x1, flip code) with int edges")
+    vals = np.asarray(op.matrix(params, size), np.float64).ravel().tolist()
+    want = mirrored_window(vals, tuple(op.out_size(params, size)), size)
+    assert want == (win[:4], win[4]), (
+        f"{name}: window() gave {win!r} for params {params!r} on {size}, but its matrix is "
+        f"{'no resized window' if want is None else want}")
+
+
 def _copy(s: Sample) -> Sample:
     return Sample(**{f: None if getattr(s, f) is None else np.array(getattr(s, f), copy=True)
                      for f in _FIELDS})
@@ -395,6 +417,7 @@ def check_op(op: Op, sample: Sample | None = None, seed: int = 0) -> None:
     assert_same(replay, out, f"{name}: apply(s, sample(rng, s)) differs from the call")
     replay2 = op.apply(s, copy.deepcopy(params))
     assert_same(replay2, out, f"{name}: apply() is not deterministic")
+    check_window(op, params, s.size)
 
     check_output(op, s, out)
     if not refuses_targets(op) and getattr(op, "check_dot", True) is not False:

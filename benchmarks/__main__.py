@@ -52,7 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "separated")
     p.add_argument("--cifar-items", type=int, default=5120,
                    help="e2e: CIFAR-10 train images in the subset (a multiple of 128)")
-    p.add_argument("--photo-items", type=int, default=256,
+    p.add_argument("--photo-items", type=int, default=512,
                    help="e2e: items per photo epoch (the COCO128 photos cycled; a multiple "
                    "of 64)")
 

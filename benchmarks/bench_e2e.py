@@ -4,7 +4,8 @@ Decode, augment, collate into a batch tensor through a torch `DataLoader`, for a
 albumentations and torchvision v2 (the pipelines are in `e2e_pipelines`), interleaved in one
 run: for each pipeline and worker count every library's loader is built (persistent
 workers) and warmed up by one epoch, then each repeat times one epoch of every library in
-turn (the order rotates between repeats); the table keeps the median images/s. One thread
+turn (the order rotates between repeats; every library's loader shuffles alike, so epoch r
+has the same batches in every column); the table keeps the median images/s. One thread
 per process (OpenMP/MKL pools, torch and OpenCV pinned in the parent and in each worker).
 A per-item breakdown at 32x32 (the seeded stream, the epoch read, the collate) follows.
 """
@@ -33,12 +34,17 @@ def _epoch(loader) -> int:
 
 def time_pipeline(p: dict, workers: int, repeats: int, log) -> dict:
     """One table row: median images/s per library for pipeline `p` at `workers`."""
+    import torch
     from torch.utils.data import DataLoader
 
     loaders = {}
     for lib, (ds, collate) in p["libs"].items():
+        # The same shuffle for every library, epoch by epoch: each column's epoch r has the
+        # same batches. (With a shuffle of its own, a column's 2-worker epoch time depends on
+        # how its batches happened to split the dear and cheap photos between the workers:
+        # +-3 % between runs at 4 batches an epoch, measured.)
         kw = {"num_workers": workers, "collate_fn": collate, "batch_size": p["batch"],
-              "shuffle": True}
+              "shuffle": True, "generator": torch.Generator().manual_seed(0)}
         if workers:
             kw.update(persistent_workers=True, worker_init_fn=_worker_init)
         loaders[lib] = DataLoader(ds, **kw)

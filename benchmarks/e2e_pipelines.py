@@ -246,4 +246,4 @@ def pipelines(root: Path, smoke: bool) -> list[dict]:
 
 
 CIFAR_ITEMS = 5120  # 40 batches of 128: a subset, so the whole run fits 2 shared cores
-PHOTO_ITEMS = 256  # 4 batches of 64 per photo epoch: each of 2 workers makes two
+PHOTO_ITEMS = 512  # 8 batches of 64 per photo epoch: each of 2 workers makes four

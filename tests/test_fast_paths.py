@@ -69,10 +69,14 @@ def _one_warp_pipelines():
             Seq([P.Rotate(degrees=20), P.Scale(scale=(0.8, 1.2)), P.HFlip(p=0.5)]),
             Seq([P.Crop(size=20), P.Resize(size=(28, 24)), P.VFlip()]),
             Seq([P.Translate(x=(-0.2, 0.2), y=(-0.1, 0.1), fill=(10, 20, 30)), P.HFlip(),
-                 P.Rotate(degrees=5, fill=(10, 20, 30))])]
+                 P.Rotate(degrees=5, fill=(10, 20, 30))]),
+            # windows (GeometricOp.window) composed without matrices, and where they decline
+            Seq([P.RandomResizedCrop(size=(30, 26)), P.HFlip(), P.Resize(size=(17, 19))]),
+            Seq([P.Resize(size=(33, 21)), P.VFlip(p=0.5)]),
+            Seq([P.HFlip(p=0.5), P.RandomResizedCrop(size=(14, 18))])]
 
 
-@pytest.mark.parametrize("k", range(8))
+@pytest.mark.parametrize("k", range(11))
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), h=st.integers(8, 40), w=st.integers(8, 40))
 def test_seq_one_warp_bare_image_path_equals_sample_apply(k, seed, h, w):

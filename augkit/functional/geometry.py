@@ -51,7 +51,10 @@ def _cv_interp(name: str) -> int:
 def resize_flag(name: str) -> int:
     """The OpenCV flag a resize uses for `name`: plain INTER_NEAREST in `cv2.resize` is off
     by half a pixel against the warp's mapping, INTER_NEAREST_EXACT is not."""
-    return _cv2().INTER_NEAREST_EXACT if name == "nearest" else _cv_interp(name)
+    if name == "nearest":
+        return _cv2().INTER_NEAREST_EXACT
+    flag = _CV_FLAGS.get(name)  # filled by _cv_interp's first call
+    return _cv_interp(name) if flag is None else flag
 
 
 def check_border(op, border, field: str = "border") -> None:
@@ -265,13 +268,15 @@ def resize_window(img, win, out_size: tuple[int, int], interpolation: str):
     `warp_checked` gives for a matrix that only scales and shifts onto that window."""
     y0, y1, x0, x1 = win
     oh, ow = out_size
-    if img.ndim == 3 and img.shape[2] > 4:  # some of OpenCV's resizes take at most 4
+    shape = img.shape
+    if len(shape) == 3 and shape[2] > 4:  # some of OpenCV's resizes take at most 4
         return np.concatenate([resize_window(img[:, :, i:i + 4], win, out_size, interpolation)
-                               .reshape(oh, ow, -1) for i in range(0, img.shape[2], 4)], axis=2)
+                               .reshape(oh, ow, -1) for i in range(0, shape[2], 4)], axis=2)
     out = _cv2().resize(img[y0:y1, x0:x1], (ow, oh), interpolation=resize_flag(interpolation))
+    if out.ndim != len(shape):  # OpenCV drops the axis of a (H, W, 1) image
+        out = out.reshape((oh, ow) + shape[2:])
     # cubic and lanczos overshoot: float images must stay in [0, 1]
-    return _clipped(out.reshape((oh, ow) + img.shape[2:]),
-                    img.dtype == np.float32 and interpolation in ("cubic", "lanczos"))
+    return _clipped(out, interpolation in ("cubic", "lanczos") and img.dtype == np.float32)
 
 
 def warp_image(img: np.ndarray, m: np.ndarray, out_size: tuple[int, int],

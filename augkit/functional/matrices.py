@@ -103,16 +103,22 @@ def flips(flip, axis: int, size) -> np.ndarray:
 
 
 def matmul3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` for two 3x3 matrices, written out in Python floats. `matmul3s` does the same
-    IEEE operations in the same order for a stack, so a fused batch gets the very matrices
-    image-by-image fusion gets (numpy's ``@`` may round a single product and a stacked one
-    differently: BLAS for one, its own loop for the other)."""
-    (a0, a1, a2), (a3, a4, a5), (a6, a7, a8) = a.tolist()
-    (b0, b1, b2), (b3, b4, b5), (b6, b7, b8) = b.tolist()
-    return np.array([
-        [a0 * b0 + a1 * b3 + a2 * b6, a0 * b1 + a1 * b4 + a2 * b7, a0 * b2 + a1 * b5 + a2 * b8],
-        [a3 * b0 + a4 * b3 + a5 * b6, a3 * b1 + a4 * b4 + a5 * b7, a3 * b2 + a4 * b5 + a5 * b8],
-        [a6 * b0 + a7 * b3 + a8 * b6, a6 * b1 + a7 * b4 + a8 * b7, a6 * b2 + a7 * b5 + a8 * b8]])
+    """``a @ b`` for two 3x3 matrices, written out in Python floats (`compose9`). `matmul3s`
+    does the same IEEE operations in the same order for a stack, so a fused batch gets the
+    very matrices image-by-image fusion gets (numpy's ``@`` may round a single product and a
+    stacked one differently: BLAS for one, its own loop for the other)."""
+    return np.array(compose9(a.ravel().tolist(), b.ravel().tolist())).reshape(3, 3)
+
+
+def compose9(a: list, b: list) -> list:
+    """``a @ b`` for two 3x3 matrices given as their 9 values row by row, in Python floats
+    (`matmul3`'s and `matmul3s`' operations and order; no array is built: a fused bare image
+    composes these right after a decode, where each numpy call runs cold)."""
+    a0, a1, a2, a3, a4, a5, a6, a7, a8 = a
+    b0, b1, b2, b3, b4, b5, b6, b7, b8 = b
+    return [a0 * b0 + a1 * b3 + a2 * b6, a0 * b1 + a1 * b4 + a2 * b7, a0 * b2 + a1 * b5 + a2 * b8,
+            a3 * b0 + a4 * b3 + a5 * b6, a3 * b1 + a4 * b4 + a5 * b7, a3 * b2 + a4 * b5 + a5 * b8,
+            a6 * b0 + a7 * b3 + a8 * b6, a6 * b1 + a7 * b4 + a8 * b7, a6 * b2 + a7 * b5 + a8 * b8]
 
 
 def matmul3s(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -63,6 +63,9 @@ class Resize(_DrawsNothing, GeometricOp):
         oh, ow = self.out_size(params, size)
         return G.scaling(ow / size[1], oh / size[0])
 
+    def window(self, params, size):
+        return 0, size[0], 0, size[1], None
+
     def _warp_only(self, img, params):
         # what the matrix's warp does (one cv2.resize), without building and classifying it
         return G.resize_window(img, (0, img.shape[0], 0, img.shape[1]), as_hw(self.size),
@@ -265,11 +268,15 @@ class RandomResizedCrop(GeometricOp):
     def batch_out_size(self, size):
         return as_hw(self.size)
 
-    def _warp_only(self, img, params):
+    def window(self, params, size):
         t, left, ch, cw = params["top"], params["left"], params["height"], params["width"]
-        if (all(type(v) is int for v in (t, left, ch, cw)) and t >= 0 and left >= 0
-                and 0 < ch <= img.shape[0] - t and 0 < cw <= img.shape[1] - left):
-            # an integer window inside the image: the matrix's crop-then-resize, directly
-            return G.resize_window(img, (t, t + ch, left, left + cw), as_hw(self.size),
-                                   self.interpolation)
+        if (type(t) is int and type(left) is int and type(ch) is int and type(cw) is int
+                and t >= 0 and left >= 0 and 0 < ch <= size[0] - t and 0 < cw <= size[1] - left):
+            return t, t + ch, left, left + cw, None  # an integer window inside the image
+        return None
+
+    def _warp_only(self, img, params):
+        win = self.window(params, img.shape[:2])
+        if win is not None:  # the matrix's crop-then-resize, directly
+            return G.resize_window(img, win[:4], as_hw(self.size), self.interpolation)
         return super()._warp_only(img, params)

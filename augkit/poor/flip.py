@@ -28,6 +28,10 @@ class _FlipDraws:
     def batch_matrices(self, cols, size, n):
         return M.flips(cols["flip"], self.axis, size)
 
+    def window(self, params, size):
+        # the whole image, mirrored: OpenCV's flip code is the axis (1 left-right, 0 top-bottom)
+        return 0, size[0], 0, size[1], self.axis if params["flip"] else None
+
 
 @dataclass(frozen=True)
 class HFlip(_FlipDraws, GeometricOp):
