@@ -111,16 +111,20 @@ class Seq(Op):
             size = tuple(op.out_size(p, size))
             if op is not last:
                 view = stand_in_of(s, size)
+        vals = None
         if style[1] is None:
             # No fill to check: a resized window (RandomResizedCrop, flips) goes straight to
             # the resize that warp_checked would reach after its general tests. A window of
             # the output's size is a crop: warp_checked's fast path, which returns a view.
-            win = _window(drawn) or G.mirrored_window(_composed(drawn), size,
-                                                            img.shape[:2])
+            win = _window(drawn)
+            if win is None:
+                vals = _composed(drawn)
+                win = G.mirrored_window(vals, size, img.shape[:2])
             if win is not None and (win[0][1] - win[0][0], win[0][3] - win[0][2]) != size:
                 return G.mirrored_resize(img, win, size, style[0])
-        return warp_image_only(img, np.array(_composed(drawn)).reshape(3, 3), size, style,
-                               ops[0])
+        if vals is None:
+            vals = _composed(drawn)
+        return warp_image_only(img, np.array(vals).reshape(3, 3), size, style, ops[0])
 
     def _one_warp(self):
         """The merged warp style when the ops are two or more fusable geometric ops that fuse
